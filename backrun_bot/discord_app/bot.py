@@ -1,0 +1,148 @@
+"""The bot: resources made in ``setup_hook`` and released in ``close`` (never in ``on_ready``, which
+fires again after every reconnect)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+import discord
+from discord.ext import commands
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from backrun_bot.config import Settings
+from backrun_bot.discord_app.cogs import EXTENSIONS
+from backrun_bot.discord_app.errors import on_app_command_error
+from backrun_bot.discord_app.sender import DiscordSender
+from backrun_bot.discord_app.views import UndoButton
+from backrun_bot.errors import ConfigError
+from backrun_bot.scheduling.scheduler import ReminderScheduler
+from backrun_bot.services.reminders import ReminderService
+from backrun_bot.services.training import Clock, TrainingService, utc_now
+from backrun_bot.storage import queries
+from backrun_bot.storage.engine import create_engine, make_sessionmaker
+from backrun_bot.storage.migrate import upgrade_to_head
+
+log = logging.getLogger(__name__)
+
+
+def use_api_url(url: str) -> None:
+    """Point discord.py's REST client (and through ``/gateway/bot`` its gateway) at ``url``.
+
+    ``DISCORD_API_URL`` is the one switch between real Discord and the emulator; discord.py keeps
+    its base URL on :class:`discord.http.Route`, so that is where it goes.
+    """
+    discord.http.Route.BASE = url.rstrip("/")
+
+
+class BackrunBot(commands.AutoShardedBot):
+    """Backrun's Discord client. Slash commands only; needs just the ``guilds`` intent."""
+
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    training: TrainingService
+    reminders: ReminderService
+    scheduler: ReminderScheduler
+
+    def __init__(self, settings: Settings, *, clock: Clock = utc_now) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            # Nothing the bot says may ping because of what somebody typed: mentions are off for
+            # every message unless a send names exactly whom it may ping.
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.settings = settings
+        self.clock = clock
+        use_api_url(settings.discord_api_url)
+
+    async def setup_hook(self) -> None:
+        url = self.settings.database_url
+        try:
+            await upgrade_to_head(url)
+        except Exception as exc:
+            where = make_url(url).render_as_string(hide_password=True)
+            raise ConfigError(f"Cannot open the database {where}: {exc}. Check DATABASE_URL.") from exc
+        self.engine = create_engine(url)
+        self.sessionmaker = make_sessionmaker(self.engine)
+        self.training = TrainingService(self.sessionmaker, clock=self.clock)
+        self.reminders = ReminderService(
+            self.sessionmaker,
+            DiscordSender(self),
+            clock=self.clock,
+            grace=timedelta(minutes=self.settings.reminder_grace_minutes),
+        )
+        self.scheduler = ReminderScheduler(
+            self.reminders, grace=timedelta(minutes=self.settings.reminder_grace_minutes), clock=self.clock
+        )
+
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        self.add_dynamic_items(UndoButton)
+        self.tree.on_error = on_app_command_error  # type: ignore[method-assign]
+        await self.sync_commands_if_changed()
+        # Last: the catch-up may post reminders, and REST is usable from here on.
+        await self.scheduler.start()
+
+    def command_payload(self) -> list[dict[str, Any]]:
+        """The global command definitions exactly as a sync would send them."""
+        return [cmd.to_dict(self.tree) for cmd in self.tree.get_commands()]
+
+    async def sync_commands_if_changed(self) -> bool:
+        """Sync global commands only when their definitions changed since the last sync.
+
+        Discord allows 200 command creates a day, so syncing on every start is a bad habit; the
+        hash of what was last synced (per application) is kept in the database.
+        """
+        payload = json.dumps(self.command_payload(), sort_keys=True, separators=(",", ":"))
+        digest = hashlib.sha256(payload.encode()).hexdigest()
+        key = f"commands_hash:{self.application_id}"
+        async with self.sessionmaker() as s:
+            if await queries.get_state(s, key) == digest:
+                log.info("slash commands unchanged; not syncing")
+                return False
+        synced = await self.tree.sync()
+        async with self.sessionmaker.begin() as s:
+            await queries.set_state(s, key, digest)
+        log.info("synced %d slash commands", len(synced))
+        return True
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s to %d servers", self.user, len(self.guilds))
+
+    async def close(self) -> None:
+        if hasattr(self, "scheduler"):
+            self.scheduler.shutdown()
+        await super().close()
+        if hasattr(self, "engine"):
+            await self.engine.dispose()
+
+
+async def run_bot(settings: Settings) -> None:
+    """Run until stopped. Startup problems surface as :class:`ConfigError` with what to fix."""
+    if settings.discord_token is None:
+        raise ConfigError(
+            "DISCORD_TOKEN is not set: put the bot token in .env or the environment (see .env.example). "
+            "To try Backrun without Discord, run: backrun-bot sandbox"
+        )
+    async with BackrunBot(settings) as bot:
+        try:
+            await bot.start(settings.discord_token.get_secret_value())
+        except discord.LoginFailure:
+            raise ConfigError(
+                "Discord refused DISCORD_TOKEN: copy the token again from the Developer Portal "
+                "(Bot → Reset Token)."
+            ) from None
+        except (aiohttp.ClientConnectionError, OSError) as exc:
+            raise ConfigError(
+                f"Cannot reach Discord at {settings.discord_api_url} ({exc.__class__.__name__}). "
+                "Check the network, or DISCORD_API_URL."
+            ) from None

@@ -1,0 +1,7 @@
+"""The bot's features, one extension module each (loaded by :class:`BackrunBot` in setup_hook)."""
+
+EXTENSIONS = (
+    "backrun_bot.discord_app.cogs.training",
+    "backrun_bot.discord_app.cogs.meta",
+    "backrun_bot.discord_app.cogs.reminders",
+)

@@ -1,0 +1,83 @@
+"""/log, /undo, /history and /stats."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from backrun_bot.discord_app.bot import BackrunBot
+from backrun_bot.discord_app.embeds import history_embed, log_message, stats_embed
+from backrun_bot.discord_app.transformers import AmountArg, KindArg, PeriodArg
+from backrun_bot.discord_app.views import undo_view, who_of
+from backrun_bot.domain.dates import Period
+from backrun_bot.services.training import HISTORY_MAX, NOTE_MAX_LENGTH
+
+
+def _target(interaction: discord.Interaction[Any], member: discord.Member | None) -> tuple[int, str]:
+    user = member or interaction.user
+    return user.id, user.display_name
+
+
+@app_commands.guild_only()
+class TrainingCog(commands.Cog):
+    def __init__(self, bot: BackrunBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="log", description="Log a run: /log backward 400m")
+    @app_commands.describe(
+        kind="What you ran",
+        amount="Distance or time: 400m, 1.2 km, 440yd, 0.25mi, 2 laps, 90s, 5 min, 1:30, 1h05",
+        note="Anything to remember about it (up to 200 characters)",
+        date="today (default), yesterday, or YYYY-MM-DD",
+    )
+    async def log(
+        self,
+        interaction: discord.Interaction[BackrunBot],
+        kind: KindArg,
+        amount: AmountArg,
+        note: app_commands.Range[str, None, NOTE_MAX_LENGTH] | None = None,
+        date: app_commands.Range[str, None, 20] | None = None,
+    ) -> None:
+        who = who_of(interaction)
+        result = await self.bot.training.log(who, kind, amount, note=note, day_text=date)
+        await interaction.response.send_message(
+            log_message(who.display_name, result), view=undo_view(result.entry.id, who.user_id)
+        )
+
+    @app_commands.command(name="undo", description="Remove your latest entry in this server")
+    async def undo(self, interaction: discord.Interaction[BackrunBot]) -> None:
+        entry = await self.bot.training.undo_latest(who_of(interaction))
+        await interaction.response.send_message(f"Removed your entry {entry.describe()}.", ephemeral=True)
+
+    @app_commands.command(name="history", description="Your newest entries (or a teammate's)")
+    @app_commands.describe(member="Whose history (default: yours)", limit="How many entries, 1–25")
+    async def history(
+        self,
+        interaction: discord.Interaction[BackrunBot],
+        member: discord.Member | None = None,
+        limit: app_commands.Range[int, 1, HISTORY_MAX] = 10,
+    ) -> None:
+        assert interaction.guild_id is not None
+        user_id, name = _target(interaction, member)
+        entries = await self.bot.training.history(interaction.guild_id, user_id, limit)
+        await interaction.response.send_message(embed=history_embed(name, entries), ephemeral=True)
+
+    @app_commands.command(name="stats", description="Totals, backward share, active days and streak")
+    @app_commands.describe(member="Whose stats (default: yours)", period="week (default), month, year or all")
+    async def stats(
+        self,
+        interaction: discord.Interaction[BackrunBot],
+        member: discord.Member | None = None,
+        period: PeriodArg = Period.WEEK,
+    ) -> None:
+        assert interaction.guild_id is not None
+        user_id, name = _target(interaction, member)
+        stats = await self.bot.training.stats(interaction.guild_id, user_id, period)
+        await interaction.response.send_message(embed=stats_embed(name, stats), ephemeral=True)
+
+
+async def setup(bot: BackrunBot) -> None:
+    await bot.add_cog(TrainingCog(bot))

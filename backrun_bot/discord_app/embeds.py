@@ -1,0 +1,110 @@
+"""What the bot's replies look like. Pure formatting of service results into Discord objects.
+
+Discord's limits shape these: an embed description holds 4,096 characters, a field value 1,024, and
+all text of one embed 6,000; history therefore shortens notes.
+"""
+
+from __future__ import annotations
+
+import discord
+
+from backrun_bot.domain.amounts import format_distance
+from backrun_bot.services.training import EntryView, LogResult, StatsView
+
+BRAND = discord.Colour.from_rgb(46, 134, 193)
+HISTORY_NOTE_CHARS = 80
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def log_message(who: str, result: LogResult) -> str:
+    """The public reply to /log. ``who`` is shown as text; allowed mentions keep it inert."""
+    entry = result.entry
+    when = "" if entry.day == result.today else f" for {entry.day.isoformat()}"
+    day_word = "today" if entry.day == result.today else entry.day.isoformat()
+    lines = [
+        f"**{discord.utils.escape_markdown(who)}** logged **{entry.amount}** {entry.kind.label}{when} "
+        f"(entry #{entry.id}).",
+        f"Backward {day_word}: **{format_distance(result.backward_today_m)}** · "
+        f"this week: **{format_distance(result.backward_week_m)}**",
+    ]
+    if not entry.distance_given:
+        lines.append(f"(counted as about {format_distance(entry.effective_meters)} at a typical pace)")
+    if entry.note:
+        lines.append(f"> {entry.note}")
+    return "\n".join(lines)
+
+
+def undone_message(entry: EntryView) -> str:
+    return f"↩️ Undone: ~~{entry.describe()}~~"
+
+
+def history_embed(name: str, entries: list[EntryView]) -> discord.Embed:
+    embed = discord.Embed(title=f"History — {name}", colour=BRAND)
+    if not entries:
+        embed.description = "No entries yet. Log one with `/log backward 400m`."
+        return embed
+    lines = []
+    for e in entries:
+        line = f"`#{e.id}` {e.day.isoformat()} · **{e.amount}** {e.kind.label}"
+        if e.note:
+            line += f" — {_short(e.note, HISTORY_NOTE_CHARS)}"
+        lines.append(line)
+    embed.description = "\n".join(lines)
+    embed.set_footer(text=f"Newest {len(entries)} · /undo removes your latest")
+    return embed
+
+
+def stats_embed(name: str, stats: StatsView) -> discord.Embed:
+    since = "all time" if stats.start is None else f"{stats.start.isoformat()} – {stats.end.isoformat()}"
+    embed = discord.Embed(
+        title=f"Stats — {name}",
+        description=f"This {stats.period.value}: {since}"
+        if stats.start
+        else f"All time, to {stats.end.isoformat()}",
+        colour=BRAND,
+    )
+    if not stats.lines:
+        embed.add_field(name="Nothing logged", value="No entries in this period.", inline=False)
+    for line in stats.lines:
+        embed.add_field(
+            name=line.kind.label,
+            value=f"{format_distance(line.meters)} in {line.count} "
+            f"{'entry' if line.count == 1 else 'entries'}",
+            inline=True,
+        )
+    share = "—" if stats.backward_share is None else f"{stats.backward_share:.0%}"
+    embed.add_field(name="Backward share of running", value=share, inline=False)
+    embed.add_field(name="Active days", value=str(stats.active_days), inline=True)
+    embed.add_field(
+        name="Backward streak",
+        value=f"{stats.current_streak} day{'s' if stats.current_streak != 1 else ''} "
+        f"(best {stats.longest_streak})",
+        inline=True,
+    )
+    return embed
+
+
+def help_embed() -> discord.Embed:
+    embed = discord.Embed(
+        title="Backrun — backward running, every day",
+        colour=BRAND,
+        description=(
+            "Backward running (backpedaling, backward skipping, jogging and walking backward) works the "
+            "hamstrings, glutes and lower back. Log what you ran, watch your streak, and keep it a habit — "
+            "without overdoing it."
+        ),
+    )
+    commands = [
+        ("/log kind amount [note] [date]", "Log a run: `/log backward 400m`, `/log backpedal 5 min`."),
+        ("/undo", "Remove your latest entry."),
+        ("/history [member] [limit]", "The newest entries, with their ids."),
+        ("/stats [member] [period]", "Totals per kind, backward share, active days and streak."),
+        ("/help", "This message."),
+    ]
+    for name, text in commands:
+        embed.add_field(name=name, value=text, inline=False)
+    embed.set_footer(text="Amounts: 400m, 1.2 km, 440yd, 0.25mi, 2 laps, 90s, 5 min, 1:30, 1h05")
+    return embed

@@ -1,0 +1,56 @@
+"""Validation where input enters: app-command transformers that hand the cogs domain values.
+
+A transformer that raises one of our typed errors makes discord.py stop before the command runs, so
+bad input can never reach the store; the error handler answers with the error's own words.
+"""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+
+from backrun_bot.domain.amounts import Amount, parse_amount
+from backrun_bot.domain.dates import Period
+from backrun_bot.domain.kinds import KIND_CHOICES, Kind
+from backrun_bot.errors import InvalidInput
+
+# Transformer.choices is typed for any choice value; these lists hold strings.
+Choice = app_commands.Choice[int | float | str]
+
+
+class AmountTransformer(app_commands.Transformer):
+    """``400m``, ``1.2 km``, ``5 min``… → :class:`Amount` (or an AmountError with accepted formats)."""
+
+    async def transform(self, interaction: discord.Interaction, value: str, /) -> Amount:
+        return parse_amount(value)
+
+
+class KindTransformer(app_commands.Transformer):
+    """The ``kind`` option: a fixed choice list, turned into :class:`Kind`."""
+
+    @property
+    def choices(self) -> list[Choice]:
+        return [Choice(name=name, value=value) for name, value in KIND_CHOICES]
+
+    async def transform(self, interaction: discord.Interaction, value: str, /) -> Kind:
+        try:
+            return Kind(value)
+        except ValueError:
+            raise InvalidInput("Pick the kind of run from the list.") from None
+
+
+class PeriodTransformer(app_commands.Transformer):
+    @property
+    def choices(self) -> list[Choice]:
+        return [Choice(name=p.value, value=p.value) for p in Period]
+
+    async def transform(self, interaction: discord.Interaction, value: str, /) -> Period:
+        try:
+            return Period(value)
+        except ValueError:
+            raise InvalidInput("The period is one of: week, month, year, all.") from None
+
+
+AmountArg = app_commands.Transform[Amount, AmountTransformer]
+KindArg = app_commands.Transform[Kind, KindTransformer]
+PeriodArg = app_commands.Transform[Period, PeriodTransformer]

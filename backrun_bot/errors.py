@@ -1,0 +1,52 @@
+"""Typed errors that the services raise and the one Discord error handler turns into replies.
+
+Framework-free: nothing here knows about Discord. Each error carries the text an athlete or a coach
+should read; the adapter decides how to show it (always ephemerally for these).
+"""
+
+from __future__ import annotations
+
+
+class BackrunError(Exception):
+    """Base of every error whose message is meant for the person who used a command."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def user_text(self) -> str:
+        """The full reply: the reason, then what would be accepted."""
+        return f"{self.message}\n{self.hint}" if self.hint else self.message
+
+
+class InvalidInput(BackrunError):
+    """Something the user typed cannot be used; nothing was changed."""
+
+
+class AmountError(InvalidInput):
+    """An amount such as ``400m`` or ``5 min`` could not be read, or is implausible."""
+
+
+class DateError(InvalidInput):
+    """A date option is unreadable, in the future, or too far back."""
+
+
+class NotFound(BackrunError):
+    """The thing asked for does not exist (in this server)."""
+
+
+class NotAllowed(BackrunError):
+    """The caller may not do this (a permission, or somebody else's entry)."""
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+class DeliveryError(Exception):
+    """A scheduled message could not be delivered (raised by the adapter's sender)."""
+
+
+class ChannelUnavailable(DeliveryError):
+    """The reminder channel is gone or the bot may not post there: that team's reminders pause."""

@@ -1,0 +1,66 @@
+"""Injected failures: 429 rate limits and 5xx server errors on chosen requests.
+
+A fault matches on the HTTP method and on the request path below ``/api/v10`` (without the query),
+with :func:`re.fullmatch` — ``r"/channels/\\d+/messages"`` matches sending a message, not editing
+one. Each fault answers its next ``times`` matching requests and then is used up; faults are tried
+in the order they were added.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass
+class Fault:
+    method: str
+    pattern: re.Pattern[str]
+    remaining: int
+    status: int
+    retry_after: float = 0.0
+    global_: bool = False
+
+    @property
+    def is_rate_limit(self) -> bool:
+        return self.status == 429
+
+
+class Faults:
+    """What :attr:`DiscordEmulator.faults` holds; see the module docstring."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self.injected = 0  # how many requests were answered by a fault
+
+    def rate_limit(
+        self, method: str, path_regex: str, retry_after: float = 0.5, times: int = 1, global_: bool = False
+    ) -> None:
+        """The next ``times`` matching requests get 429 with ``retry_after`` (seconds), as Discord
+        sends it: JSON body, ``Retry-After``, ``X-RateLimit-*`` and ``Via: 1.1 google`` headers."""
+        self._faults.append(Fault(method.upper(), re.compile(path_regex), times, 429, retry_after, global_))
+
+    def server_error(self, method: str, path_regex: str, status: int = 502, times: int = 1) -> None:
+        """The next ``times`` matching requests get ``status`` (a 5xx) instead of an answer."""
+        if not 500 <= status <= 599:
+            raise ValueError("server_error takes a 5xx status")
+        self._faults.append(Fault(method.upper(), re.compile(path_regex), times, status))
+
+    def clear(self) -> None:
+        self._faults.clear()
+
+    @property
+    def pending(self) -> int:
+        """Requests still to be answered by a fault."""
+        return sum(f.remaining for f in self._faults)
+
+    def take(self, method: str, path: str) -> Fault | None:
+        """The fault answering this request, if any (and count it used)."""
+        for fault in self._faults:
+            if fault.method == method.upper() and fault.pattern.fullmatch(path):
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._faults.remove(fault)
+                self.injected += 1
+                return fault
+        return None

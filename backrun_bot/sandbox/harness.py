@@ -1,0 +1,91 @@
+"""The emulator and the real bot, started together in one process: used by the console and the tests.
+
+The bot is the unmodified :class:`BackrunBot`; the only thing that differs from production is the
+``DISCORD_API_URL`` (and token) it is given, which points it at the emulator on loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import discord
+
+from backrun_bot.config import Settings
+from backrun_bot.discord_app.bot import BackrunBot
+from backrun_bot.sandbox.driver import Actor
+from backrun_bot.sandbox.emulator import DiscordEmulator
+from backrun_bot.services.training import Clock, utc_now
+
+
+@dataclass
+class Team:
+    """A guild in the emulator with its #general channel and members by name."""
+
+    guild: object
+    channel: object
+    actors: dict[str, Actor] = field(default_factory=dict)
+
+
+@dataclass
+class Sandbox:
+    emulator: DiscordEmulator
+    settings: Settings
+    clock: Clock
+    bot: BackrunBot | None = None
+    _task: asyncio.Task[None] | None = None
+
+    async def start_bot(self, *, ready_within: float = 15) -> BackrunBot:
+        """Start a (new) bot process-in-a-task against the emulator and wait until it is ready."""
+        bot = BackrunBot(self.settings, clock=self.clock)
+        token = self.emulator.token
+        task = asyncio.create_task(bot.start(token), name="backrun-bot")
+        ready = asyncio.create_task(self.emulator.wait_until_ready(timeout=ready_within))
+        done, _ = await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if task in done:
+            ready.cancel()
+            task.result()  # raises what stopped the bot
+            raise RuntimeError("the bot stopped before it was ready")
+        ready.result()
+        await bot.wait_until_ready()
+        self.bot, self._task = bot, task
+        return bot
+
+    async def stop_bot(self) -> None:
+        if self.bot is not None:
+            await self.bot.close()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self.bot, self._task = None, None
+
+    def actor(self, guild: object, name: str) -> Actor:
+        return self.emulator.actor(guild, name)  # type: ignore[arg-type]
+
+
+@contextlib.asynccontextmanager
+async def open_sandbox(
+    database_url: str, *, clock: Clock = utc_now, start_bot: bool = True, log_level: str = "INFO"
+) -> AsyncIterator[Sandbox]:
+    """Start an emulator (and, by default, the bot against it); stop both on exit."""
+    emulator = DiscordEmulator()
+    await emulator.start()
+    base = discord.http.Route.BASE
+    settings = Settings(
+        _env_file=None,  # a developer's .env must not leak in
+        discord_token=emulator.token,
+        discord_api_url=emulator.api_url,
+        database_url=database_url,
+        log_level=log_level,
+    )
+    box = Sandbox(emulator=emulator, settings=settings, clock=clock)
+    try:
+        if start_bot:
+            await box.start_bot()
+        yield box
+    finally:
+        await box.stop_bot()
+        await emulator.stop()
+        discord.http.Route.BASE = base

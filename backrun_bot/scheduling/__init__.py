@@ -1,0 +1,1 @@
+"""Reminder scheduling: APScheduler jobs derived from the settings in the database."""

@@ -1,0 +1,127 @@
+"""APScheduler wiring for the daily reminders.
+
+The database is the truth. Jobs are derived from it at start and after every settings change, one
+job per distinct (timezone, local time, slot) — not one per team — so the number of jobs is bounded
+by the distinct settings in use, whatever the number of teams. Each job is a date trigger at the next
+occurrence computed by :func:`backrun_bot.domain.schedule.next_occurrence` (which owns the
+daylight-saving rules: a time in a spring-forward gap fires once at the next valid instant, a time
+that occurs twice fires once), and re-arms itself after it fires.
+
+Exactly-once delivery is not the scheduler's job: the reminder service claims a unique
+(team, local date, slot) row before sending, so a double firing, a restart or a second copy of the
+bot cannot send twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from backrun_bot.domain.schedule import due_occurrences, next_occurrence
+from backrun_bot.services.reminders import ReminderService, SlotGroup
+from backrun_bot.services.training import Clock
+
+log = logging.getLogger(__name__)
+
+# How far back a restart looks for reminders it missed; anything older than the grace window is
+# only recorded as skipped, so a day is plenty.
+CATCH_UP_LOOKBACK = timedelta(days=1)
+# Another running copy of the bot may change the settings; every copy re-reads them this often.
+REFRESH_EVERY = timedelta(minutes=5)
+REFRESH_JOB = "refresh"
+
+
+def job_id(group: SlotGroup) -> str:
+    return f"{group.slot.value}|{group.timezone}|{group.at.strftime('%H:%M')}"
+
+
+class ReminderScheduler:
+    """Owns the AsyncIOScheduler; started in ``setup_hook`` and shut down with the bot."""
+
+    def __init__(self, reminders: ReminderService, *, grace: timedelta, clock: Clock) -> None:
+        self._reminders = reminders
+        self._grace = grace
+        self._clock = clock
+        self._scheduler = AsyncIOScheduler(
+            timezone="UTC",
+            # Lateness is judged by our own grace window, so APScheduler must never drop a run.
+            job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
+        )
+
+    @property
+    def running(self) -> bool:
+        return bool(self._scheduler.running)
+
+    def job_count(self) -> int:
+        """All jobs: one per slot group plus the periodic refresh."""
+        return len(self._scheduler.get_jobs())
+
+    async def start(self) -> None:
+        """Start the scheduler, send what was missed within the grace window, and arm the jobs."""
+        self._scheduler.start()
+        await self.catch_up()
+        await self.refresh()
+        self._scheduler.add_job(
+            self.refresh, trigger=IntervalTrigger(seconds=REFRESH_EVERY.total_seconds()), id=REFRESH_JOB
+        )
+
+    def shutdown(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    async def refresh(self) -> None:
+        """Make the jobs match the settings in the database (call after every change)."""
+        groups = await self._reminders.slot_groups()
+        wanted = {job_id(g): g for g in groups}
+        for job in self._scheduler.get_jobs():
+            if job.id != REFRESH_JOB and job.id not in wanted:
+                job.remove()
+        now = self._clock()
+        for jid, group in wanted.items():
+            if self._scheduler.get_job(jid) is None:
+                self._arm(group, after=now)
+        log.debug("reminder jobs: %d for %d slot groups", self.job_count(), len(wanted))
+
+    def _arm(self, group: SlotGroup, *, after: datetime) -> None:
+        local_day, instant = next_occurrence(group.at, ZoneInfo(group.timezone), after)
+        self._scheduler.add_job(
+            self._fire,
+            trigger=DateTrigger(run_date=instant),
+            args=(group, local_day, instant),
+            id=job_id(group),
+            replace_existing=True,
+        )
+
+    async def _fire(self, group: SlotGroup, local_day: date, instant: datetime) -> None:
+        try:
+            await self._run_occurrence(group, local_day, instant)
+        except Exception:
+            # One bad run must not stop tomorrow's: log it and re-arm all the same.
+            log.exception("reminder run %s on %s failed", job_id(group), local_day)
+        finally:
+            if await self._still_wanted(group):
+                self._arm(group, after=instant)
+
+    async def _still_wanted(self, group: SlotGroup) -> bool:
+        return group in await self._reminders.slot_groups()
+
+    async def _run_occurrence(self, group: SlotGroup, local_day: date, instant: datetime) -> None:
+        late = self._clock() - instant
+        if late > self._grace:
+            await self._reminders.skip(group, local_day, instant, reason=f"{late} late")
+        else:
+            await self._reminders.deliver(group, local_day, instant)
+
+    async def catch_up(self) -> None:
+        """Deliver reminders whose time passed while the bot was down (once, late) within the grace
+        window; record older ones as skipped."""
+        now = self._clock()
+        for group in await self._reminders.slot_groups():
+            tz = ZoneInfo(group.timezone)
+            for local_day, instant in due_occurrences(group.at, tz, now - CATCH_UP_LOOKBACK, now):
+                await self._run_occurrence(group, local_day, instant)

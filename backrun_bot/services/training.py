@@ -1,0 +1,213 @@
+"""Logging runs and reading them back: the use cases behind /log, /undo, /history and /stats.
+
+The service owns the transactions (one per call) and raises the typed errors of
+:mod:`backrun_bot.errors`; it knows nothing about Discord. Amounts arrive already parsed (the adapter
+validates them where they enter); dates are parsed here because "today" depends on the team's
+timezone, which lives in the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backrun_bot.domain.amounts import Amount
+from backrun_bot.domain.dates import Period, local_date, parse_day, period_start, week_start
+from backrun_bot.domain.kinds import Kind
+from backrun_bot.domain.stats import backward_share, current_streak, longest_streak
+from backrun_bot.errors import InvalidInput, NotAllowed, NotFound
+from backrun_bot.storage import queries
+from backrun_bot.storage.models import RunSession
+
+log = logging.getLogger(__name__)
+
+NOTE_MAX_LENGTH = 200
+HISTORY_MAX = 25
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The real clock; tests pass their own."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    """The person using a command, in the server (team) where they use it."""
+
+    guild_id: int
+    user_id: int
+    display_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntryView:
+    """One logged entry, as the adapter shows it."""
+
+    id: int
+    user_id: int
+    kind: Kind
+    amount: str
+    effective_meters: float
+    note: str | None
+    day: date
+    distance_given: bool
+
+    @classmethod
+    def of(cls, row: RunSession, user_id: int) -> EntryView:
+        amount = Amount(meters=row.meters, seconds=row.seconds, text=row.amount_text).display()
+        return cls(
+            id=row.id,
+            user_id=user_id,
+            kind=Kind(row.kind),
+            amount=amount,
+            effective_meters=row.effective_meters,
+            note=row.note,
+            day=row.day,
+            distance_given=row.meters is not None,
+        )
+
+    def describe(self) -> str:
+        """``#12 · 400 m backward run · 2026-11-23``."""
+        return f"#{self.id} · {self.amount} {self.kind.label} · {self.day.isoformat()}"
+
+
+@dataclass(frozen=True, slots=True)
+class LogResult:
+    entry: EntryView
+    today: date
+    backward_today_m: float
+    backward_week_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class KindLine:
+    kind: Kind
+    count: int
+    meters: float
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class StatsView:
+    user_id: int
+    period: Period
+    start: date | None
+    end: date
+    lines: list[KindLine]
+    backward_meters: float
+    total_meters: float
+    backward_share: float | None
+    active_days: int
+    current_streak: int
+    longest_streak: int
+
+
+class TrainingService:
+    """Log, undo and read training entries, one team (Discord server) at a time."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock = utc_now) -> None:
+        self._sessionmaker = sessionmaker
+        self._clock = clock
+
+    async def _today(self, s: AsyncSession, guild_id: int) -> date:
+        team = await queries.get_or_create_team(s, guild_id)
+        return local_date(self._clock(), ZoneInfo(team.timezone))
+
+    async def log(
+        self, who: Who, kind: Kind, amount: Amount, *, note: str | None = None, day_text: str | None = None
+    ) -> LogResult:
+        """Store one entry; return it with the athlete's backward totals for its day and week."""
+        note = (note or "").strip() or None
+        if note is not None and len(note) > NOTE_MAX_LENGTH:
+            raise InvalidInput(f"The note is {len(note)} characters; keep it to {NOTE_MAX_LENGTH}.")
+        async with self._sessionmaker.begin() as s:
+            today = await self._today(s, who.guild_id)
+            day = parse_day(day_text, today=today)
+            athlete = await queries.get_or_create_athlete(s, who.guild_id, who.user_id, who.display_name)
+            row = await queries.add_run_session(
+                s,
+                athlete=athlete,
+                kind=kind.value,
+                is_backward=kind.is_backward,
+                meters=amount.meters,
+                seconds=amount.seconds,
+                effective_meters=amount.effective_meters(kind),
+                amount_text=amount.text,
+                note=note,
+                day=day,
+                logged_at=self._clock(),
+            )
+            # Totals are for the entry's own day and week, so a late entry for yesterday shows
+            # yesterday's picture rather than an unchanged today.
+            day_total = await queries.backward_meters_between(s, who.guild_id, who.user_id, day, day)
+            week_total = await queries.backward_meters_between(
+                s, who.guild_id, who.user_id, week_start(day), week_start(day) + timedelta(days=6)
+            )
+            entry = EntryView.of(row, who.user_id)
+        log.info("guild %s user %s logged entry %s", who.guild_id, who.user_id, entry.id)
+        return LogResult(entry=entry, today=today, backward_today_m=day_total, backward_week_m=week_total)
+
+    async def undo_latest(self, who: Who) -> EntryView:
+        """Remove the caller's newest entry in this server."""
+        async with self._sessionmaker.begin() as s:
+            row = await queries.latest_run_session(s, who.guild_id, who.user_id)
+            if row is None:
+                raise NotFound("You have no entries in this server to undo.")
+            entry = EntryView.of(row, who.user_id)
+            await queries.delete_run_session(s, row)
+        return entry
+
+    async def undo_entry(self, who: Who, entry_id: int, author_id: int) -> EntryView:
+        """Remove one entry through its Undo button; only its author may."""
+        if who.user_id != author_id:
+            raise NotAllowed("Only the athlete who logged this entry can undo it.")
+        async with self._sessionmaker.begin() as s:
+            row = await queries.get_run_session(s, who.guild_id, entry_id)
+            if row is None:
+                raise NotFound("That entry is already gone.")
+            entry = EntryView.of(row, who.user_id)
+            await queries.delete_run_session(s, row)
+        return entry
+
+    async def history(self, guild_id: int, user_id: int, limit: int = 10) -> list[EntryView]:
+        if not 1 <= limit <= HISTORY_MAX:
+            raise InvalidInput(f"The limit must be between 1 and {HISTORY_MAX}.")
+        async with self._sessionmaker() as s:
+            rows = await queries.history(s, guild_id, user_id, limit)
+            return [EntryView.of(r, user_id) for r in rows]
+
+    async def stats(self, guild_id: int, user_id: int, period: Period = Period.WEEK) -> StatsView:
+        async with self._sessionmaker.begin() as s:
+            today = await self._today(s, guild_id)
+            start = period_start(period, today)
+            totals = await queries.totals_by_kind(s, guild_id, user_id, start, today)
+            days = await queries.active_days(s, guild_id, user_id, start, today)
+            # Streaks look at all time: a streak that began before the period still counts.
+            backward_days = await queries.active_days(s, guild_id, user_id, None, today, backward_only=True)
+        order = list(Kind)
+        lines = sorted(
+            (KindLine(Kind(t.kind), t.count, t.meters, t.seconds) for t in totals),
+            key=lambda line: order.index(line.kind),
+        )
+        backward = sum(line.meters for line in lines if line.kind.is_backward)
+        total = sum(line.meters for line in lines)
+        return StatsView(
+            user_id=user_id,
+            period=period,
+            start=start,
+            end=today,
+            lines=lines,
+            backward_meters=backward,
+            total_meters=total,
+            backward_share=backward_share(backward, total),
+            active_days=len(days),
+            current_streak=current_streak(backward_days, today),
+            longest_streak=longest_streak(backward_days),
+        )

@@ -1,0 +1,160 @@
+"""The tables: teams (one per Discord server), athletes, their run sessions, reminder deliveries.
+
+Instants are stored in UTC (``UTCDateTime`` refuses naive values and gives aware ones back on every
+backend); training days are plain dates, already decided in the team's timezone by the caller.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    false,
+    true,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Named constraints, so that batch migrations on SQLite and plain ones on PostgreSQL can both find
+# and drop them by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC instant on every backend (SQLite has no timezone type)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store aware UTC instants only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime()}
+
+
+class Team(Base):
+    """A Discord server; its id is the guild id."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    created_at: Mapped[datetime]
+    # Reminders (issue 3). Times are local wall-clock "HH:MM" in ``timezone``; days are weekday
+    # digits, Monday = 0 ("0123456" = every day).
+    reminder_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    warmup_time: Mapped[str | None] = mapped_column(String(5), default="07:00", server_default="07:00")
+    cooldown_time: Mapped[str | None] = mapped_column(String(5), default="19:00", server_default="19:00")
+    reminder_days: Mapped[str] = mapped_column(String(7), default="0123456", server_default="0123456")
+    heavy_meters: Mapped[float] = mapped_column(Float, default=1600.0, server_default="1600")
+    reminders_active: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    paused_until: Mapped[date | None] = mapped_column(Date)
+    pause_reason: Mapped[str | None] = mapped_column(String(200))
+    reminders_updated_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_teams_reminder_slots", "timezone", "warmup_time", "cooldown_time"),)
+
+
+class Athlete(Base):
+    """A member of a team, created on their first command."""
+
+    __tablename__ = "athletes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("teams.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    display_name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    mentions_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+    __table_args__ = (UniqueConstraint("team_id", "user_id", name="uq_athletes_team_user"),)
+
+
+class RunSession(Base):
+    """One logged entry: what was given (meters and/or seconds, original text) and its volume."""
+
+    __tablename__ = "run_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athletes.id", ondelete="CASCADE"))
+    # Denormalised from the athlete so that every read can be scoped to one server cheaply.
+    team_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("teams.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    is_backward: Mapped[bool] = mapped_column(Boolean)
+    meters: Mapped[float | None] = mapped_column(Float)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    effective_meters: Mapped[float] = mapped_column(Float)
+    amount_text: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    day: Mapped[date] = mapped_column(Date)
+    logged_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("meters IS NOT NULL OR seconds IS NOT NULL", name="amount_given"),
+        CheckConstraint("effective_meters > 0", name="positive_volume"),
+        Index("ix_run_sessions_athlete_day", "athlete_id", "day"),
+        Index("ix_run_sessions_team_day", "team_id", "day"),
+    )
+
+
+class ReminderDelivery(Base):
+    """One reminder for one team, local day and slot; the unique key makes sending exactly-once."""
+
+    __tablename__ = "reminder_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("teams.id", ondelete="CASCADE"))
+    local_day: Mapped[date] = mapped_column(Date)
+    slot: Mapped[str] = mapped_column(String(16))
+    # claimed → sent | failed | skipped
+    status: Mapped[str] = mapped_column(String(16))
+    claimed_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    detail: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (UniqueConstraint("team_id", "local_day", "slot", name="uq_reminder_deliveries_key"),)
+
+
+class BotState(Base):
+    """Small key/value facts the bot keeps between starts (e.g. the hash of the synced commands)."""
+
+    __tablename__ = "bot_state"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]

@@ -1,0 +1,205 @@
+"""Reads and writes for training entries. Every query is scoped to one team (Discord server)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backrun_bot.storage.models import Athlete, BotState, RunSession, Team
+
+
+def _insert(s: AsyncSession) -> type[sqlite.Insert] | type[postgresql.Insert]:
+    """The dialect's INSERT, for ON CONFLICT (both SQLite and PostgreSQL have it)."""
+    if s.get_bind().dialect.name == "postgresql":
+        return postgresql.Insert
+    return sqlite.Insert
+
+
+async def get_or_create_team(s: AsyncSession, guild_id: int) -> Team:
+    """The team of a server, created on first use. Safe when two requests race to create it."""
+    team = await s.get(Team, guild_id)
+    if team is not None:
+        return team
+    await s.execute(
+        _insert(s)(Team)
+        .values(id=guild_id, timezone="UTC", created_at=datetime.now(UTC))
+        .on_conflict_do_nothing()
+    )
+    team = await s.get(Team, guild_id, populate_existing=True)
+    assert team is not None
+    return team
+
+
+async def get_or_create_athlete(s: AsyncSession, guild_id: int, user_id: int, display_name: str) -> Athlete:
+    """The athlete record, created on first use (no sign-up step); keeps the display name fresh."""
+    display_name = display_name[:100]
+    query = select(Athlete).where(Athlete.team_id == guild_id, Athlete.user_id == user_id)
+    athlete = await s.scalar(query)
+    if athlete is None:
+        await get_or_create_team(s, guild_id)
+        await s.execute(
+            _insert(s)(Athlete)
+            .values(
+                team_id=guild_id, user_id=user_id, display_name=display_name, created_at=datetime.now(UTC)
+            )
+            .on_conflict_do_nothing()
+        )
+        athlete = await s.scalar(query)
+        assert athlete is not None
+    elif athlete.display_name != display_name:
+        athlete.display_name = display_name
+    return athlete
+
+
+async def add_run_session(
+    s: AsyncSession,
+    *,
+    athlete: Athlete,
+    kind: str,
+    is_backward: bool,
+    meters: float | None,
+    seconds: float | None,
+    effective_meters: float,
+    amount_text: str,
+    note: str | None,
+    day: date,
+    logged_at: datetime,
+) -> RunSession:
+    row = RunSession(
+        athlete_id=athlete.id,
+        team_id=athlete.team_id,
+        kind=kind,
+        is_backward=is_backward,
+        meters=meters,
+        seconds=seconds,
+        effective_meters=effective_meters,
+        amount_text=amount_text[:64],
+        note=note,
+        day=day,
+        logged_at=logged_at,
+    )
+    s.add(row)
+    await s.flush()
+    return row
+
+
+def _of(guild_id: int, user_id: int) -> Select[RunSession]:
+    return (
+        select(RunSession)
+        .join(Athlete, RunSession.athlete_id == Athlete.id)
+        .where(RunSession.team_id == guild_id, Athlete.user_id == user_id)
+    )
+
+
+async def get_run_session(s: AsyncSession, guild_id: int, entry_id: int) -> RunSession | None:
+    """An entry by id, only if it belongs to this server."""
+    query = select(RunSession).where(RunSession.id == entry_id, RunSession.team_id == guild_id)
+    row: RunSession | None = await s.scalar(query)
+    return row
+
+
+async def latest_run_session(s: AsyncSession, guild_id: int, user_id: int) -> RunSession | None:
+    """The athlete's most recently logged entry (by when it was logged, not the day it is for)."""
+    return await s.scalar(_of(guild_id, user_id).order_by(RunSession.id.desc()).limit(1))
+
+
+async def delete_run_session(s: AsyncSession, row: RunSession) -> None:
+    await s.delete(row)
+    await s.flush()
+
+
+async def history(s: AsyncSession, guild_id: int, user_id: int, limit: int) -> list[RunSession]:
+    """Newest first: by training day, then by when it was logged."""
+    query = _of(guild_id, user_id).order_by(RunSession.day.desc(), RunSession.id.desc()).limit(limit)
+    return list(await s.scalars(query))
+
+
+@dataclass(frozen=True, slots=True)
+class KindTotal:
+    kind: str
+    count: int
+    meters: float  # effective meters (duration entries counted through their pace)
+    seconds: float  # seconds given by duration entries
+
+
+async def totals_by_kind(
+    s: AsyncSession, guild_id: int, user_id: int, start: date | None, end: date
+) -> list[KindTotal]:
+    query = (
+        select(
+            RunSession.kind,
+            func.count(RunSession.id),
+            func.sum(RunSession.effective_meters),
+            func.coalesce(func.sum(RunSession.seconds), 0.0),
+        )
+        .join(Athlete, RunSession.athlete_id == Athlete.id)
+        .where(RunSession.team_id == guild_id, Athlete.user_id == user_id, RunSession.day <= end)
+        .group_by(RunSession.kind)
+    )
+    if start is not None:
+        query = query.where(RunSession.day >= start)
+    rows = (await s.execute(query)).all()
+    return [
+        KindTotal(kind, int(count), float(meters or 0.0), float(seconds or 0.0))
+        for kind, count, meters, seconds in rows
+    ]
+
+
+async def backward_meters_between(
+    s: AsyncSession, guild_id: int, user_id: int, start: date, end: date
+) -> float:
+    query = (
+        select(func.coalesce(func.sum(RunSession.effective_meters), 0.0))
+        .join(Athlete, RunSession.athlete_id == Athlete.id)
+        .where(
+            RunSession.team_id == guild_id,
+            Athlete.user_id == user_id,
+            RunSession.is_backward.is_(True),
+            RunSession.day >= start,
+            RunSession.day <= end,
+        )
+    )
+    total = await s.scalar(query)
+    return float(total or 0.0)
+
+
+async def active_days(
+    s: AsyncSession,
+    guild_id: int,
+    user_id: int,
+    start: date | None,
+    end: date,
+    *,
+    backward_only: bool = False,
+) -> list[date]:
+    """Distinct days with an entry (or a backward entry) in [start, end], oldest first."""
+    query = (
+        select(RunSession.day)
+        .join(Athlete, RunSession.athlete_id == Athlete.id)
+        .where(RunSession.team_id == guild_id, Athlete.user_id == user_id, RunSession.day <= end)
+        .distinct()
+        .order_by(RunSession.day)
+    )
+    if start is not None:
+        query = query.where(RunSession.day >= start)
+    if backward_only:
+        query = query.where(RunSession.is_backward.is_(True))
+    return list(await s.scalars(query))
+
+
+async def get_state(s: AsyncSession, key: str) -> str | None:
+    row = await s.get(BotState, key)
+    return None if row is None else row.value
+
+
+async def set_state(s: AsyncSession, key: str, value: str) -> None:
+    now = datetime.now(UTC)
+    await s.execute(
+        _insert(s)(BotState)
+        .values(key=key, value=value, updated_at=now)
+        .on_conflict_do_update(index_elements=[BotState.key], set_={"value": value, "updated_at": now})
+    )

@@ -1,0 +1,159 @@
+"""Queries for reminders: slot groups, due teams, delivery claims, and per-athlete daily volume."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, literal, or_, select, union, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backrun_bot.domain.load import DayLog
+from backrun_bot.storage.models import Athlete, ReminderDelivery, RunSession, Team
+
+SLOT_COLUMNS = {"warmup": Team.warmup_time, "cooldown": Team.cooldown_time}
+
+
+def _active() -> list[ColumnElement[bool]]:
+    return [
+        Team.reminders_active.is_(True),
+        Team.reminder_channel_id.is_not(None),
+        Team.pause_reason.is_(None),
+    ]
+
+
+async def slot_groups(s: AsyncSession) -> list[tuple[str, str, str]]:
+    """Distinct (timezone, HH:MM, slot) among teams with reminders on: one scheduler job each."""
+    selects = [
+        select(Team.timezone, column.label("at"), literal(slot).label("slot")).where(*_active())
+        for slot, column in SLOT_COLUMNS.items()
+    ]
+    rows = await s.execute(union(*selects))
+    # A slot switched off (time NULL) is not a group.
+    return [(tz, at, slot) for tz, at, slot in rows.all() if at is not None]
+
+
+async def due_team_ids(
+    s: AsyncSession, timezone: str, at: str, slot: str, day: date, instant: datetime
+) -> list[int]:
+    """Teams in the group whose reminder for ``day`` is due: on that weekday, not paused that day,
+    and whose settings already existed at ``instant`` (so a catch-up never sends a reminder for a
+    time that was set after it passed)."""
+    column = SLOT_COLUMNS[slot]
+    result = await s.scalars(
+        select(Team.id)
+        .where(
+            *_active(),
+            Team.timezone == timezone,
+            column == at,
+            Team.reminder_days.contains(str(day.weekday())),
+            or_(Team.paused_until.is_(None), Team.paused_until <= day),
+            Team.reminders_updated_at <= instant,
+        )
+        .order_by(Team.id)
+    )
+    return list(result)
+
+
+async def claim(
+    s: AsyncSession,
+    team_id: int,
+    day: date,
+    slot: str,
+    now: datetime,
+    *,
+    stale_before: datetime | None,
+    status: str = "claimed",
+) -> bool:
+    """Take the (team, day, slot) delivery. True for exactly one caller across every bot copy.
+
+    A row left ``claimed`` since before ``stale_before`` (its sender crashed) is taken over by a
+    conditional update, which again only one copy can win.
+    """
+    values = {"team_id": team_id, "local_day": day, "slot": slot, "status": status, "claimed_at": now}
+    dialect = s.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    inserted = await s.execute(insert(ReminderDelivery).values(**values).on_conflict_do_nothing())
+    if inserted.rowcount == 1:  # type: ignore[attr-defined]
+        return True
+    if stale_before is None:
+        return False
+    taken = await s.execute(
+        update(ReminderDelivery)
+        .where(
+            ReminderDelivery.team_id == team_id,
+            ReminderDelivery.local_day == day,
+            ReminderDelivery.slot == slot,
+            ReminderDelivery.status == "claimed",
+            ReminderDelivery.claimed_at < stale_before,
+        )
+        .values(claimed_at=now, attempts=ReminderDelivery.attempts + 1)
+    )
+    return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def finish(
+    s: AsyncSession,
+    team_id: int,
+    day: date,
+    slot: str,
+    *,
+    status: str,
+    now: datetime,
+    message_id: int | None = None,
+    detail: str | None = None,
+) -> None:
+    await s.execute(
+        update(ReminderDelivery)
+        .where(
+            ReminderDelivery.team_id == team_id,
+            ReminderDelivery.local_day == day,
+            ReminderDelivery.slot == slot,
+        )
+        .values(status=status, finished_at=now, message_id=message_id, detail=detail and detail[:200])
+    )
+
+
+async def pause_for_channel(s: AsyncSession, team_id: int, reason: str) -> None:
+    await s.execute(update(Team).where(Team.id == team_id).values(pause_reason=reason[:200]))
+
+
+async def deliveries(s: AsyncSession, team_id: int) -> list[ReminderDelivery]:
+    result = await s.scalars(
+        select(ReminderDelivery)
+        .where(ReminderDelivery.team_id == team_id)
+        .order_by(ReminderDelivery.local_day, ReminderDelivery.slot)
+    )
+    return list(result)
+
+
+async def day_logs(
+    s: AsyncSession, team_id: int, start: date, end: date, *, user_id: int | None = None
+) -> list[tuple[Athlete, list[DayLog]]]:
+    """Each athlete's days in [start, end]: backward sessions (effective meters) and forward meters."""
+    query = (
+        select(Athlete, RunSession.day, RunSession.is_backward, RunSession.effective_meters)
+        .join(RunSession, RunSession.athlete_id == Athlete.id)
+        .where(Athlete.team_id == team_id, RunSession.day >= start, RunSession.day <= end)
+        .order_by(Athlete.id, RunSession.day, RunSession.id)
+    )
+    if user_id is not None:
+        query = query.where(Athlete.user_id == user_id)
+    athletes: dict[int, Athlete] = {}
+    backward: dict[int, dict[date, list[float]]] = defaultdict(lambda: defaultdict(list))
+    forward: dict[int, dict[date, float]] = defaultdict(lambda: defaultdict(float))
+    for athlete, day, is_backward, meters in (await s.execute(query)).all():
+        athletes[athlete.id] = athlete
+        if is_backward:
+            backward[athlete.id][day].append(meters)
+        else:
+            forward[athlete.id][day] += meters
+    result = []
+    for athlete_id, athlete in athletes.items():
+        days = sorted(set(backward[athlete_id]) | set(forward[athlete_id]))
+        logs = [
+            DayLog(d, tuple(backward[athlete_id].get(d, ())), forward[athlete_id].get(d, 0.0)) for d in days
+        ]
+        result.append((athlete, logs))
+    return result

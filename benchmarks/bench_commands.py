@@ -1,0 +1,55 @@
+"""Round-trip latency of slash commands through the emulator: the real bot, the real wire.
+
+Measures, from the member's side, the time from sending INTERACTION_CREATE to having the bot's
+reply (gateway → discord.py → transformer → service → database → REST callback), on SQLite by
+default or on the database given.
+
+    .venv/bin/python benchmarks/bench_commands.py [--n 300] [--database URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from backrun_bot.sandbox.harness import open_sandbox
+
+
+def summary(label: str, samples: list[float]) -> None:
+    ms = sorted(s * 1000 for s in samples)
+    p95 = ms[int(len(ms) * 0.95) - 1]
+    median = statistics.median(ms)
+    print(f"{label:<22} n={len(ms):<5} median {median:6.1f} ms   p95 {p95:6.1f} ms   max {ms[-1]:6.1f} ms")
+
+
+async def main(n: int, database: str | None) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = database or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        async with open_sandbox(url, start_bot=False, log_level="WARNING") as box:
+            guild = box.emulator.add_guild("Bench")
+            await box.start_bot()
+            alice = box.actor(guild, "alice")
+            for command, options in [
+                ("log", {"kind": "backward", "amount": "400m"}),
+                ("history", {"limit": 10}),
+                ("stats", {"period": "all"}),
+            ]:
+                samples = []
+                for _ in range(n):
+                    started = time.perf_counter()
+                    await alice.run(command, **options)
+                    samples.append(time.perf_counter() - started)
+                summary(f"/{command}", samples)
+            assert box.emulator.violations == []
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--database")
+    args = parser.parse_args()
+    asyncio.run(main(args.n, args.database))

@@ -1,0 +1,146 @@
+"""Starting the bot: one clear line for what to fix, migrations applied, commands synced only when
+they change, the token never in the logs, and an apology (with a logged traceback) for the unexpected."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from backrun_bot.sandbox.driver import Actor
+from backrun_bot.sandbox.emulator import DiscordEmulator
+from backrun_bot.sandbox.harness import Sandbox
+from backrun_bot.storage.engine import create_engine
+from backrun_bot.storage.migrate import current_revision
+
+
+def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``backrun-bot`` in a clean environment (no developer .env: cwd is a temp dir)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_", "LOG_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "backrun_bot", *args],
+        env={**base, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_missing_token_says_so_and_points_to_the_sandbox(tmp_path: Path) -> None:
+    result = run_cli("run", env={"DISCORD_TOKEN": ""}, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "DISCORD_TOKEN" in lines[0] and "backrun-bot sandbox" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"DATABASE_URL": "mysql://root@localhost/x"}, "DATABASE_URL"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"DISCORD_API_URL": "discord.com"}, "DISCORD_API_URL"),
+        ({"REMINDER_GRACE_MINUTES": "-5"}, "REMINDER_GRACE_MINUTES"),
+    ],
+)
+def test_bad_settings_end_with_one_line(tmp_path: Path, env: dict[str, str], says: str) -> None:
+    result = run_cli("run", env={"DISCORD_TOKEN": "x", **env}, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert says in lines[0]
+
+
+async def run_against(
+    emulator: DiscordEmulator, tmp_path: Path, **env: str
+) -> subprocess.CompletedProcess[str]:
+    import asyncio  # noqa: PLC0415
+
+    settings = {"DISCORD_TOKEN": emulator.token, "DISCORD_API_URL": emulator.api_url, **env}
+    return await asyncio.to_thread(run_cli, "run", env=settings, cwd=tmp_path)
+
+
+async def test_wrong_token_and_unopenable_database_end_with_one_line(
+    emulator: DiscordEmulator, tmp_path: Path
+) -> None:
+    result = await run_against(emulator, tmp_path, DISCORD_TOKEN="not-the-token")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "refused DISCORD_TOKEN" in result.stderr
+    assert "not-the-token" not in result.stderr
+
+    result = await run_against(
+        emulator, tmp_path, DATABASE_URL="sqlite+aiosqlite:////nonexistent-dir/backrun.db"
+    )
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Cannot open the database" in result.stderr and "DATABASE_URL" in result.stderr
+
+    result = await run_against(
+        emulator, tmp_path, DATABASE_URL="postgresql+asyncpg://backrun:s3cret@127.0.0.1:1/backrun"
+    )
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "s3cret" not in result.stderr
+
+
+def test_unreachable_discord_ends_with_one_line(tmp_path: Path) -> None:
+    result = run_cli(
+        "run", env={"DISCORD_TOKEN": "x", "DISCORD_API_URL": "http://127.0.0.1:9/api/v10"}, cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Cannot reach Discord" in result.stderr
+
+
+async def test_start_migrates_and_syncs_commands_only_when_they_change(
+    running: Sandbox, emulator: DiscordEmulator
+) -> None:
+    assert await current_revision(running.settings.database_url) == "0002_reminders"
+    assert emulator.command_sync_count == 1
+    names = {c["name"] for c in emulator.commands}
+    assert {"log", "undo", "history", "stats", "help", "reminders", "plan", "notify"} <= names
+
+    await running.stop_bot()
+    await running.start_bot()
+    assert emulator.command_sync_count == 1  # unchanged definitions: no sync
+
+    assert running.bot is not None
+    running.bot.tree.remove_command("help")  # a changed definition on the next start...
+    await running.bot.sync_commands_if_changed()
+    assert emulator.command_sync_count == 2  # ...is synced once
+
+
+async def test_the_token_is_never_logged(
+    sandbox: Sandbox, team: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await sandbox.start_bot()
+    await sandbox.actor(team.guild, "alice").run("log", kind="backward", amount="400m")  # type: ignore[attr-defined]
+    await sandbox.stop_bot()
+    assert "discord.gateway" in caplog.text or "discord.client" in caplog.text  # debug logs were on
+    assert sandbox.emulator.token not in caplog.text
+
+
+async def test_an_unexpected_failure_gets_an_apology_and_a_logged_traceback(
+    alice: Actor, running: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Break the store under the running bot: the next /log cannot be saved.
+    engine = create_engine(running.settings.database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP TABLE run_sessions"))
+    finally:
+        await engine.dispose()
+    caplog.set_level(logging.ERROR)
+    reply = await alice.run("log", kind="backward", amount="400m")
+    assert reply.ephemeral
+    assert "something went wrong" in reply.text()
+    assert "Traceback" in caplog.text or any(r.exc_info for r in caplog.records)

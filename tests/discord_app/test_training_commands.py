@@ -1,0 +1,152 @@
+"""/log, /undo, /history and /stats through the emulator: the real bot, the real wire."""
+
+from __future__ import annotations
+
+import pytest
+
+from backrun_bot.sandbox.driver import Actor
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_log_replies_publicly_with_normalised_amount_and_totals(alice: Actor) -> None:
+    reply = await alice.run("log", kind="backward", amount="400m")
+    assert not reply.ephemeral
+    assert "**400 m** backward run" in reply.text()
+    assert "Backward today: **400 m**" in reply.text()
+    assert "this week: **400 m**" in reply.text()
+    assert [b["label"] for b in reply.buttons()] == ["Undo"]
+
+    reply = await alice.run("log", kind="backpedal", amount="0.8 km")
+    assert "**800 m** backpedal" in reply.text()
+    assert "Backward today: **1.2 km**" in reply.text()
+
+
+async def test_forward_running_is_not_backward_volume(alice: Actor) -> None:
+    await alice.run("log", kind="backward", amount="400m")
+    reply = await alice.run("log", kind="forward", amount="5 km")
+    assert "Backward today: **400 m**" in reply.text()
+
+
+async def test_duration_counts_through_pace(alice: Actor) -> None:
+    reply = await alice.run("log", kind="backward-jog", amount="9 min")
+    # 540 s/km for a backward jog: 9 minutes count as 1 km.
+    assert "Backward today: **1 km**" in reply.text()
+    assert "typical pace" in reply.text()
+
+
+@pytest.mark.parametrize(
+    "amount", ["banana", "-5m", "0m", "5", "1e9km", "@everyone", "x" * 10_000, "51 km", "7h", "1,2 km"]
+)
+async def test_bad_amounts_are_refused_privately_and_store_nothing(alice: Actor, amount: str) -> None:
+    reply = await alice.run("log", kind="backward", amount=amount)
+    assert reply.ephemeral
+    assert "400m" in reply.text()  # the accepted formats are shown
+    assert not reply.mention_everyone
+    history = await alice.run("history")
+    assert "No entries yet" in history.text()
+
+
+@pytest.mark.parametrize("date", ["tomorrow-ish", "2020-01-01", "2999-01-01", "2026-02-30"])
+async def test_bad_dates_are_refused(alice: Actor, date: str) -> None:
+    reply = await alice.run("log", kind="backward", amount="400m", date=date)
+    assert reply.ephemeral
+    assert "YYYY-MM-DD" in reply.text()
+    assert "No entries yet" in (await alice.run("history")).text()
+
+
+async def test_yesterday_is_stored_on_yesterday(alice: Actor, clock: object) -> None:
+    reply = await alice.run("log", kind="backward", amount="400m", date="yesterday")
+    assert "for 2026-03-07" in reply.text()
+    history = await alice.run("history")
+    assert "2026-03-07 · **400 m** backward run" in history.text()
+
+
+async def test_note_mentions_cannot_ping(alice: Actor, team: object) -> None:
+    role_id = team.roles["Sprinters"]  # type: ignore[attr-defined]
+    reply = await alice.run(
+        "log", kind="backward", amount="400m", note=f"@everyone @here <@&{role_id}> great session"
+    )
+    assert "@everyone" in reply.text()
+    assert not reply.mention_everyone
+    assert reply.mention_roles == []
+    assert reply.mentions == []
+
+
+async def test_note_over_200_characters_is_refused(alice: Actor) -> None:
+    reply = await alice.run("log", kind="backward", amount="400m", note="n" * 201)
+    assert reply.ephemeral
+    assert "No entries yet" in (await alice.run("history")).text()
+
+
+async def test_undo_removes_latest_and_says_which(alice: Actor) -> None:
+    await alice.run("log", kind="backward", amount="400m")
+    await alice.run("log", kind="backpedal", amount="200m")
+    reply = await alice.run("undo")
+    assert reply.ephemeral
+    assert "200 m backpedal" in reply.text()
+    history = (await alice.run("history")).text()
+    assert "200 m" not in history
+    assert "400 m" in history
+    await alice.run("undo")
+    reply = await alice.run("undo")
+    assert reply.ephemeral
+    assert "no entries" in reply.text().lower()
+
+
+async def test_undo_button_only_for_the_author(alice: Actor, bob: Actor) -> None:
+    logged = await alice.run("log", kind="backward", amount="400m")
+    refused = await bob.press(logged, "Undo")
+    assert refused.ephemeral
+    assert "Only the athlete who logged" in refused.text()
+    assert "400 m" in (await alice.run("history")).text()
+
+    undone = await alice.press(logged, "Undo")
+    assert "Undone" in undone.text()
+    assert undone.buttons() == []
+    assert "No entries yet" in (await alice.run("history")).text()
+
+
+async def test_history_shows_ids_newest_first_and_limit(alice: Actor) -> None:
+    for meters in (100, 200, 300):
+        await alice.run("log", kind="backward", amount=f"{meters}m")
+    reply = await alice.run("history", limit=2)
+    text = reply.text()
+    assert reply.ephemeral
+    assert text.index("300 m") < text.index("200 m")
+    assert "100 m" not in text
+    assert "`#" in text
+
+
+async def test_history_limit_out_of_range_is_refused(alice: Actor) -> None:
+    reply = await alice.run("history", limit=26)
+    assert reply.ephemeral
+
+
+async def test_stats_totals_share_days_and_streak(alice: Actor, bob: Actor, clock: object) -> None:
+    await alice.run("log", kind="backward", amount="400m", date="yesterday")
+    await alice.run("log", kind="backward", amount="600m")
+    await alice.run("log", kind="forward", amount="1 km")
+    reply = await bob.run("stats", member=alice, period="all")
+    text = reply.text()
+    assert "backward run" in text and "1 km in 2 entries" in text
+    assert "forward run" in text
+    assert "50%" in text  # 1 km backward of 2 km running
+    assert "Active days" in text and "2" in text
+    assert "2 days" in text  # streak: yesterday and today
+
+
+async def test_servers_are_isolated(alice: Actor, alice_elsewhere: Actor) -> None:
+    await alice.run("log", kind="backward", amount="400m")
+    other = await alice_elsewhere.run("history")
+    assert "No entries yet" in other.text()
+    reply = await alice_elsewhere.run("undo")
+    assert reply.ephemeral
+    assert "400 m" in (await alice.run("history")).text()
+
+
+async def test_help_lists_commands(alice: Actor) -> None:
+    reply = await alice.run("help")
+    assert reply.ephemeral
+    for name in ("/log", "/undo", "/history", "/stats"):
+        assert name in reply.text()

@@ -1,0 +1,234 @@
+"""Days, zones and periods."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from backrun_bot.domain.dates import (
+    MAX_DAYS_BACK,
+    Period,
+    day_bounds_utc,
+    is_valid_timezone,
+    local_date,
+    parse_day,
+    period_start,
+    week_start,
+)
+from backrun_bot.errors import DateError
+
+TODAY = date(2025, 3, 14)  # a Friday
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (None, TODAY),
+        ("", TODAY),
+        ("  ", TODAY),
+        ("today", TODAY),
+        ("Today ", TODAY),
+        ("yesterday", date(2025, 3, 13)),
+        ("YESTERDAY", date(2025, 3, 13)),
+        ("2025-03-14", TODAY),
+        ("2025-03-01", date(2025, 3, 1)),
+        (" 2024-03-14 ", date(2024, 3, 14)),  # exactly 365 days back
+        ("2025-01-01", date(2025, 1, 1)),
+    ],
+)
+def test_parse_day_accepts(text: str | None, expected: date) -> None:
+    assert parse_day(text, today=TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("tomorrow", "could not read"),
+        ("14/03/2025", "could not read"),
+        ("2025-3-14", "could not read"),
+        ("2025-03-14T10:00", "could not read"),
+        ("x" * 10_000, "could not read"),
+        ("@everyone", "could not read"),
+        ("2025-02-30", "no such date"),
+        ("2025-13-01", "no such date"),
+        ("0000-01-01", "no such date"),
+        ("2025-03-15", "future"),
+        ("2099-01-01", "future"),
+        ("2024-03-13", f"{MAX_DAYS_BACK} days back"),  # 366 days back
+        ("2000-01-01", f"{MAX_DAYS_BACK} days back"),
+    ],
+)
+def test_parse_day_refuses(text: str, reason: str) -> None:
+    with pytest.raises(DateError) as caught:
+        parse_day(text, today=TODAY)
+    assert reason in caught.value.message
+    assert caught.value.hint is not None
+    assert "today, yesterday or YYYY-MM-DD" in caught.value.hint
+    assert text.strip() not in caught.value.user_text()  # nothing typed is echoed back
+
+
+def test_leap_days() -> None:
+    assert parse_day("2024-02-29", today=date(2024, 3, 1)) == date(2024, 2, 29)
+    assert parse_day("yesterday", today=date(2024, 3, 1)) == date(2024, 2, 29)
+    with pytest.raises(DateError, match="no such date"):
+        parse_day("2025-02-29", today=date(2025, 3, 1))
+
+
+def test_yesterday_at_the_start_of_the_calendar_is_a_date_error() -> None:
+    with pytest.raises(DateError):
+        parse_day("yesterday", today=date.min)
+
+
+@given(st.one_of(st.none(), st.text(max_size=60)), st.dates())
+def test_parse_day_only_ever_raises_date_error(text: str | None, today: date) -> None:
+    try:
+        day = parse_day(text, today=today)
+    except DateError:
+        return
+    assert day <= today
+    assert (today - day).days <= MAX_DAYS_BACK
+
+
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1)), st.integers(0, MAX_DAYS_BACK))
+def test_parse_day_reads_every_recent_iso_date(today: date, back: int) -> None:
+    day = today - timedelta(days=back)
+    assert parse_day(day.isoformat(), today=today) == day
+
+
+def test_local_date_uses_the_team_zone() -> None:
+    moment = datetime(2025, 3, 14, 23, 30, tzinfo=UTC)
+    assert local_date(moment, ZoneInfo("UTC")) == date(2025, 3, 14)
+    assert local_date(moment, ZoneInfo("Europe/Oslo")) == date(2025, 3, 15)
+    assert local_date(moment, ZoneInfo("America/Los_Angeles")) == date(2025, 3, 14)
+    # Any aware datetime works, not only UTC ones.
+    oslo = datetime(2025, 3, 15, 0, 30, tzinfo=ZoneInfo("Europe/Oslo"))
+    assert local_date(oslo, ZoneInfo("UTC")) == date(2025, 3, 14)
+
+
+def test_local_date_refuses_naive_datetimes() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        local_date(datetime(2025, 3, 14, 12), ZoneInfo("UTC"))
+
+
+def hours(bounds: tuple[datetime, datetime]) -> float:
+    start, end = bounds
+    return (end - start).total_seconds() / 3600
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "length"),
+    [
+        ("America/New_York", date(2025, 3, 9), 23.0),
+        ("America/New_York", date(2025, 11, 2), 25.0),
+        ("America/New_York", date(2025, 3, 10), 24.0),
+        ("Europe/London", date(2025, 3, 30), 23.0),
+        ("Europe/London", date(2025, 10, 26), 25.0),
+        ("Australia/Lord_Howe", date(2025, 10, 5), 23.5),
+        ("Australia/Lord_Howe", date(2025, 4, 6), 24.5),
+        ("UTC", date(2025, 3, 30), 24.0),
+        # Midnight does not exist here: clocks jumped from 00:00 to 01:00.
+        ("America/Santiago", date(2024, 9, 8), 23.0),
+        ("America/Santiago", date(2024, 4, 6), 25.0),
+    ],
+)
+def test_day_length_on_dst_days(zone: str, day: date, length: float) -> None:
+    assert hours(day_bounds_utc(day, ZoneInfo(zone))) == length
+
+
+def test_day_bounds_are_utc_and_exact() -> None:
+    start, end = day_bounds_utc(date(2025, 3, 9), ZoneInfo("America/New_York"))
+    assert start == datetime(2025, 3, 9, 5, tzinfo=UTC)  # midnight EST
+    assert end == datetime(2025, 3, 10, 4, tzinfo=UTC)  # midnight EDT
+    assert start.utcoffset() == timedelta(0)
+    start, _ = day_bounds_utc(date(2025, 10, 5), ZoneInfo("Australia/Lord_Howe"))
+    assert start == datetime(2025, 10, 4, 13, 30, tzinfo=UTC)  # midnight at +10:30
+
+
+def test_day_starts_at_the_jump_when_midnight_is_skipped() -> None:
+    santiago = ZoneInfo("America/Santiago")
+    start, _ = day_bounds_utc(date(2024, 9, 8), santiago)
+    assert start == datetime(2024, 9, 8, 4, tzinfo=UTC)
+    assert start.astimezone(santiago).hour == 1  # the day's first local time is 01:00
+
+
+@given(
+    st.dates(min_value=date(1990, 1, 1), max_value=date(2035, 12, 31)),
+    st.sampled_from(
+        ["America/New_York", "Europe/London", "Australia/Lord_Howe", "America/Santiago", "Asia/Kolkata"]
+    ),
+)
+def test_day_bounds_contain_exactly_that_local_day(day: date, zone: str) -> None:
+    tz = ZoneInfo(zone)
+    start, end = day_bounds_utc(day, tz)
+    tick = timedelta(seconds=1)
+    assert local_date(start, tz) == day
+    assert local_date(start - tick, tz) < day
+    assert local_date(end - tick, tz) == day
+    assert local_date(end, tz) > day
+    assert day_bounds_utc(day + timedelta(days=1), tz)[0] == end  # consecutive days share a bound
+
+
+@pytest.mark.parametrize(
+    ("day", "monday"),
+    [
+        (date(2025, 3, 10), date(2025, 3, 10)),  # Monday itself
+        (date(2025, 3, 14), date(2025, 3, 10)),
+        (date(2025, 3, 16), date(2025, 3, 10)),  # Sunday belongs to the week before
+        (date(2025, 1, 1), date(2024, 12, 30)),  # across a year
+    ],
+)
+def test_week_start(day: date, monday: date) -> None:
+    assert week_start(day) == monday
+
+
+@pytest.mark.parametrize(
+    ("period", "expected"),
+    [
+        (Period.WEEK, date(2025, 3, 10)),
+        (Period.MONTH, date(2025, 3, 1)),
+        (Period.YEAR, date(2025, 1, 1)),
+        (Period.ALL, None),
+    ],
+)
+def test_period_start(period: Period, expected: date | None) -> None:
+    assert period_start(period, TODAY) == expected
+
+
+def test_period_values() -> None:
+    assert [p.value for p in Period] == ["week", "month", "year", "all"]
+
+
+@pytest.mark.parametrize(
+    "name", ["UTC", "Europe/Oslo", "America/New_York", "Australia/Lord_Howe", "Etc/GMT+5"]
+)
+def test_known_timezones(name: str) -> None:
+    assert is_valid_timezone(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        " ",
+        "Europe/Nowhere",
+        "europe/oslo",
+        "../etc/passwd",
+        "/usr/share/zoneinfo/UTC",
+        "Europe/../UTC",
+        "Europe//Oslo",
+        "Europe/Oslo ",
+        "A" * 10_000,
+        "UTC\x00",
+    ],
+)
+def test_unknown_timezones(name: str) -> None:
+    assert not is_valid_timezone(name)
+
+
+@given(st.text(max_size=80))
+def test_is_valid_timezone_never_raises(name: str) -> None:
+    assert is_valid_timezone(name) in (True, False)

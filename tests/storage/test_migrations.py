@@ -1,0 +1,78 @@
+"""The migrations are the schema: up, down and up again on both backends, and they match the models."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from backrun_bot.storage.engine import create_engine
+from backrun_bot.storage.migrate import current_revision, downgrade_to, upgrade_to, upgrade_to_head
+from backrun_bot.storage.models import Base
+
+TABLES = {"teams", "athletes", "run_sessions", "bot_state", "reminder_deliveries", "alembic_version"}
+
+
+async def tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrade_downgrade_upgrade(empty_db_url: str) -> None:
+    await upgrade_to_head(empty_db_url)
+    assert await tables(empty_db_url) == TABLES
+    assert await current_revision(empty_db_url) == "0002_reminders"
+
+    await downgrade_to(empty_db_url, "0001_initial")
+    assert await tables(empty_db_url) == TABLES - {"reminder_deliveries"}
+    await downgrade_to(empty_db_url, "base")
+    assert await tables(empty_db_url) == {"alembic_version"}
+    assert await current_revision(empty_db_url) is None
+
+    await upgrade_to(empty_db_url, "0001_initial")
+    await upgrade_to_head(empty_db_url)
+    assert await tables(empty_db_url) == TABLES
+
+
+async def test_upgrade_keeps_existing_rows(empty_db_url: str) -> None:
+    """0002 adds columns to teams/athletes that already hold data; the defaults fill them."""
+    await upgrade_to(empty_db_url, "0001_initial")
+    engine = create_engine(empty_db_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql(
+                "INSERT INTO teams (id, timezone, created_at) VALUES (1, 'UTC', '2026-01-01 00:00:00+00:00')"
+            )
+            await conn.exec_driver_sql(
+                "INSERT INTO athletes (team_id, user_id, display_name, created_at)"
+                " VALUES (1, 5, 'alice', '2026-01-01 00:00:00+00:00')"
+            )
+        await upgrade_to_head(empty_db_url)
+        async with engine.connect() as conn:
+            team = (
+                await conn.exec_driver_sql("SELECT warmup_time, reminder_days, reminders_active FROM teams")
+            ).one()
+            athlete = (await conn.exec_driver_sql("SELECT mentions_enabled FROM athletes")).one()
+    finally:
+        await engine.dispose()
+    assert tuple(team) == ("07:00", "0123456", False)
+    assert bool(athlete[0]) is True
+
+
+async def test_models_match_migrations(db_url: str) -> None:
+    """Autogenerate finds nothing to do: the models and the migrations agree."""
+    engine = create_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(
+                lambda c: compare_metadata(
+                    MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata
+                )
+            )
+    finally:
+        await engine.dispose()
+    assert diff == []

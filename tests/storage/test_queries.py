@@ -1,0 +1,170 @@
+"""The store on SQLite and PostgreSQL: created on first use, scoped per server, UTC in and out."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backrun_bot.storage import queries
+from backrun_bot.storage.models import Athlete, RunSession
+
+Sessions = async_sessionmaker[AsyncSession]
+NOW = datetime(2026, 3, 8, 15, 0, tzinfo=UTC)
+
+
+async def log(
+    sm: Sessions,
+    guild: int,
+    user: int,
+    day: date,
+    meters: float,
+    *,
+    kind: str = "backward",
+    backward: bool = True,
+) -> int:
+    async with sm.begin() as s:
+        athlete = await queries.get_or_create_athlete(s, guild, user, f"user{user}")
+        row = await queries.add_run_session(
+            s,
+            athlete=athlete,
+            kind=kind,
+            is_backward=backward,
+            meters=meters,
+            seconds=None,
+            effective_meters=meters,
+            amount_text=f"{meters}m",
+            note=None,
+            day=day,
+            logged_at=NOW,
+        )
+        return row.id
+
+
+async def test_team_and_athlete_created_once(sessionmaker: Sessions) -> None:
+    async with sessionmaker.begin() as s:
+        a = await queries.get_or_create_athlete(s, 10, 1, "alice")
+        b = await queries.get_or_create_athlete(s, 10, 1, "Alice B")
+        assert a.id == b.id
+        assert b.display_name == "Alice B"
+        team = await queries.get_or_create_team(s, 10)
+        assert team.timezone == "UTC"
+        assert team.created_at.tzinfo is not None
+
+
+async def test_concurrent_first_use_creates_one_athlete(sessionmaker: Sessions) -> None:
+    """Two commands of a new athlete racing (two bot copies, or a double click) make one record."""
+
+    async def first_use() -> int:
+        async with sessionmaker.begin() as s:
+            return (await queries.get_or_create_athlete(s, 20, 7, "racer")).id
+
+    ids = await asyncio.gather(*(first_use() for _ in range(8)))
+    assert len(set(ids)) == 1
+
+
+async def test_entries_are_scoped_to_their_server(sessionmaker: Sessions) -> None:
+    day = date(2026, 3, 8)
+    here = await log(sessionmaker, 1, 5, day, 400)
+    await log(sessionmaker, 2, 5, day, 900)
+    async with sessionmaker() as s:
+        assert [r.meters for r in await queries.history(s, 1, 5, 10)] == [400]
+        assert await queries.get_run_session(s, 2, here) is None  # not visible from another server
+        assert await queries.backward_meters_between(s, 1, 5, day, day) == 400
+        assert await queries.backward_meters_between(s, 2, 5, day, day) == 900
+
+
+async def test_totals_days_and_latest(sessionmaker: Sessions) -> None:
+    d1, d2 = date(2026, 3, 7), date(2026, 3, 8)
+    await log(sessionmaker, 1, 5, d2, 600)
+    await log(sessionmaker, 1, 5, d1, 400)  # logged later, for an earlier day
+    await log(sessionmaker, 1, 5, d2, 1000, kind="forward", backward=False)
+    async with sessionmaker() as s:
+        totals = {t.kind: t for t in await queries.totals_by_kind(s, 1, 5, None, d2)}
+        assert totals["backward"].count == 2 and totals["backward"].meters == 1000
+        assert totals["forward"].meters == 1000
+        only_today = await queries.totals_by_kind(s, 1, 5, d2, d2)
+        assert {t.kind: t.meters for t in only_today} == {"backward": 600, "forward": 1000}
+        assert await queries.active_days(s, 1, 5, None, d2) == [d1, d2]
+        assert await queries.active_days(s, 1, 5, d2, d2, backward_only=True) == [d2]
+        latest = await queries.latest_run_session(s, 1, 5)
+        assert latest is not None and latest.meters == 1000  # newest logged, not newest day
+        newest = await queries.history(s, 1, 5, 2)
+        assert [r.day for r in newest] == [d2, d2]
+
+
+async def test_delete(sessionmaker: Sessions) -> None:
+    entry = await log(sessionmaker, 1, 5, date(2026, 3, 8), 400)
+    async with sessionmaker.begin() as s:
+        row = await queries.get_run_session(s, 1, entry)
+        assert row is not None
+        await queries.delete_run_session(s, row)
+    async with sessionmaker() as s:
+        assert await queries.latest_run_session(s, 1, 5) is None
+
+
+async def test_instants_round_trip_as_utc(sessionmaker: Sessions) -> None:
+    plus_two = timezone(timedelta(hours=2))
+    async with sessionmaker.begin() as s:
+        athlete = await queries.get_or_create_athlete(s, 1, 5, "a")
+        row = await queries.add_run_session(
+            s,
+            athlete=athlete,
+            kind="backward",
+            is_backward=True,
+            meters=400,
+            seconds=None,
+            effective_meters=400,
+            amount_text="400m",
+            note=None,
+            day=date(2026, 3, 8),
+            logged_at=datetime(2026, 3, 8, 17, 0, tzinfo=plus_two),
+        )
+        entry = row.id
+    async with sessionmaker() as s:
+        stored = await s.get(RunSession, entry)
+        assert stored is not None
+        assert stored.logged_at == datetime(2026, 3, 8, 15, 0, tzinfo=UTC)
+        assert stored.logged_at.utcoffset() == timedelta(0)
+
+
+async def test_naive_instants_are_refused(sessionmaker: Sessions) -> None:
+    with pytest.raises(StatementError, match="naive"):
+        async with sessionmaker.begin() as s:
+            s.add(Athlete(team_id=1, user_id=1, display_name="x", created_at=datetime(2026, 1, 1)))
+            await queries.get_or_create_team(s, 1)
+
+
+async def test_an_entry_needs_an_amount(sessionmaker: Sessions) -> None:
+    async with sessionmaker.begin() as s:
+        athlete = await queries.get_or_create_athlete(s, 1, 5, "a")
+        athlete_id = athlete.id
+    with pytest.raises(IntegrityError):
+        async with sessionmaker.begin() as s:
+            s.add(
+                RunSession(
+                    athlete_id=athlete_id,
+                    team_id=1,
+                    kind="backward",
+                    is_backward=True,
+                    meters=None,
+                    seconds=None,
+                    effective_meters=1,
+                    amount_text="?",
+                    day=date(2026, 3, 8),
+                    logged_at=NOW,
+                )
+            )
+
+
+async def test_state(sessionmaker: Sessions) -> None:
+    async with sessionmaker.begin() as s:
+        assert await queries.get_state(s, "k") is None
+        await queries.set_state(s, "k", "one")
+    async with sessionmaker.begin() as s:
+        await queries.set_state(s, "k", "two")
+    async with sessionmaker() as s:
+        assert await queries.get_state(s, "k") == "two"
