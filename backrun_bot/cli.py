@@ -13,8 +13,18 @@ from backrun_bot.errors import ConfigError
 log = logging.getLogger("backrun_bot")
 
 
+class _NoVoiceWarnings(logging.Filter):
+    """Backrun never joins voice, so discord.py's notes about missing voice libraries are noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "voice will NOT be supported" not in record.getMessage()
+
+
 def _setup_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    logging.getLogger("discord.client").addFilter(_NoVoiceWarnings())
+    # Alembic lists every plugin it loads at INFO; its migration lines stay.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def _run(settings: Settings) -> None:

@@ -98,7 +98,7 @@ async def main(teams: int) -> None:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         measure(f"Backrun: jobs from the database, {teams} teams", elapsed, peak, scheduler.job_count())
-        scheduler.shutdown()
+        await scheduler.shutdown()
 
         naive = AsyncIOScheduler(timezone="UTC")
         naive.start()

@@ -70,7 +70,9 @@ class BackrunBot(commands.AutoShardedBot):
             await upgrade_to_head(url)
         except Exception as exc:
             where = make_url(url).render_as_string(hide_password=True)
-            raise ConfigError(f"Cannot open the database {where}: {exc}. Check DATABASE_URL.") from exc
+            # The driver's own message, on one line (SQLAlchemy's adds a "Background" link line).
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise ConfigError(f"Cannot open the database {where}: {reason}. Check DATABASE_URL.") from exc
         self.engine = create_engine(url)
         self.sessionmaker = make_sessionmaker(self.engine)
         self.training = TrainingService(self.sessionmaker, clock=self.clock)
@@ -120,7 +122,7 @@ class BackrunBot(commands.AutoShardedBot):
 
     async def close(self) -> None:
         if hasattr(self, "scheduler"):
-            self.scheduler.shutdown()
+            await self.scheduler.shutdown()
         await super().close()
         if hasattr(self, "engine"):
             await self.engine.dispose()

@@ -144,3 +144,29 @@ def is_valid_timezone(name: str) -> bool:
 def _known_timezones() -> frozenset[str]:
     # available_timezones() walks the tz database on disk; the answer does not change while we run.
     return frozenset(available_timezones())
+
+
+def find_timezones(query: str, limit: int = 25) -> list[str]:
+    """IANA names for a timezone picker, best first.
+
+    ``"lord"`` finds ``Australia/Lord_Howe`` before ``Asia/Qyzylorda``: a name where a part
+    (between ``/`` and ``_``) starts with the query ranks above one that merely contains it.
+    Spaces count as underscores (``new york``). Legacy aliases without a region
+    (``EST5EDT``) are left out unless typed in full.
+    """
+    needle = query.strip().lower().replace(" ", "_")
+    ranked: list[tuple[int, str]] = []
+    for name in _known_timezones():
+        lowered = name.lower()
+        if needle not in lowered:
+            continue
+        if lowered == needle:
+            rank = 0
+        elif "/" not in name:
+            continue  # legacy alias such as EST5EDT, only offered when typed in full
+        elif any(part.startswith(needle) for part in re.split(r"[/_]", lowered)):
+            rank = 1
+        else:
+            rank = 2
+        ranked.append((rank, name))
+    return [name for _, name in sorted(ranked)[:limit]]

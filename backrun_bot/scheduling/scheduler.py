@@ -14,6 +14,7 @@ bot cannot send twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -34,6 +35,8 @@ CATCH_UP_LOOKBACK = timedelta(days=1)
 # Another running copy of the bot may change the settings; every copy re-reads them this often.
 REFRESH_EVERY = timedelta(minutes=5)
 REFRESH_JOB = "refresh"
+# On shutdown, a reminder run in progress gets this long to finish before it is cancelled.
+SHUTDOWN_GRACE = timedelta(seconds=10)
 
 
 def job_id(group: SlotGroup) -> str:
@@ -52,6 +55,10 @@ class ReminderScheduler:
             # Lateness is judged by our own grace window, so APScheduler must never drop a run.
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
         )
+        # Runs in progress, so that shutdown can let them finish before the bot closes its HTTP
+        # session and database engine under them.
+        self._in_flight: set[asyncio.Task[object]] = set()
+        self._stopping = False
 
     @property
     def running(self) -> bool:
@@ -67,15 +74,39 @@ class ReminderScheduler:
         await self.catch_up()
         await self.refresh()
         self._scheduler.add_job(
-            self.refresh, trigger=IntervalTrigger(seconds=REFRESH_EVERY.total_seconds()), id=REFRESH_JOB
+            self._refresh_job, trigger=IntervalTrigger(seconds=REFRESH_EVERY.total_seconds()), id=REFRESH_JOB
         )
 
-    def shutdown(self) -> None:
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
+    async def shutdown(self, grace: timedelta = SHUTDOWN_GRACE) -> None:
+        """Stop firing, and wait for runs in progress (cancelling what outlives ``grace``).
+
+        A run cut off between claim and send is not lost: its claim goes stale and the next start
+        re-takes it within the reminder grace window.
+        """
+        self._stopping = True
+        if not self._scheduler.running:
+            return
+        # Pause first: APScheduler's shutdown cancels running coroutine jobs, which could cut a
+        # reminder off after Discord took it but before its delivery row says "sent".
+        self._scheduler.pause()
+        pending = {t for t in self._in_flight if not t.done()}
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=grace.total_seconds())
+            for task in late:
+                log.warning("cancelling a reminder run still going at shutdown: %s", task.get_name())
+        self._scheduler.shutdown(wait=False)
+
+    def _track(self) -> None:
+        """Note the job's task as in progress (called first thing in every job)."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
 
     async def refresh(self) -> None:
         """Make the jobs match the settings in the database (call after every change)."""
+        if self._stopping:
+            return
         groups = await self._reminders.slot_groups()
         wanted = {job_id(g): g for g in groups}
         for job in self._scheduler.get_jobs():
@@ -86,6 +117,10 @@ class ReminderScheduler:
             if self._scheduler.get_job(jid) is None:
                 self._arm(group, after=now)
         log.debug("reminder jobs: %d for %d slot groups", self.job_count(), len(wanted))
+
+    async def _refresh_job(self) -> None:
+        self._track()
+        await self.refresh()
 
     def _arm(self, group: SlotGroup, *, after: datetime) -> None:
         local_day, instant = next_occurrence(group.at, ZoneInfo(group.timezone), after)
@@ -98,13 +133,14 @@ class ReminderScheduler:
         )
 
     async def _fire(self, group: SlotGroup, local_day: date, instant: datetime) -> None:
+        self._track()
         try:
             await self._run_occurrence(group, local_day, instant)
         except Exception:
             # One bad run must not stop tomorrow's: log it and re-arm all the same.
             log.exception("reminder run %s on %s failed", job_id(group), local_day)
         finally:
-            if await self._still_wanted(group):
+            if not self._stopping and await self._still_wanted(group):
                 self._arm(group, after=instant)
 
     async def _still_wanted(self, group: SlotGroup) -> bool:

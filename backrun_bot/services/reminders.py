@@ -179,7 +179,10 @@ class ReminderService:
             team = await queries.get_or_create_team(s, guild_id)
             today = local_date(self._clock(), ZoneInfo(team.timezone))
             if until is not None and until < today:
-                raise InvalidInput("That date has passed; pause until today or later.")
+                raise InvalidInput(
+                    f"{until.isoformat()} is in the past (today is {today.isoformat()} here); "
+                    "pause until today or a later date."
+                )
             team.paused_until = until
             if until is None:
                 team.reminders_active = False

@@ -39,7 +39,9 @@ async def test_duration_counts_through_pace(alice: Actor) -> None:
     "amount", ["banana", "-5m", "0m", "5", "1e9km", "@everyone", "x" * 10_000, "51 km", "7h", "1,2 km"]
 )
 async def test_bad_amounts_are_refused_privately_and_store_nothing(alice: Actor, amount: str) -> None:
-    reply = await alice.run("log", kind="backward", amount=amount)
+    # raw: the 10,000 characters are past the option's declared max_length, which Discord's own
+    # client enforces; the bot must still cope when it is sent anyway.
+    reply = await alice.run("log", kind="backward", amount=amount, raw=True)
     assert reply.ephemeral
     assert "400m" in reply.text()  # the accepted formats are shown
     assert not reply.mention_everyone
@@ -74,7 +76,11 @@ async def test_note_mentions_cannot_ping(alice: Actor, team: object) -> None:
 
 
 async def test_note_over_200_characters_is_refused(alice: Actor) -> None:
-    reply = await alice.run("log", kind="backward", amount="400m", note="n" * 201)
+    # The option declares max_length 200, so Discord's client refuses it first...
+    with pytest.raises(ValueError, match="at most 200"):
+        await alice.run("log", kind="backward", amount="400m", note="n" * 201)
+    # ...and the bot refuses it itself when it comes anyway.
+    reply = await alice.run("log", kind="backward", amount="400m", note="n" * 201, raw=True)
     assert reply.ephemeral
     assert "No entries yet" in (await alice.run("history")).text()
 
@@ -118,9 +124,13 @@ async def test_history_shows_ids_newest_first_and_limit(alice: Actor) -> None:
     assert "`#" in text
 
 
-async def test_history_limit_out_of_range_is_refused(alice: Actor) -> None:
-    reply = await alice.run("history", limit=26)
+@pytest.mark.parametrize("limit", [0, 26])
+async def test_history_limit_out_of_range_is_refused(alice: Actor, limit: int) -> None:
+    with pytest.raises(ValueError, match="must be at"):
+        await alice.run("history", limit=limit)  # declared min/max: Discord's client refuses
+    reply = await alice.run("history", limit=limit, raw=True)
     assert reply.ephemeral
+    assert "1" in reply.text() and "25" in reply.text()
 
 
 async def test_stats_totals_share_days_and_streak(alice: Actor, bob: Actor, clock: object) -> None:

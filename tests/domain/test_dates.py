@@ -13,6 +13,7 @@ from backrun_bot.domain.dates import (
     MAX_DAYS_BACK,
     Period,
     day_bounds_utc,
+    find_timezones,
     is_valid_timezone,
     local_date,
     parse_day,
@@ -232,3 +233,24 @@ def test_unknown_timezones(name: str) -> None:
 @given(st.text(max_size=80))
 def test_is_valid_timezone_never_raises(name: str) -> None:
     assert is_valid_timezone(name) in (True, False)
+
+
+class TestFindTimezones:
+    def test_a_word_start_ranks_above_a_substring(self) -> None:
+        assert find_timezones("lord") == ["Australia/Lord_Howe", "Asia/Qyzylorda"]
+
+    def test_spaces_are_underscores_and_case_does_not_matter(self) -> None:
+        assert find_timezones("NEW york") == ["America/New_York"]
+
+    def test_an_exact_name_comes_first(self) -> None:
+        assert find_timezones("utc")[0] == "UTC"
+
+    def test_legacy_aliases_only_when_typed_in_full(self) -> None:
+        assert "EST5EDT" not in find_timezones("est")
+        assert find_timezones("EST5EDT") == ["EST5EDT"]
+
+    def test_at_most_the_limit_and_only_valid_names(self) -> None:
+        names = find_timezones("")
+        assert len(names) == 25
+        assert all(is_valid_timezone(n) for n in names)
+        assert find_timezones("no such place") == []

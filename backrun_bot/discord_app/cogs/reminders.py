@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from zoneinfo import available_timezones
 
 import discord
 from discord import app_commands
@@ -11,10 +10,10 @@ from discord.ext import commands
 
 from backrun_bot.discord_app.bot import BackrunBot
 from backrun_bot.discord_app.views import who_of
+from backrun_bot.domain.dates import find_timezones
 from backrun_bot.domain.schedule import parse_days, parse_local_time
 from backrun_bot.errors import InvalidInput
 
-ALL_TIMEZONES = sorted(available_timezones())
 REQUIRED_CHANNEL_PERMISSIONS = ("view_channel", "send_messages")
 
 
@@ -87,9 +86,7 @@ class RemindersCog(commands.GroupCog, group_name="reminders", group_description=
     async def _timezones(
         self, interaction: discord.Interaction[BackrunBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        needle = current.strip().lower().replace(" ", "_")
-        found = [tz for tz in ALL_TIMEZONES if needle in tz.lower()]
-        return [app_commands.Choice(name=tz, value=tz) for tz in found[:25]]
+        return [app_commands.Choice(name=tz, value=tz) for tz in find_timezones(current)]
 
     @admin_only
     @app_commands.command(name="show", description="Show this server's reminder settings")
