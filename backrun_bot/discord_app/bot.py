@@ -59,6 +59,10 @@ class BackrunBot(commands.AutoShardedBot):
             # Nothing the bot says may ping because of what somebody typed: mentions are off for
             # every message unless a send names exactly whom it may ping.
             allowed_mentions=discord.AllowedMentions.none(),
+            # discord.py holds on_ready back until no GUILD_CREATE came for this long (2 s by
+            # default). Backrun answers interactions and posts by channel id, so it needs no warm
+            # guild cache; a short wait makes starts and restarts quicker.
+            guild_ready_timeout=0.5,
         )
         self.settings = settings
         self.clock = clock
