@@ -59,12 +59,17 @@ def main(argv: list[str] | None = None) -> int:
         default="sqlite+aiosqlite:///backrun-sandbox.db",
         help="database for the sandbox (default: %(default)s, kept apart from the real one)",
     )
+    sandbox.add_argument(
+        "--log-level",
+        default="WARNING",
+        help="log level in the console (default: %(default)s, so the bot's replies stay readable)",
+    )
     migrate = sub.add_parser("migrate", help="apply migrations (head) or go back to a revision")
     migrate.add_argument("revision", nargs="?", default="head")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
-        _setup_logging(settings.log_level)
+        _setup_logging(args.log_level if args.command == "sandbox" else settings.log_level)
         if args.command == "sandbox":
             _sandbox(settings, args.database)
         elif args.command == "migrate":

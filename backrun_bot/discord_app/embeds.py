@@ -9,6 +9,7 @@ from __future__ import annotations
 import discord
 
 from backrun_bot.domain.amounts import format_distance
+from backrun_bot.services.reminders import ReminderSettings
 from backrun_bot.services.training import EntryView, LogResult, StatsView
 
 BRAND = discord.Colour.from_rgb(46, 134, 193)
@@ -87,24 +88,29 @@ def stats_embed(name: str, stats: StatsView) -> discord.Embed:
     return embed
 
 
-def help_embed() -> discord.Embed:
+def help_embed(commands: list[tuple[str, str]]) -> discord.Embed:
+    """/help: what Backrun is for, then ``(usage, description)`` for every command."""
     embed = discord.Embed(
         title="Backrun — backward running, every day",
         colour=BRAND,
         description=(
             "Backward running (backpedaling, backward skipping, jogging and walking backward) works the "
             "hamstrings, glutes and lower back. Log what you ran, watch your streak, and keep it a habit — "
-            "without overdoing it."
+            "without overdoing it: after a heavy backward day, take the next one off from it."
         ),
     )
-    commands = [
-        ("/log kind amount [note] [date]", "Log a run: `/log backward 400m`, `/log backpedal 5 min`."),
-        ("/undo", "Remove your latest entry."),
-        ("/history [member] [limit]", "The newest entries, with their ids."),
-        ("/stats [member] [period]", "Totals per kind, backward share, active days and streak."),
-        ("/help", "This message."),
-    ]
-    for name, text in commands:
-        embed.add_field(name=name, value=text, inline=False)
+    for usage, text in commands[:25]:  # an embed holds at most 25 fields
+        embed.add_field(name=usage, value=text, inline=False)
     embed.set_footer(text="Amounts: 400m, 1.2 km, 440yd, 0.25mi, 2 laps, 90s, 5 min, 1:30, 1h05")
     return embed
+
+
+def preview_embeds(settings: ReminderSettings, warmup: str, cooldown: str) -> list[discord.Embed]:
+    """/reminders preview: each reminder under the local time and channel it goes out at."""
+    where = f"<#{settings.channel_id}>" if settings.channel_id else "no channel set"
+    embeds = []
+    for label, at, text in (("Warmup", settings.warmup, warmup), ("Cooldown", settings.cooldown, cooldown)):
+        when = f"{at:%H:%M} {settings.timezone}" if at else "off"
+        # An embed description holds 4,096 characters; the reminders are far shorter.
+        embeds.append(discord.Embed(title=f"{label} · {when}", description=f"in {where}\n\n{text}"[:4096]))
+    return embeds

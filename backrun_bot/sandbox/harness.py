@@ -46,6 +46,7 @@ class Sandbox:
         done, _ = await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
         if task in done:
             ready.cancel()
+            await bot.close()  # release its HTTP session whatever stopped it
             task.result()  # raises what stopped the bot
             raise RuntimeError("the bot stopped before it was ready")
         ready.result()

@@ -169,7 +169,8 @@ class TrainingService:
         if who.user_id != author_id:
             raise NotAllowed("Only the athlete who logged this entry can undo it.")
         async with self._sessionmaker.begin() as s:
-            row = await queries.get_run_session(s, who.guild_id, entry_id)
+            # Scoped to the caller too: an old button must never reach somebody else's entry.
+            row = await queries.get_run_session(s, who.guild_id, entry_id, user_id=who.user_id)
             if row is None:
                 raise NotFound("That entry is already gone.")
             entry = EntryView.of(row, who.user_id)

@@ -127,6 +127,9 @@ class RunSession(Base):
         CheckConstraint("effective_meters > 0", name="positive_volume"),
         Index("ix_run_sessions_athlete_day", "athlete_id", "day"),
         Index("ix_run_sessions_team_day", "team_id", "day"),
+        # Ids are shown to athletes and kept in Undo buttons, so SQLite must never hand out the id
+        # of an undone entry again (PostgreSQL sequences never do).
+        {"sqlite_autoincrement": True},
     )
 
 

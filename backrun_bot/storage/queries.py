@@ -95,10 +95,14 @@ def _of(guild_id: int, user_id: int) -> Select[RunSession]:
     )
 
 
-async def get_run_session(s: AsyncSession, guild_id: int, entry_id: int) -> RunSession | None:
-    """An entry by id, only if it belongs to this server."""
-    query = select(RunSession).where(RunSession.id == entry_id, RunSession.team_id == guild_id)
-    row: RunSession | None = await s.scalar(query)
+async def get_run_session(
+    s: AsyncSession, guild_id: int, entry_id: int, *, user_id: int | None = None
+) -> RunSession | None:
+    """An entry by id, only if it belongs to this server (and to ``user_id``'s athlete, if given)."""
+    query = select(RunSession) if user_id is None else _of(guild_id, user_id)
+    row: RunSession | None = await s.scalar(
+        query.where(RunSession.id == entry_id, RunSession.team_id == guild_id)
+    )
     return row
 
 

@@ -197,7 +197,7 @@ async def test_preview_shows_both_without_sending(
     await coach.run("reminders set", channel=channel)
     reply = await coach.run("reminders preview")
     assert reply.ephemeral
-    assert "Warmup" in reply.text() and "Cooldown" in reply.text()
+    assert [e["title"] for e in reply.embeds] == ["Warmup · 07:00 UTC", "Cooldown · 19:00 UTC"]
     assert "backward" in reply.text().lower()
     assert emulator.messages(channel.id) == []  # type: ignore[attr-defined]
 

@@ -105,7 +105,7 @@ def test_unreachable_discord_ends_with_one_line(tmp_path: Path) -> None:
 async def test_start_migrates_and_syncs_commands_only_when_they_change(
     running: Sandbox, emulator: DiscordEmulator
 ) -> None:
-    assert await current_revision(running.settings.database_url) == "0002_reminders"
+    assert await current_revision(running.settings.database_url) == "0003_entry_ids_never_reused"
     assert emulator.command_sync_count == 1
     names = {c["name"] for c in emulator.commands}
     assert {"log", "undo", "history", "stats", "help", "reminders", "plan", "notify"} <= names

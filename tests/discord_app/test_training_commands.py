@@ -113,6 +113,16 @@ async def test_undo_button_only_for_the_author(alice: Actor, bob: Actor) -> None
     assert "No entries yet" in (await alice.run("history")).text()
 
 
+async def test_an_old_undo_button_never_removes_a_newer_entry(alice: Actor) -> None:
+    logged = await alice.run("log", kind="backward", amount="400m")
+    await alice.run("undo")  # undone by command: the button on the old message stays
+    await alice.run("log", kind="backward", amount="300m")
+    stale = await alice.press(logged, "Undo")
+    assert stale.ephemeral
+    assert "already gone" in stale.text()
+    assert "300 m" in (await alice.run("history")).text()
+
+
 async def test_history_shows_ids_newest_first_and_limit(alice: Actor) -> None:
     for meters in (100, 200, 300):
         await alice.run("log", kind="backward", amount=f"{meters}m")
@@ -158,5 +168,7 @@ async def test_servers_are_isolated(alice: Actor, alice_elsewhere: Actor) -> Non
 async def test_help_lists_commands(alice: Actor) -> None:
     reply = await alice.run("help")
     assert reply.ephemeral
-    for name in ("/log", "/undo", "/history", "/stats"):
-        assert name in reply.text()
+    text = reply.text()
+    assert "/log kind amount [note] [date]" in text
+    for name in ("/undo", "/history", "/stats", "/plan", "/notify", "/reminders set", "/reminders pause"):
+        assert name in text

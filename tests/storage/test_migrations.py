@@ -10,6 +10,7 @@ from backrun_bot.storage.engine import create_engine
 from backrun_bot.storage.migrate import current_revision, downgrade_to, upgrade_to, upgrade_to_head
 from backrun_bot.storage.models import Base
 
+HEAD = "0003_entry_ids_never_reused"
 TABLES = {"teams", "athletes", "run_sessions", "bot_state", "reminder_deliveries", "alembic_version"}
 
 
@@ -25,8 +26,10 @@ async def tables(url: str) -> set[str]:
 async def test_upgrade_downgrade_upgrade(empty_db_url: str) -> None:
     await upgrade_to_head(empty_db_url)
     assert await tables(empty_db_url) == TABLES
-    assert await current_revision(empty_db_url) == "0002_reminders"
+    assert await current_revision(empty_db_url) == HEAD
 
+    await downgrade_to(empty_db_url, "0002_reminders")
+    assert await tables(empty_db_url) == TABLES
     await downgrade_to(empty_db_url, "0001_initial")
     assert await tables(empty_db_url) == TABLES - {"reminder_deliveries"}
     await downgrade_to(empty_db_url, "base")
@@ -39,7 +42,8 @@ async def test_upgrade_downgrade_upgrade(empty_db_url: str) -> None:
 
 
 async def test_upgrade_keeps_existing_rows(empty_db_url: str) -> None:
-    """0002 adds columns to teams/athletes that already hold data; the defaults fill them."""
+    """0002 adds columns to teams/athletes that already hold data (the defaults fill them); 0003
+    rebuilds run_sessions on SQLite, keeping its rows."""
     await upgrade_to(empty_db_url, "0001_initial")
     engine = create_engine(empty_db_url)
     try:
@@ -51,16 +55,23 @@ async def test_upgrade_keeps_existing_rows(empty_db_url: str) -> None:
                 "INSERT INTO athletes (team_id, user_id, display_name, created_at)"
                 " VALUES (1, 5, 'alice', '2026-01-01 00:00:00+00:00')"
             )
+            await conn.exec_driver_sql(
+                "INSERT INTO run_sessions (athlete_id, team_id, kind, is_backward, meters,"
+                " effective_meters, amount_text, day, logged_at)"
+                " VALUES (1, 1, 'backward', true, 400, 400, '400m', '2026-01-01', '2026-01-01 00:00:00+00:00')"
+            )
         await upgrade_to_head(empty_db_url)
         async with engine.connect() as conn:
             team = (
                 await conn.exec_driver_sql("SELECT warmup_time, reminder_days, reminders_active FROM teams")
             ).one()
             athlete = (await conn.exec_driver_sql("SELECT mentions_enabled FROM athletes")).one()
+            entries = (await conn.exec_driver_sql("SELECT id, amount_text FROM run_sessions")).all()
     finally:
         await engine.dispose()
     assert tuple(team) == ("07:00", "0123456", False)
     assert bool(athlete[0]) is True
+    assert [tuple(e) for e in entries] == [(1, "400m")]
 
 
 async def test_models_match_migrations(db_url: str) -> None:

@@ -106,6 +106,26 @@ async def test_delete(sessionmaker: Sessions) -> None:
         assert await queries.latest_run_session(s, 1, 5) is None
 
 
+async def test_an_undone_id_is_never_handed_out_again(sessionmaker: Sessions) -> None:
+    """Ids live in Undo buttons: a new entry must not take the id of an undone one (SQLite reuses
+    the highest rowid unless the table is AUTOINCREMENT)."""
+    first = await log(sessionmaker, 1, 5, date(2026, 3, 8), 400)
+    async with sessionmaker.begin() as s:
+        row = await queries.get_run_session(s, 1, first)
+        assert row is not None
+        await queries.delete_run_session(s, row)
+    assert await log(sessionmaker, 1, 5, date(2026, 3, 8), 300) > first
+
+
+async def test_an_entry_by_id_can_be_scoped_to_its_athlete(sessionmaker: Sessions) -> None:
+    bobs = await log(sessionmaker, 1, 6, date(2026, 3, 8), 400)
+    await log(sessionmaker, 1, 5, date(2026, 3, 8), 400)
+    async with sessionmaker() as s:
+        assert await queries.get_run_session(s, 1, bobs, user_id=5) is None
+        found = await queries.get_run_session(s, 1, bobs, user_id=6)
+        assert found is not None and found.id == bobs
+
+
 async def test_instants_round_trip_as_utc(sessionmaker: Sessions) -> None:
     plus_two = timezone(timedelta(hours=2))
     async with sessionmaker.begin() as s:

@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from backrun_bot.discord_app.bot import BackrunBot
+from backrun_bot.discord_app.embeds import preview_embeds
 from backrun_bot.discord_app.views import who_of
 from backrun_bot.domain.dates import find_timezones
 from backrun_bot.domain.schedule import parse_days, parse_local_time
@@ -124,9 +125,12 @@ class RemindersCog(commands.GroupCog, group_name="reminders", group_description=
     @admin_only
     @app_commands.command(name="preview", description="Today's two reminders, shown only to you")
     async def preview(self, interaction: discord.Interaction[BackrunBot]) -> None:
+        settings = await self.bot.reminders.settings(_guild_id(interaction))
         warmup, cooldown = await self.bot.reminders.preview(_guild_id(interaction))
         await interaction.response.send_message(
-            f"**Warmup**\n{warmup}\n\n**Cooldown**\n{cooldown}"[:2000], ephemeral=True
+            "Today's reminders as they would be posted (nothing was sent):",
+            embeds=preview_embeds(settings, warmup, cooldown),
+            ephemeral=True,
         )
 
 
