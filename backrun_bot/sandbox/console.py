@@ -86,9 +86,9 @@ def render(reply: Reply) -> str:
     return "\n".join(lines)
 
 
-async def _read(prompt: str, stdin: TextIO) -> str | None:
+async def _read(prompt: str, stdin: TextIO, stdout: TextIO) -> str | None:
     def read() -> str | None:
-        print(prompt, end="", flush=True)
+        print(prompt, end="", file=stdout, flush=True)
         line = stdin.readline()
         return line if line else None
 
@@ -108,7 +108,7 @@ async def run_console(settings: Settings, stdin: TextIO = sys.stdin, stdout: Tex
         print(
             f"Backrun sandbox: server '{guild.name}', members {', '.join(MEMBERS)}. Type help.", file=stdout
         )
-        while (line := await _read(f"{current}> ", stdin)) is not None:
+        while (line := await _read(f"{current}> ", stdin, stdout)) is not None:
             line = line.strip()
             if not line:
                 continue
@@ -135,5 +135,5 @@ async def run_console(settings: Settings, stdin: TextIO = sys.stdin, stdout: Tex
                             options[key] = actors[value.lstrip("@")]
                     last = await actors[current].run(invocation.command, **options)
                     print(render(last), file=stdout)
-            except (ValueError, NoResponse) as exc:
+            except (ValueError, PermissionError, NoResponse) as exc:  # what Discord itself would stop
                 print(f"  {exc}", file=stdout)
