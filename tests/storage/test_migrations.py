@@ -58,7 +58,8 @@ async def test_upgrade_keeps_existing_rows(empty_db_url: str) -> None:
             await conn.exec_driver_sql(
                 "INSERT INTO run_sessions (athlete_id, team_id, kind, is_backward, meters,"
                 " effective_meters, amount_text, day, logged_at)"
-                " VALUES (1, 1, 'backward', true, 400, 400, '400m', '2026-01-01', '2026-01-01 00:00:00+00:00')"
+                " VALUES (1, 1, 'backward', true, 400, 400, '400m',"
+                " '2026-01-01', '2026-01-01 00:00:00+00:00')"
             )
         await upgrade_to_head(empty_db_url)
         async with engine.connect() as conn:
