@@ -1,0 +1,54 @@
+"""The layers stay where the README puts them: the rules import neither discord nor sqlalchemy, and
+only the Discord adapter (and the emulator that stands in for Discord) imports discord."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "backrun_bot"
+
+
+def imported_modules(path: Path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules.add(node.module)
+    return modules
+
+
+def imported_roots(path: Path) -> set[str]:
+    """Top-level packages ``path`` imports (``discord`` for ``from discord.ext import commands``)."""
+    return {m.split(".")[0] for m in imported_modules(path)}
+
+
+def modules_in(*folders: str) -> list[Path]:
+    return sorted(p for folder in folders for p in (PACKAGE / folder).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", modules_in("domain"), ids=lambda p: p.name)
+def test_the_rules_are_plain_python(path: Path) -> None:
+    assert not imported_roots(path) & {"discord", "sqlalchemy", "alembic", "apscheduler", "aiohttp"}
+    ours = {m for m in imported_modules(path) if m.startswith("backrun_bot.")}
+    assert all(m.startswith(("backrun_bot.domain", "backrun_bot.errors")) for m in ours), ours
+
+
+OUTSIDE_THE_ADAPTER = sorted(
+    p for p in PACKAGE.rglob("*.py") if p.relative_to(PACKAGE).parts[0] not in {"discord_app", "sandbox"}
+)
+
+
+@pytest.mark.parametrize("path", OUTSIDE_THE_ADAPTER, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_only_the_adapter_and_the_emulator_import_discord(path: Path) -> None:
+    assert "discord" not in imported_roots(path)
+
+
+@pytest.mark.parametrize("path", modules_in("storage", "services", "scheduling"), ids=lambda p: p.name)
+def test_inner_layers_do_not_reach_for_the_adapter(path: Path) -> None:
+    assert not any(
+        m.startswith(("backrun_bot.discord_app", "backrun_bot.sandbox")) for m in imported_modules(path)
+    )
