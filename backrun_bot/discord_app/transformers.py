@@ -6,12 +6,15 @@ bad input can never reach the store; the error handler answers with the error's 
 
 from __future__ import annotations
 
+from datetime import time
+
 import discord
 from discord import app_commands
 
 from backrun_bot.domain.amounts import Amount, parse_amount
-from backrun_bot.domain.dates import Period
+from backrun_bot.domain.dates import Period, find_timezones, require_timezone
 from backrun_bot.domain.kinds import KIND_CHOICES, Kind
+from backrun_bot.domain.schedule import parse_days, parse_local_time
 from backrun_bot.errors import InvalidInput
 
 # Transformer.choices is typed for any choice value; these lists hold strings.
@@ -51,6 +54,45 @@ class PeriodTransformer(app_commands.Transformer):
             raise InvalidInput("The period is one of: week, month, year, all.") from None
 
 
+class LocalTimeTransformer(app_commands.Transformer):
+    """``07:00``, ``18:30`` → :class:`datetime.time` (24-hour; ``7pm`` is refused with the format)."""
+
+    @property
+    def max_value(self) -> int:  # for a string option: its max_length
+        return 16
+
+    async def transform(self, interaction: discord.Interaction, value: str, /) -> time:
+        return parse_local_time(value)
+
+
+class DaysTransformer(app_commands.Transformer):
+    """``every day``, ``weekdays``, ``mon,wed,fri``, ``tue-thu`` → weekday numbers (Monday = 0)."""
+
+    @property
+    def max_value(self) -> int:
+        return 64
+
+    async def transform(self, interaction: discord.Interaction, value: str, /) -> frozenset[int]:
+        return parse_days(value)
+
+
+class TimezoneTransformer(app_commands.Transformer):
+    """An IANA timezone name, offered as the admin types; anything else is refused."""
+
+    @property
+    def max_value(self) -> int:
+        return 64
+
+    async def autocomplete(self, interaction: discord.Interaction, value: str, /) -> list[Choice]:  # type: ignore[override]
+        return [Choice(name=name, value=name) for name in find_timezones(value)]
+
+    async def transform(self, interaction: discord.Interaction, value: str, /) -> str:
+        return require_timezone(value)
+
+
 AmountArg = app_commands.Transform[Amount, AmountTransformer]
 KindArg = app_commands.Transform[Kind, KindTransformer]
 PeriodArg = app_commands.Transform[Period, PeriodTransformer]
+LocalTimeArg = app_commands.Transform[time, LocalTimeTransformer]
+DaysArg = app_commands.Transform[frozenset[int], DaysTransformer]
+TimezoneArg = app_commands.Transform[str, TimezoneTransformer]

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo, available_timezones
 
-from backrun_bot.errors import DateError
+from backrun_bot.errors import DateError, InvalidInput
 
 MAX_DAYS_BACK: Final = 365
 DATE_FORMATS: Final = "Dates: today, yesterday or YYYY-MM-DD (for example 2025-03-14)."
@@ -138,6 +138,16 @@ def is_valid_timezone(name: str) -> bool:
         return name in _known_timezones()
     except Exception:  # a broken tz database must not take a command down; say "unknown" instead
         return False
+
+
+def require_timezone(name: str) -> str:
+    """``name`` if it is a timezone :func:`is_valid_timezone` accepts; :class:`InvalidInput` if not."""
+    if not is_valid_timezone(name):
+        raise InvalidInput(
+            "That is not a timezone name I know.",
+            hint="Use an IANA name such as Europe/London or America/New_York (the list offers them).",
+        )
+    return name
 
 
 @lru_cache(maxsize=1)

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backrun_bot.domain.dates import is_valid_timezone, local_date
+from backrun_bot.domain.dates import local_date, require_timezone
 from backrun_bot.domain.drills import DailyPlan, plan_for
 from backrun_bot.domain.load import DEFAULT_HEAVY_METERS, HeavyDay, assess_day
 from backrun_bot.domain.schedule import Slot, format_days
@@ -144,11 +144,8 @@ class ReminderService:
     ) -> ReminderSettings:
         """Change the given settings; the first change must name a channel. Validates everything
         before writing anything."""
-        if timezone is not None and not is_valid_timezone(timezone):
-            raise InvalidInput(
-                "That is not a timezone name I know.",
-                hint="Use an IANA name such as Europe/London or America/New_York (the list offers them).",
-            )
+        if timezone is not None:
+            require_timezone(timezone)
         if heavy_meters is not None and not 100 <= heavy_meters <= MAX_HEAVY_METERS:
             raise InvalidInput(f"The heavy-day mark must be between 100 and {MAX_HEAVY_METERS:.0f} meters.")
         if days is not None and not days:

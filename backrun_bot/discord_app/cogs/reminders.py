@@ -10,9 +10,8 @@ from discord.ext import commands
 
 from backrun_bot.discord_app.bot import BackrunBot
 from backrun_bot.discord_app.embeds import preview_embeds
+from backrun_bot.discord_app.transformers import DaysArg, LocalTimeArg, TimezoneArg
 from backrun_bot.discord_app.views import who_of
-from backrun_bot.domain.dates import find_timezones
-from backrun_bot.domain.schedule import parse_days, parse_local_time
 from backrun_bot.errors import InvalidInput
 
 REQUIRED_CHANNEL_PERMISSIONS = ("view_channel", "send_messages")
@@ -59,35 +58,26 @@ class RemindersCog(commands.GroupCog, group_name="reminders", group_description=
         self,
         interaction: discord.Interaction[BackrunBot],
         channel: discord.TextChannel | None = None,
-        timezone: app_commands.Range[str, 1, 64] | None = None,
-        warmup: app_commands.Range[str, 1, 16] | None = None,
-        cooldown: app_commands.Range[str, 1, 16] | None = None,
-        days: app_commands.Range[str, 1, 64] | None = None,
+        timezone: TimezoneArg | None = None,
+        warmup: LocalTimeArg | None = None,
+        cooldown: LocalTimeArg | None = None,
+        days: DaysArg | None = None,
         heavy: app_commands.Range[int, 100, 20000] | None = None,
     ) -> None:
-        # Parse everything first: a bad value anywhere changes nothing.
-        warmup_t = parse_local_time(warmup) if warmup else None
-        cooldown_t = parse_local_time(cooldown) if cooldown else None
-        day_set = parse_days(days) if days else None
+        # The transformers have parsed every value; a bad one stopped the command before this line.
         if channel is not None:
             _check_postable(channel)
         settings = await self.bot.reminders.update(
             _guild_id(interaction),
             channel_id=channel.id if channel else None,
             timezone=timezone,
-            warmup=warmup_t,
-            cooldown=cooldown_t,
-            days=day_set,
+            warmup=warmup,
+            cooldown=cooldown,
+            days=days,
             heavy_meters=float(heavy) if heavy is not None else None,
         )
         await self.bot.scheduler.refresh()
         await interaction.response.send_message(f"Saved.\n{settings.describe()}", ephemeral=True)
-
-    @set_.autocomplete("timezone")
-    async def _timezones(
-        self, interaction: discord.Interaction[BackrunBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=tz, value=tz) for tz in find_timezones(current)]
 
     @admin_only
     @app_commands.command(name="show", description="Show this server's reminder settings")
