@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=2)
 LOAD_LOOKBACK_DAYS = 60  # enough for the 28-day chronic window and the 30-day spike lookback
 MAX_HEAVY_METERS = 20_000.0
+# Discord's limit on the content of one message.
+MAX_MESSAGE = 2000
 
 
 @dataclass(frozen=True, order=True)
@@ -218,17 +220,12 @@ class ReminderService:
         plan = plan_for(team.id, day)
         if slot is Slot.COOLDOWN:
             return Composed(plan.cooldown_text(), ())
+        warmup = plan.warmup_text()
         offs = await self.days_off(s, team, day - timedelta(days=1))
-        parts = [plan.warmup_text()]
-        if offs:
-            lines = ["**Day off from backward work today** — yesterday was heavy for:"]
-            for off in offs:
-                who = f"<@{off.user_id}>" if off.mention else off.display_name
-                lines.append(f"• {who}: {off.heavy.explain()}")
-            lines.append("Do the forward parts of the warmup; the backward work waits for tomorrow.")
-            parts.append("\n".join(lines))
-        mentions = tuple(o.user_id for o in offs if o.mention)
-        return Composed("\n\n".join(parts), mentions)
+        if not offs:
+            return Composed(warmup, ())
+        section, pinged = day_off_section(offs, budget=MAX_MESSAGE - len(warmup) - 2)
+        return Composed(f"{warmup}\n\n{section}", pinged)
 
     async def preview(self, guild_id: int) -> tuple[str, str]:
         """Today's warmup and cooldown, as they would be sent (nothing is sent or claimed)."""
@@ -328,6 +325,37 @@ class ReminderService:
                         reason,
                         self._grace,
                     )
+
+
+def day_off_section(offs: Sequence[DayOff], budget: int) -> tuple[str, tuple[int, ...]]:
+    """The warmup's day-off part in at most ``budget`` characters, and the user ids it pings.
+
+    Each athlete gets a line with the rule that fired; when a whole squad had a heavy day and that
+    would not fit in one Discord message, the athletes are only named (each sees why in ``/plan``),
+    and as many as fit are named, the rest counted. Only named athletes are pinged.
+    """
+    head = "**Day off from backward work today** — yesterday was heavy for:"
+    tail = "Do the forward parts of the warmup; the backward work waits for tomorrow."
+
+    def who(off: DayOff) -> str:
+        return f"<@{off.user_id}>" if off.mention else off.display_name
+
+    def pings(named: Sequence[DayOff]) -> tuple[int, ...]:
+        return tuple(o.user_id for o in named if o.mention)
+
+    detailed = "\n".join([head, *(f"• {who(o)}: {o.heavy.explain()}" for o in offs), tail])
+    if len(detailed) <= budget:
+        return detailed, pings(offs)
+    tail = f"Each of you can see why with `/plan`. {tail}"
+    named: list[DayOff] = []
+    for count in range(len(offs), 0, -1):
+        named = list(offs[:count])
+        rest = len(offs) - count
+        names = ", ".join(who(o) for o in named) + (f" and {rest} more" if rest else "")
+        text = f"{head}\n{names}.\n{tail}"
+        if len(text) <= budget:
+            return text, pings(named)
+    return f"{head} {len(offs)} athletes.\n{tail}"[:budget], ()
 
 
 def _settings_of(team: Team) -> ReminderSettings:

@@ -177,6 +177,33 @@ async def test_heavy_yesterday_suggests_a_day_off_and_pings_only_that_athlete(
     assert "take today off" not in (await bob.run("plan")).text().lower()
 
 
+async def test_a_whole_squad_on_a_heavy_day_still_gets_its_warmup(
+    running: Sandbox,
+    team: TeamFixture,
+    coach: Actor,
+    channel: object,
+    emulator: DiscordEmulator,
+    clock: time_machine.Traveller,
+) -> None:
+    """Forty athletes' reasons would pass Discord's 2,000 characters: they are named, not explained."""
+    clock.move_to(JUST_BEFORE_SEVEN - timedelta(minutes=1))
+    squad = []
+    for i in range(40):
+        team.guild.add_member(f"runner{i:02d}")  # type: ignore[attr-defined]
+        athlete = running.actor(team.guild, f"runner{i:02d}")
+        await athlete.run("log", kind="backward", amount="2 km", date="yesterday")
+        squad.append(athlete.user_id)
+    clock.move_to(JUST_BEFORE_SEVEN)
+    await coach.run("reminders set", channel=channel, warmup="07:00")
+
+    message = await emulator.wait_for_message(channel.id, timeout=10)  # type: ignore[attr-defined]
+    assert len(message.content) <= 2000
+    assert "Backward skipping" in message.content and "/plan" in message.content
+    named = [uid for uid in squad if f"<@{uid}>" in message.content]
+    assert named and set(message.mentions) == set(named)
+    assert len(named) == 40 or f"and {40 - len(named)} more" in message.content
+
+
 async def test_athletes_can_opt_out_of_the_ping(
     coach: Actor, alice: Actor, channel: object, emulator: DiscordEmulator, clock: time_machine.Traveller
 ) -> None:
