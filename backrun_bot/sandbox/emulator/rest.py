@@ -34,7 +34,7 @@ from backrun_bot.sandbox.emulator.interactions import (
     VALID_CALLBACKS,
     InteractionRecord,
 )
-from backrun_bot.sandbox.emulator.model import EPHEMERAL, JSON, LOADING, Channel, Message
+from backrun_bot.sandbox.emulator.model import EPHEMERAL, JSON, LOADING, Channel, Guild, Message
 from backrun_bot.sandbox.emulator.snowflake import now
 from backrun_bot.sandbox.emulator.validation import Problem, errors_json, message_limits
 
@@ -494,6 +494,13 @@ def _snowflake(raw: str) -> int:
         ) from None
 
 
+def _guild(emu: DiscordEmulator, req: Request) -> Guild:
+    guild = emu.world.guilds.get(_snowflake(req.params["guild_id"]))
+    if guild is None:
+        raise ApiError(404, 10004, "Unknown Guild")
+    return guild
+
+
 def _channel(emu: DiscordEmulator, req: Request, *, need: int = P.VIEW_CHANNEL) -> Channel:
     channel = emu.world.channels.get(_snowflake(req.params["channel_id"]))
     if channel is None or channel.deleted:
@@ -520,9 +527,7 @@ async def get_channel(emu: DiscordEmulator, req: Request) -> web.StreamResponse:
 
 @route("GET", "/guilds/{guild_id}")
 async def get_guild(emu: DiscordEmulator, req: Request) -> web.StreamResponse:
-    guild = emu.world.guilds.get(_snowflake(req.params["guild_id"]))
-    if guild is None:
-        raise ApiError(404, 10004, "Unknown Guild")
+    guild = _guild(emu, req)
     data = guild.to_json()
     for key in (
         "members",
@@ -540,25 +545,19 @@ async def get_guild(emu: DiscordEmulator, req: Request) -> web.StreamResponse:
 
 @route("GET", "/guilds/{guild_id}/channels")
 async def get_guild_channels(emu: DiscordEmulator, req: Request) -> web.StreamResponse:
-    guild = emu.world.guilds.get(_snowflake(req.params["guild_id"]))
-    if guild is None:
-        raise ApiError(404, 10004, "Unknown Guild")
+    guild = _guild(emu, req)
     return json_response([c.to_json() for c in guild.channels.values()])
 
 
 @route("GET", "/guilds/{guild_id}/roles")
 async def get_guild_roles(emu: DiscordEmulator, req: Request) -> web.StreamResponse:
-    guild = emu.world.guilds.get(_snowflake(req.params["guild_id"]))
-    if guild is None:
-        raise ApiError(404, 10004, "Unknown Guild")
+    guild = _guild(emu, req)
     return json_response([r.to_json() for r in guild.roles_by_id.values()])
 
 
 @route("GET", "/guilds/{guild_id}/members/{user_id}")
 async def get_guild_member(emu: DiscordEmulator, req: Request) -> web.StreamResponse:
-    guild = emu.world.guilds.get(_snowflake(req.params["guild_id"]))
-    if guild is None:
-        raise ApiError(404, 10004, "Unknown Guild")
+    guild = _guild(emu, req)
     member = guild.members.get(_snowflake(req.params["user_id"]))
     if member is None:
         raise ApiError(404, 10007, "Unknown Member")
