@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from backrun_bot.sandbox.driver import Actor
+from backrun_bot.sandbox.harness import Sandbox
+from tests.discord_app.conftest import TeamFixture
 
 pytestmark = pytest.mark.asyncio
 
@@ -172,3 +176,17 @@ async def test_help_lists_commands(alice: Actor) -> None:
     assert "/log kind amount [note] [date]" in text
     for name in ("/undo", "/history", "/stats", "/plan", "/notify", "/reminders set", "/reminders pause"):
         assert name in text
+
+
+async def test_the_whole_squad_logging_at_once_is_all_stored(running: Sandbox, team: TeamFixture) -> None:
+    """The end of practice: 25 athletes send /log at the same moment (new athletes, so each also
+    creates its record); every one is stored and answered in public."""
+    names = [f"runner{i:02d}" for i in range(25)]
+    for name in names:
+        team.guild.add_member(name)  # type: ignore[attr-defined]
+    squad = [running.actor(team.guild, name) for name in names]
+    replies = await asyncio.gather(*(a.run("log", kind="backward", amount="400m") for a in squad))
+    assert [r.ephemeral for r in replies] == [False] * 25
+    assert all("Backward today: **400 m**" in r.text() for r in replies)
+    ids = {r.text().split("(entry #")[1].split(")")[0] for r in replies}
+    assert len(ids) == 25  # 25 distinct entries
