@@ -35,6 +35,7 @@ CATCH_UP_LOOKBACK = timedelta(days=1)
 # Another running copy of the bot may change the settings; every copy re-reads them this often.
 REFRESH_EVERY = timedelta(minutes=5)
 REFRESH_JOB = "refresh"
+CATCH_UP_JOB = "catch-up"
 # On shutdown, a reminder run in progress gets this long to finish before it is cancelled.
 SHUTDOWN_GRACE = timedelta(seconds=10)
 
@@ -69,13 +70,14 @@ class ReminderScheduler:
         return len(self._scheduler.get_jobs())
 
     async def start(self) -> None:
-        """Start the scheduler, send what was missed within the grace window, and arm the jobs."""
+        """Start the scheduler and arm the jobs; what was missed while the bot was down is sent in
+        the background (a catch-up of many teams must not hold back the bot's connection)."""
         self._scheduler.start()
-        await self.catch_up()
         await self.refresh()
         self._scheduler.add_job(
             self._refresh_job, trigger=IntervalTrigger(seconds=REFRESH_EVERY.total_seconds()), id=REFRESH_JOB
         )
+        self._scheduler.add_job(self._catch_up_job, id=CATCH_UP_JOB)  # no trigger: runs now
 
     async def shutdown(self, grace: timedelta = SHUTDOWN_GRACE) -> None:
         """Stop firing, and wait for runs in progress (cancelling what outlives ``grace``).
@@ -110,7 +112,7 @@ class ReminderScheduler:
         groups = await self._reminders.slot_groups()
         wanted = {job_id(g): g for g in groups}
         for job in self._scheduler.get_jobs():
-            if job.id != REFRESH_JOB and job.id not in wanted:
+            if job.id not in (REFRESH_JOB, CATCH_UP_JOB) and job.id not in wanted:
                 job.remove()
         now = self._clock()
         for jid, group in wanted.items():
@@ -121,6 +123,10 @@ class ReminderScheduler:
     async def _refresh_job(self) -> None:
         self._track()
         await self.refresh()
+
+    async def _catch_up_job(self) -> None:
+        self._track()
+        await self.catch_up()
 
     def _arm(self, group: SlotGroup, *, after: datetime) -> None:
         local_day, instant = next_occurrence(group.at, ZoneInfo(group.timezone), after)

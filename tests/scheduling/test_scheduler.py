@@ -8,15 +8,35 @@ tests/discord_app/test_reminders.py.)
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+import time_machine
+
 from backrun_bot.domain.schedule import Slot
-from backrun_bot.scheduling.scheduler import ReminderScheduler, job_id
+from backrun_bot.scheduling.scheduler import CATCH_UP_JOB, ReminderScheduler, job_id
 from backrun_bot.services.reminders import SlotGroup
 
 NOW = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
 GRACE = timedelta(hours=2)
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[None]:
+    """APScheduler reads the wall clock: travel it to NOW too (ticking, so that time passes)."""
+    with time_machine.travel(NOW, tick=True):
+        yield
+
+
+async def caught_up(scheduler: ReminderScheduler) -> None:
+    """Wait for the start's catch-up job to have run."""
+    for _ in range(200):
+        if scheduler._scheduler.get_job(CATCH_UP_JOB) is None:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the catch-up job never ran")
 
 
 class FakeReminders:
@@ -57,6 +77,7 @@ async def test_one_job_per_slot_group_however_many_teams_share_it() -> None:
     scheduler = scheduler_for(fake)
     await scheduler.start()
     try:
+        await caught_up(scheduler)
         assert scheduler.job_count() == len(groups) + 1  # and the periodic refresh
         fake.groups = {group("07:00")}
         await scheduler.refresh()
@@ -88,6 +109,26 @@ async def test_catch_up_sends_within_the_grace_window_and_skips_older() -> None:
     # key makes recording it as skipped a no-op).
     yesterday = NOW.date() - timedelta(days=1)
     assert sorted(fake.skipped) == sorted([(not_yet, yesterday), (too_late, NOW.date())])
+
+
+async def test_start_does_not_wait_for_the_catch_up() -> None:
+    """Many missed reminders must not hold back the bot's login: the catch-up runs as a job."""
+    missed = group("07:00")
+    fake = FakeReminders({missed})
+    fake.gate = asyncio.Event()
+    scheduler = scheduler_for(fake)
+    await asyncio.wait_for(scheduler.start(), timeout=5)  # returns while the catch-up is blocked
+    try:
+        await asyncio.wait_for(fake.entered.wait(), timeout=5)
+        assert fake.delivered == []
+        fake.gate.set()
+        for _ in range(100):
+            if fake.delivered:
+                break
+            await asyncio.sleep(0.01)
+        assert fake.delivered == [(missed, NOW.date())]
+    finally:
+        await scheduler.shutdown()
 
 
 async def running_a_blocked_delivery() -> tuple[ReminderScheduler, FakeReminders, SlotGroup]:
