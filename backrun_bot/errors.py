@@ -50,3 +50,8 @@ class DeliveryError(Exception):
 
 class ChannelUnavailable(DeliveryError):
     """The reminder channel is gone or the bot may not post there: that team's reminders pause."""
+
+
+class MessageRefused(DeliveryError):
+    """Discord refused the message itself (a 4xx such as AutoMod's block): sending the same text
+    again would be refused again, so it is recorded as failed rather than retried."""

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import discord
 
-from backrun_bot.errors import ChannelUnavailable, DeliveryError
+from backrun_bot.errors import ChannelUnavailable, DeliveryError, MessageRefused
 
 
 class DiscordSender:
@@ -34,5 +34,8 @@ class DiscordSender:
         except (discord.NotFound, discord.Forbidden) as exc:
             raise ChannelUnavailable(f"{exc.status} {exc.text}") from exc
         except discord.HTTPException as exc:
+            # discord.py has already waited out 429s and retried 5xx; a 4xx left is about the message.
+            if 400 <= exc.status < 500:
+                raise MessageRefused(f"{exc.status} {exc.code} {exc.text}") from exc
             raise DeliveryError(f"{exc.status} {exc.text}") from exc
         return message.id

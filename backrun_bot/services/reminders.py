@@ -31,7 +31,7 @@ from backrun_bot.domain.dates import local_date, require_timezone
 from backrun_bot.domain.drills import DailyPlan, plan_for
 from backrun_bot.domain.load import DEFAULT_HEAVY_METERS, HeavyDay, assess_day
 from backrun_bot.domain.schedule import Slot, format_days
-from backrun_bot.errors import ChannelUnavailable, DeliveryError, InvalidInput
+from backrun_bot.errors import ChannelUnavailable, DeliveryError, InvalidInput, MessageRefused
 from backrun_bot.services.training import Clock, Who
 from backrun_bot.storage import queries
 from backrun_bot.storage import reminder_queries as rq
@@ -61,7 +61,7 @@ class Sender(Protocol):
     async def send(
         self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str
     ) -> int:
-        """Send and return the message id. Raises ChannelUnavailable or DeliveryError."""
+        """Send and return the message id. Raises ChannelUnavailable, MessageRefused or DeliveryError."""
         ...
 
 
@@ -295,6 +295,13 @@ class ReminderService:
                     s, team_id, day, slot.value, status="failed", detail=str(exc), now=self._clock()
                 )
                 await rq.pause_for_channel(s, team_id, f"the bot cannot post in <#{channel_id}>")
+            return 0
+        except MessageRefused as exc:
+            log.error("Discord refused the %s reminder of team %s for %s: %s", slot.value, team_id, day, exc)
+            async with self._sessionmaker.begin() as s:
+                await rq.finish(
+                    s, team_id, day, slot.value, status="failed", detail=str(exc), now=self._clock()
+                )
             return 0
         except DeliveryError as exc:
             # Transient: the claim goes stale after the lease and the next run or restart retries.

@@ -333,6 +333,27 @@ async def test_a_rate_limit_is_waited_out(
     await no_new_message(emulator, channel.id, 1)  # type: ignore[attr-defined]
 
 
+async def test_a_reminder_discord_refuses_is_recorded_not_retried_and_reminders_stay_on(
+    running: Sandbox, coach: Actor, channel: object, emulator: DiscordEmulator, clock: time_machine.Traveller
+) -> None:
+    """AutoMod (or any 4xx about the message) refuses the warmup: sending it again would be refused
+    again, so it is marked failed with the reason; the team is not paused."""
+    clock.move_to(JUST_BEFORE_SEVEN)
+    await coach.run("reminders set", channel=channel, warmup="07:00")
+    emulator.faults.client_error("POST", r"/channels/\d+/messages")
+    for _ in range(100):
+        if [d.status for d in await deliveries(running)] == ["failed"]:
+            break
+        await asyncio.sleep(0.1)
+    [delivery] = await deliveries(running)
+    assert delivery.status == "failed" and "200000" in (delivery.detail or "")
+    assert emulator.faults.pending == 0
+    await running.stop_bot()  # a restart inside the grace window does not try it again
+    await running.start_bot()
+    await no_new_message(emulator, channel.id, 0)  # type: ignore[attr-defined]
+    assert "Reminders: **on**" in (await coach.run("reminders show")).text()
+
+
 async def test_a_lost_channel_pauses_that_team_only(
     running: Sandbox,
     coach: Actor,

@@ -1,4 +1,4 @@
-"""Injected failures: 429 rate limits and 5xx server errors on chosen requests.
+"""Injected failures: 429 rate limits, 5xx server errors and 4xx refusals on chosen requests.
 
 A fault matches on the HTTP method and on the request path below ``/api/v10`` (without the query),
 with :func:`re.fullmatch` — ``r"/channels/\\d+/messages"`` matches sending a message, not editing
@@ -20,6 +20,8 @@ class Fault:
     status: int
     retry_after: float = 0.0
     global_: bool = False
+    code: int = 0
+    message: str = ""
 
     @property
     def is_rate_limit(self) -> bool:
@@ -45,6 +47,23 @@ class Faults:
         if not 500 <= status <= 599:
             raise ValueError("server_error takes a 5xx status")
         self._faults.append(Fault(method.upper(), re.compile(path_regex), times, status))
+
+    def client_error(
+        self,
+        method: str,
+        path_regex: str,
+        status: int = 400,
+        code: int = 200000,
+        message: str = "Message was blocked by automatic moderation",
+        times: int = 1,
+    ) -> None:
+        """The next ``times`` matching requests are refused with ``status`` (a 4xx other than 429)
+        and Discord's JSON error ``code`` — by default what a server's AutoMod answers."""
+        if not 400 <= status <= 499 or status == 429:
+            raise ValueError("client_error takes a 4xx status other than 429 (see rate_limit)")
+        self._faults.append(
+            Fault(method.upper(), re.compile(path_regex), times, status, code=code, message=message)
+        )
 
     def clear(self) -> None:
         self._faults.clear()

@@ -23,6 +23,7 @@ from aiohttp import BodyPartReader, web
 from multidict import MultiMapping
 
 from backrun_bot.sandbox.emulator import permissions as P
+from backrun_bot.sandbox.emulator.faults import Fault
 from backrun_bot.sandbox.emulator.interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE_RESULT,
@@ -177,7 +178,7 @@ async def _dispatch(emu: DiscordEmulator, request: web.Request) -> web.StreamRes
     fault = emu.faults.take(method, path)
     if fault is not None:
         await request.read()
-        return _fault_response(fault.status, fault.retry_after, fault.global_)
+        return _fault_response(fault)
     req = Request(method, path, found.template, params, request.query)
     if request.body_exists:
         req.body, req.files = await _read_body(request, method, path)
@@ -201,7 +202,10 @@ def invalid_form(method: str, template: str, problems: list[Problem]) -> ApiErro
     )
 
 
-def _fault_response(status: int, retry_after: float, global_: bool) -> web.Response:
+def _fault_response(fault: Fault) -> web.Response:
+    status, retry_after, global_ = fault.status, fault.retry_after, fault.global_
+    if 400 <= status < 500 and status != 429:
+        return json_response({"message": fault.message, "code": fault.code}, status=status)
     if status != 429:
         return json_response({"message": f"{status}: Server Error", "code": 0}, status=status)
     headers = {
