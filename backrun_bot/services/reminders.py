@@ -288,20 +288,24 @@ class ReminderService:
                 mention_user_ids=composed.mention_user_ids,
                 nonce=_nonce(team_id, day, slot),
             )
-        except ChannelUnavailable as exc:
-            log.warning("pausing reminders of team %s: channel %s unavailable (%s)", team_id, channel_id, exc)
+        except (ChannelUnavailable, MessageRefused) as exc:
+            # Sending again would fail the same way: record it. A lost channel also pauses the team;
+            # a refused message (AutoMod, say) leaves the team's reminders on.
+            lost_channel = isinstance(exc, ChannelUnavailable)
+            if lost_channel:
+                log.warning(
+                    "pausing reminders of team %s: channel %s unavailable (%s)", team_id, channel_id, exc
+                )
+            else:
+                log.error(
+                    "Discord refused the %s reminder of team %s for %s: %s", slot.value, team_id, day, exc
+                )
             async with self._sessionmaker.begin() as s:
                 await rq.finish(
                     s, team_id, day, slot.value, status="failed", detail=str(exc), now=self._clock()
                 )
-                await rq.pause_for_channel(s, team_id, f"the bot cannot post in <#{channel_id}>")
-            return 0
-        except MessageRefused as exc:
-            log.error("Discord refused the %s reminder of team %s for %s: %s", slot.value, team_id, day, exc)
-            async with self._sessionmaker.begin() as s:
-                await rq.finish(
-                    s, team_id, day, slot.value, status="failed", detail=str(exc), now=self._clock()
-                )
+                if lost_channel:
+                    await rq.pause_for_channel(s, team_id, f"the bot cannot post in <#{channel_id}>")
             return 0
         except DeliveryError as exc:
             # Transient: the claim goes stale after the lease and the next run or restart retries.
@@ -354,7 +358,6 @@ def day_off_section(offs: Sequence[DayOff], budget: int) -> tuple[str, tuple[int
     if len(detailed) <= budget:
         return detailed, pings(offs)
     tail = f"Each of you can see why with `/plan`. {tail}"
-    named: list[DayOff] = []
     for count in range(len(offs), 0, -1):
         named = list(offs[:count])
         rest = len(offs) - count
