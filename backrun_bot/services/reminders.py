@@ -227,14 +227,15 @@ class ReminderService:
         section, pinged = day_off_section(offs, budget=MAX_MESSAGE - len(warmup) - 2)
         return Composed(f"{warmup}\n\n{section}", pinged)
 
-    async def preview(self, guild_id: int) -> tuple[str, str]:
-        """Today's warmup and cooldown, as they would be sent (nothing is sent or claimed)."""
+    async def preview(self, guild_id: int) -> tuple[ReminderSettings, str, str]:
+        """The settings, and today's warmup and cooldown as they would be sent (nothing is sent or
+        claimed)."""
         async with self._sessionmaker.begin() as s:
             team = await queries.get_or_create_team(s, guild_id)
             today = local_date(self._clock(), ZoneInfo(team.timezone))
             warm = await self.compose(s, team, today, Slot.WARMUP)
             cool = await self.compose(s, team, today, Slot.COOLDOWN)
-        return warm.content, cool.content
+            return _settings_of(team), warm.content, cool.content
 
     async def plan(self, who: Who) -> tuple[DailyPlan, HeavyDay | None]:
         """/plan: today's plan for the caller and, if yesterday was heavy for them, why to rest."""

@@ -115,8 +115,7 @@ class RemindersCog(commands.GroupCog, group_name="reminders", group_description=
     @admin_only
     @app_commands.command(name="preview", description="Today's two reminders, shown only to you")
     async def preview(self, interaction: discord.Interaction[BackrunBot]) -> None:
-        settings = await self.bot.reminders.settings(_guild_id(interaction))
-        warmup, cooldown = await self.bot.reminders.preview(_guild_id(interaction))
+        settings, warmup, cooldown = await self.bot.reminders.preview(_guild_id(interaction))
         await interaction.response.send_message(
             "Today's reminders as they would be posted (nothing was sent):",
             embeds=preview_embeds(settings, warmup, cooldown),
