@@ -66,7 +66,8 @@ class ReminderScheduler:
         return bool(self._scheduler.running)
 
     def job_count(self) -> int:
-        """All jobs: one per slot group plus the periodic refresh."""
+        """All jobs: one per slot group plus the periodic refresh (and, just after start, the
+        one-off catch-up until it has run)."""
         return len(self._scheduler.get_jobs())
 
     async def start(self) -> None:
