@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from backrun_bot.config import Settings
-from backrun_bot.sandbox.driver import NoResponse, Reply
+from backrun_bot.sandbox.driver import NoResponse, Reply, actor
 from backrun_bot.sandbox.harness import open_sandbox
 
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
@@ -102,7 +102,7 @@ async def run_console(settings: Settings, stdin: TextIO = sys.stdin, stdout: Tex
         for name in MEMBERS[1:]:
             guild.add_member(name)
         await box.start_bot()
-        actors = {name: box.emulator.actor(guild, name) for name in MEMBERS}
+        actors = {name: actor(box.emulator, guild, name) for name in MEMBERS}
         current = "alice"
         last: Reply | None = None
         print(

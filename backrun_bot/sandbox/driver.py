@@ -459,6 +459,12 @@ class Actor:
         return Reply.of(emu.world.messages[message_id], emu, record)
 
 
+def actor(emu: DiscordEmulator, guild: Guild, name: str) -> Actor:
+    """The driver for member ``name`` of ``guild`` (added with default permissions if absent)."""
+    member = guild.member_named(name) or guild.add_member(name)
+    return Actor(emu, member)
+
+
 def _number(where: str, value: Any, *, integer: bool) -> int | float:
     if isinstance(value, str):
         try:

@@ -15,7 +15,7 @@ import discord
 
 from backrun_bot.config import Settings
 from backrun_bot.discord_app.bot import BackrunBot
-from backrun_bot.sandbox.driver import Actor
+from backrun_bot.sandbox.driver import Actor, actor
 from backrun_bot.sandbox.emulator import DiscordEmulator
 from backrun_bot.services.training import Clock, utc_now
 
@@ -63,7 +63,7 @@ class Sandbox:
         self.bot, self._task = None, None
 
     def actor(self, guild: object, name: str) -> Actor:
-        return self.emulator.actor(guild, name)  # type: ignore[arg-type]
+        return actor(self.emulator, guild, name)  # type: ignore[arg-type]
 
 
 @contextlib.asynccontextmanager

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from backrun_bot.sandbox.driver import Actor
+from backrun_bot.sandbox.driver import Actor, actor
 from backrun_bot.sandbox.emulator import DiscordEmulator
 from backrun_bot.sandbox.harness import Sandbox, open_sandbox
 from tests.conftest import POSTGRES_URL, empty_database
@@ -95,4 +95,4 @@ def bob(running: Sandbox, team: TeamFixture) -> Actor:
 @pytest.fixture
 def alice_elsewhere(running: Sandbox, other_team: TeamFixture, alice: Actor) -> Actor:
     """The same Discord user as ``alice``, in the second server."""
-    return running.emulator.actor(other_team.guild, "alice")
+    return actor(running.emulator, other_team.guild, "alice")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from backrun_bot.sandbox.driver import NoResponse
+from backrun_bot.sandbox.driver import NoResponse, actor
 from backrun_bot.sandbox.emulator import DiscordEmulator
 from tests.sandbox.conftest import DEADLINE, Seen, Team, TinyBot, eventually
 
@@ -30,7 +30,7 @@ async def test_the_bot_connects_and_syncs_its_commands(
 
 
 async def test_a_command_round_trip(emulator: DiscordEmulator, team: Team, bot: TinyBot) -> None:
-    alice = emulator.actor(team.guild, "alice")
+    alice = actor(emulator, team.guild, "alice")
     public = await alice.run("echo", text="hello there")
     assert public.content == "hello there" and not public.ephemeral
     hidden = await alice.run("echo", text="psst", hidden=True)
@@ -43,7 +43,7 @@ async def test_a_command_round_trip(emulator: DiscordEmulator, team: Team, bot: 
 async def test_the_client_refuses_what_discord_would_not_send(
     emulator: DiscordEmulator, team: Team, bot: TinyBot
 ) -> None:
-    alice = emulator.actor(team.guild, "alice")
+    alice = actor(emulator, team.guild, "alice")
     with pytest.raises(ValueError, match="no command"):
         await alice.run("nope")
     with pytest.raises(ValueError, match="no option"):
@@ -71,7 +71,7 @@ async def test_the_client_refuses_what_discord_would_not_send(
 async def test_a_deferral_then_an_edit_or_a_follow_up(
     emulator: DiscordEmulator, team: Team, bot: TinyBot
 ) -> None:
-    alice = emulator.actor(team.guild, "alice")
+    alice = actor(emulator, team.guild, "alice")
     edited = await alice.run("slow")
     assert edited.content == "thought about it" and edited.ephemeral
     followed = await alice.run("slow", followup=True)
@@ -82,7 +82,7 @@ async def test_a_deferral_then_an_edit_or_a_follow_up(
 
 
 async def test_buttons_update_the_message(emulator: DiscordEmulator, team: Team, bot: TinyBot) -> None:
-    alice, bob = emulator.actor(team.guild, "alice"), emulator.actor(team.guild, "bob")
+    alice, bob = actor(emulator, team.guild, "alice"), actor(emulator, team.guild, "bob")
     logged = await alice.run("buttons")
     assert [b["label"] for b in logged.buttons()] == ["Undo", "Later"]
     undone = await bob.press(logged, "Undo")  # type 7: the message itself is updated
@@ -96,7 +96,7 @@ async def test_buttons_update_the_message(emulator: DiscordEmulator, team: Team,
 
 
 async def test_autocomplete_returns_the_choices(emulator: DiscordEmulator, team: Team, bot: TinyBot) -> None:
-    alice = emulator.actor(team.guild, "alice")
+    alice = actor(emulator, team.guild, "alice")
     choices = await alice.autocomplete("fruit pick", "name", "ap")
     assert [c["value"] for c in choices] == ["apple", "apricot"]
     assert emulator.violations == []
@@ -105,7 +105,7 @@ async def test_autocomplete_returns_the_choices(emulator: DiscordEmulator, team:
 async def test_too_slow_is_no_response_and_the_late_callback_is_refused(
     emulator: DiscordEmulator, team: Team, bot: TinyBot
 ) -> None:
-    alice = emulator.actor(team.guild, "alice")
+    alice = actor(emulator, team.guild, "alice")
     with pytest.raises(NoResponse, match="did not respond"):
         await alice.run("sleepy")
     await eventually(lambda: emulator.violations)
@@ -116,7 +116,7 @@ async def test_too_slow_is_no_response_and_the_late_callback_is_refused(
 async def test_a_second_callback_is_refused_and_recorded(
     emulator: DiscordEmulator, team: Team, bot: TinyBot, seen: Seen
 ) -> None:
-    reply = await emulator.actor(team.guild, "alice").run("twice")
+    reply = await actor(emulator, team.guild, "alice").run("twice")
     assert reply.content == "once"
     await eventually(lambda: seen.second_callback_status is not None)
     assert seen.second_callback_status == 400
@@ -126,7 +126,7 @@ async def test_a_second_callback_is_refused_and_recorded(
 async def test_commands_need_default_member_permissions_unless_overridden(
     emulator: DiscordEmulator, team: Team, bot: TinyBot
 ) -> None:
-    bob, coach = emulator.actor(team.guild, "bob"), emulator.actor(team.guild, "coach")
+    bob, coach = actor(emulator, team.guild, "bob"), actor(emulator, team.guild, "coach")
     with pytest.raises(PermissionError):
         await bob.run("admin")
     assert (await coach.run("admin")).content == "admin ok"

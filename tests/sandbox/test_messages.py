@@ -9,6 +9,7 @@ import aiohttp
 import discord
 import pytest
 
+from backrun_bot.sandbox.driver import actor
 from backrun_bot.sandbox.emulator import DiscordEmulator
 from tests.sandbox.conftest import Team, TinyBot
 
@@ -26,7 +27,7 @@ async def api(emulator: DiscordEmulator, method: str, path: str, body: Any = Non
 async def test_the_bot_posts_where_it_may_and_is_refused_where_it_may_not(
     emulator: DiscordEmulator, team: Team, bot: TinyBot
 ) -> None:
-    coach = emulator.actor(team.guild, "coach")
+    coach = actor(emulator, team.guild, "coach")
     posted = await coach.run("post", channel=team.reminders, text="warm up!")
     assert posted.content.startswith("posted")
     message = await emulator.wait_for_message(team.reminders.id, timeout=2)
@@ -48,7 +49,7 @@ async def test_the_bot_posts_where_it_may_and_is_refused_where_it_may_not(
 async def test_what_breaks_discords_schema_is_refused_and_recorded(
     emulator: DiscordEmulator, team: Team, bot: TinyBot
 ) -> None:
-    coach = emulator.actor(team.guild, "coach")
+    coach = actor(emulator, team.guild, "coach")
     reply = await coach.run("post", channel=team.reminders, raw=True, text="x" * 2001)
     assert reply.content == "refused 400 50035"
     assert len(emulator.violations) == 1 and "content: Must be 2000 or fewer" in emulator.violations[0]
@@ -75,7 +76,7 @@ async def test_what_breaks_discords_schema_is_refused_and_recorded(
 async def test_mentions_ping_only_what_allowed_mentions_allows(
     emulator: DiscordEmulator, team: Team, bot: TinyBot
 ) -> None:
-    alice, bob = emulator.actor(team.guild, "alice"), emulator.actor(team.guild, "bob")
+    alice, bob = actor(emulator, team.guild, "alice"), actor(emulator, team.guild, "bob")
     role = team.guild.add_role("Sprinters", mentionable=True)
     reply = await alice.run("ping", who=bob, note=f"<@{alice.user_id}> <@&{role}> @here")
     assert reply.mentions == [bob.user_id]  # allowed_mentions(users=[bob]): only bob

@@ -8,12 +8,13 @@ import asyncio
 import discord
 import pytest
 
+from backrun_bot.sandbox.driver import actor
 from backrun_bot.sandbox.emulator import DiscordEmulator
 from tests.sandbox.conftest import Seen, Team, TinyBot, eventually, running_bot
 
 
 async def test_a_429_is_waited_out_by_discord_py(emulator: DiscordEmulator, team: Team, bot: TinyBot) -> None:
-    coach = emulator.actor(team.guild, "coach")
+    coach = actor(emulator, team.guild, "coach")
     emulator.faults.rate_limit("POST", r"/channels/\d+/messages", retry_after=0.3)
     emulator.faults.rate_limit("POST", r"/interactions/.*/callback", retry_after=0.1)  # within the deadline
     loop = asyncio.get_running_loop()
@@ -64,7 +65,7 @@ async def test_a_dropped_connection_resumes_and_replays_what_was_missed(
     await emulator.wait_until_ready(timeout=2)
     await eventually(lambda: bot.get_channel(late.id) is not None)
     assert emulator.identify_count == 1
-    assert (await emulator.actor(team.guild, "alice").run("echo", text="still here")).content == "still here"
+    assert (await actor(emulator, team.guild, "alice").run("echo", text="still here")).content == "still here"
     assert emulator.violations == []
 
 
@@ -74,7 +75,7 @@ async def test_an_invalidated_session_identifies_again(
     await emulator.invalidate_session()
     await eventually(lambda: emulator.identify_count == 2)
     await emulator.wait_until_ready(timeout=2)
-    assert (await emulator.actor(team.guild, "alice").run("echo", text="again")).content == "again"
+    assert (await actor(emulator, team.guild, "alice").run("echo", text="again")).content == "again"
     await emulator.request_reconnect()  # op 7: reconnect and resume
     await eventually(lambda: emulator.resume_count == 1)
     assert emulator.identify_count == 2
@@ -96,7 +97,7 @@ async def test_a_second_bot_after_the_first_stopped(emulator: DiscordEmulator, t
         assert emulator.identify_count == 2
         assert emulator.command_sync_count == 2  # the tiny bot syncs on every start
         assert second.get_guild(team.guild.id) is not None
-        assert (await emulator.actor(team.guild, "bob").run("echo", text="hi")).content == "hi"
+        assert (await actor(emulator, team.guild, "bob").run("echo", text="hi")).content == "hi"
     with pytest.raises(TimeoutError):  # no bot now
         await emulator.wait_until_ready(timeout=0.2)
     assert emulator.violations == []

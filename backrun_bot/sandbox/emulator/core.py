@@ -12,7 +12,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yarl
 from aiohttp import web
@@ -29,9 +29,6 @@ from backrun_bot.sandbox.emulator.interactions import (
 from backrun_bot.sandbox.emulator.mentions import compute_pings
 from backrun_bot.sandbox.emulator.model import JSON, Channel, Guild, Member, Message, World
 from backrun_bot.sandbox.emulator.validation import OpenApiValidator
-
-if TYPE_CHECKING:
-    from backrun_bot.sandbox.driver import Actor
 
 log = logging.getLogger(__name__)
 
@@ -257,13 +254,6 @@ class DiscordEmulator:
         """A guild with a #general channel, @everyone, the bot (with its managed role) and an owner
         (``owner_name``, else a user called "owner"); announced with GUILD_CREATE if connected."""
         return self.world.add_guild(name, owner_name=owner_name)
-
-    def actor(self, guild: Guild, name: str) -> Actor:
-        """The driver for member ``name`` of ``guild`` (added with default permissions if absent)."""
-        from backrun_bot.sandbox.driver import Actor  # noqa: PLC0415 (the driver imports us)
-
-        member = guild.member_named(name) or guild.add_member(name)
-        return Actor(self, member)
 
     def remove_channel(self, channel: Channel) -> None:
         """Delete the channel: sends to it get 404 Unknown Channel (10003)."""
