@@ -3,7 +3,8 @@
 A fault matches on the HTTP method and on the request path below ``/api/v10`` (without the query),
 with :func:`re.fullmatch` — ``r"/channels/\\d+/messages"`` matches sending a message, not editing
 one. Each fault answers its next ``times`` matching requests and then is used up; faults are tried
-in the order they were added.
+in the order they were added. Every request a fault answered is recorded in :attr:`Faults.fired`,
+so a test can assert that the failure it set up really happened.
 """
 
 from __future__ import annotations
@@ -28,12 +29,27 @@ class Fault:
         return self.status == 429
 
 
+@dataclass(frozen=True)
+class Fired:
+    """One request answered by a fault: its method, its path below ``/api/v10`` and the status sent."""
+
+    method: str
+    path: str
+    status: int
+
+
 class Faults:
     """What :attr:`DiscordEmulator.faults` holds; see the module docstring."""
 
     def __init__(self) -> None:
         self._faults: list[Fault] = []
-        self.injected = 0  # how many requests were answered by a fault
+        # Every request a fault answered, oldest first, so a test can check its fault really fired.
+        self.fired: list[Fired] = []
+
+    @property
+    def injected(self) -> int:
+        """How many requests were answered by a fault."""
+        return len(self.fired)
 
     def rate_limit(
         self, method: str, path_regex: str, retry_after: float = 0.5, times: int = 1, global_: bool = False
@@ -80,6 +96,6 @@ class Faults:
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self._faults.remove(fault)
-                self.injected += 1
+                self.fired.append(Fired(method.upper(), path, fault.status))
                 return fault
         return None
