@@ -324,13 +324,19 @@ async def test_a_crash_between_claim_and_send_is_retried_once_the_claim_is_stale
 
 
 async def test_a_rate_limit_is_waited_out(
-    coach: Actor, channel: object, emulator: DiscordEmulator, clock: time_machine.Traveller
+    running: Sandbox, coach: Actor, channel: object, emulator: DiscordEmulator, clock: time_machine.Traveller
 ) -> None:
+    posting = f"/channels/{channel.id}/messages"  # type: ignore[attr-defined]
+    # Set before the reminder is due (the command's reply is an interaction callback, not this path).
+    emulator.faults.rate_limit("POST", posting, retry_after=0.5)
     clock.move_to(JUST_BEFORE_SEVEN)
     await coach.run("reminders set", channel=channel, warmup="07:00")
-    emulator.faults.rate_limit("POST", r"/channels/\d+/messages", retry_after=0.5)
     await emulator.wait_for_message(channel.id, timeout=10)  # type: ignore[attr-defined]
     await no_new_message(emulator, channel.id, 1)  # type: ignore[attr-defined]
+    # The warmup was answered with the 429 first, then sent once when it was over.
+    assert [(f.method, f.path, f.status) for f in emulator.faults.fired] == [("POST", posting, 429)]
+    assert emulator.faults.pending == 0
+    assert [d.status for d in await deliveries(running)] == ["sent"]
 
 
 async def test_a_reminder_discord_refuses_is_recorded_not_retried_and_reminders_stay_on(
