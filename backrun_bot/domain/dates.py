@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo, available_timezones
 from backrun_bot.errors import DateError, InvalidInput
 
 MAX_DAYS_BACK: Final = 365
-DATE_FORMATS: Final = "Dates: today, yesterday or YYYY-MM-DD (for example 2025-03-14)."
 _MAX_DATE_TEXT: Final = 40  # refuse longer text before looking at it
 _ISO_DAY: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 # The longest IANA name today is 32 characters ("America/Argentina/ComodRivadavia").
@@ -25,38 +24,46 @@ _MAX_TZ_NAME: Final = 64
 _TZ_NAME: Final = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*", re.ASCII)
 
 
-def _refuse(message: str) -> DateError:
-    return DateError(message, hint=DATE_FORMATS)
+def date_formats(today: date) -> str:
+    """The hint after a refused date: the forms accepted, with an example that is valid when read
+    (yesterday's date, in the zone ``today`` was taken in)."""
+    example = today if today == date.min else today - timedelta(days=1)
+    return f"Dates: today, yesterday or YYYY-MM-DD (for example {example.isoformat()})."
 
 
 def parse_day(text: str | None, *, today: date) -> date:
     """The day an entry is for: ``None``/``""``/``today``, ``yesterday`` or ``YYYY-MM-DD``.
 
-    Refused with :class:`DateError`: unreadable text, impossible dates (2025-02-30), days after
-    ``today``, and days more than :data:`MAX_DAYS_BACK` days before it. Messages never echo the text.
+    Refused with :class:`DateError` (hint: :func:`date_formats`): unreadable text, impossible dates
+    (2025-02-30), days after ``today``, and days more than :data:`MAX_DAYS_BACK` days before it.
+    Messages never echo the text.
     """
+
+    def refuse(message: str) -> DateError:
+        return DateError(message, hint=date_formats(today))
+
     if text is None:
         return today
     if len(text) > _MAX_DATE_TEXT:
-        raise _refuse("I could not read that date.")
+        raise refuse("I could not read that date.")
     word = text.strip().lower()
     if word in ("", "today"):
         return today
     if word == "yesterday":
         if today == date.min:
-            raise _refuse("That date is too far back.")
+            raise refuse("That date is too far back.")
         return today - timedelta(days=1)
     match = _ISO_DAY.fullmatch(word)
     if match is None:
-        raise _refuse("I could not read that date.")
+        raise refuse("I could not read that date.")
     try:
         day = date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
-        raise _refuse("There is no such date.") from None
+        raise refuse("There is no such date.") from None
     if day > today:
-        raise _refuse("That date is in the future; log a session once it is done.")
+        raise refuse("That date is in the future; log a session once it is done.")
     if (today - day).days > MAX_DAYS_BACK:
-        raise _refuse(f"That date is more than {MAX_DAYS_BACK} days back.")
+        raise refuse(f"That date is more than {MAX_DAYS_BACK} days back.")
     return day
 
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from backrun_bot.domain.dates import (
     MAX_DAYS_BACK,
     Period,
+    date_formats,
     day_bounds_utc,
     find_timezones,
     is_valid_timezone,
@@ -72,6 +73,21 @@ def test_parse_day_refuses(text: str, reason: str) -> None:
     assert text.strip() not in caught.value.user_text()  # nothing typed is echoed back
 
 
+def test_the_date_hint_gives_yesterday_as_its_example() -> None:
+    with pytest.raises(DateError) as caught:
+        parse_day("tomorrow", today=TODAY)
+    assert caught.value.hint == "Dates: today, yesterday or YYYY-MM-DD (for example 2025-03-13)."
+    # New Year's Day: the example is in the year before, and still accepted.
+    assert date_formats(date(2026, 1, 1)).endswith("(for example 2025-12-31).")
+
+
+@given(st.dates())
+def test_the_example_in_the_date_hint_is_always_accepted(today: date) -> None:
+    hint = date_formats(today)
+    example = hint.removesuffix(").").rsplit(" ", 1)[1]
+    assert parse_day(example, today=today) == (today - timedelta(days=1) if today > date.min else today)
+
+
 def test_leap_days() -> None:
     assert parse_day("2024-02-29", today=date(2024, 3, 1)) == date(2024, 2, 29)
     assert parse_day("yesterday", today=date(2024, 3, 1)) == date(2024, 2, 29)
@@ -88,7 +104,8 @@ def test_yesterday_at_the_start_of_the_calendar_is_a_date_error() -> None:
 def test_parse_day_only_ever_raises_date_error(text: str | None, today: date) -> None:
     try:
         day = parse_day(text, today=today)
-    except DateError:
+    except DateError as error:
+        assert error.message and error.hint == date_formats(today)
         return
     assert day <= today
     assert (today - day).days <= MAX_DAYS_BACK
