@@ -19,7 +19,13 @@ Rules decided here, because a log entry should be one plausible session:
   :data:`MAX_METERS` / :data:`MAX_SECONDS`.
 * After the first part of a duration, later parts must be whole numbers below 60 (``1 h 75 min`` is
   refused; write ``2 h 15 min``).
-* Error messages never repeat what was typed, so nothing a user wrote is echoed back.
+* A day in the amount (``400m yesterday``, ``400m 2026-11-30``) is refused with a pointer to the date
+  option; a fraction (``1/4 mile``) with its decimal (``0.25mi``).
+
+Refusals say what would be accepted, and every example they give is itself accepted. Text that could
+not be read is quoted back in a code span so the athlete sees what was read: it has passed the length
+and character checks by then (no ``@ < > #``, no backtick), and :func:`_quoted` strips backticks and
+shortens it anyway. Mentions, symbols and over-long text are never quoted.
 """
 
 from __future__ import annotations
@@ -64,6 +70,21 @@ _TOKEN: Final = re.compile(
     re.ASCII,
 )
 _EXPONENT: Final = re.compile(r"\de[+-]?\d", re.ASCII)
+# A day typed into the amount: it belongs in the date option.
+_DATE_WORD: Final = re.compile(r"\b(?:today|yesterday|\d{4}-\d{2}-\d{2})\b", re.ASCII)
+_FRACTION: Final = re.compile(r"\d ?/ ?\d", re.ASCII)
+_FRACTION_AMOUNT: Final = re.compile(r"(\d{1,4}) ?/ ?(\d{1,4}) ?([a-z]+)", re.ASCII)
+# How a suggestion writes each unit (the short forms of ACCEPTED_FORMATS).
+_SHORT_UNITS: Final[dict[str, str]] = {
+    **dict.fromkeys(("m", "meter", "meters", "metre", "metres"), "m"),
+    **dict.fromkeys(("k", "km", "kms", "kilometer", "kilometers", "kilometre", "kilometres"), "km"),
+    **dict.fromkeys(("yd", "yds", "yard", "yards"), "yd"),
+    **dict.fromkeys(("mi", "mile", "miles"), "mi"),
+    **dict.fromkeys(("lap", "laps"), " laps"),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), "h"),
+    **dict.fromkeys(("min", "mins", "minute", "minutes"), " min"),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), "s"),
+}
 _NOT_A_NUMBER: Final = re.compile(r"\b(?:nan|inf|infinity)\b", re.ASCII)
 # A minus sign not glued to a word or number ("-5m", "400m -1"); "5-6 km" is merely unreadable.
 _NEGATIVE: Final = re.compile(r"(?<![0-9a-z.])- ?\.?\d", re.ASCII)
@@ -71,6 +92,18 @@ _NEGATIVE: Final = re.compile(r"(?<![0-9a-z.])- ?\.?\d", re.ASCII)
 
 def _refuse(message: str) -> AmountError:
     return AmountError(message, hint=ACCEPTED_FORMATS)
+
+
+def _quoted(typed: str) -> str:
+    """What was typed, as a short inline code span that cannot break the reply's formatting."""
+    clean = " ".join(typed.replace("`", "").split())
+    if len(clean) > MAX_INPUT_LENGTH:
+        clean = clean[: MAX_INPUT_LENGTH - 1] + "…"
+    return f"`{clean}`"
+
+
+def _unreadable(typed: str) -> AmountError:
+    return _refuse(f"I could not read {_quoted(typed)} as an amount.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,22 +199,28 @@ def parse_amount(text: str) -> Amount:
         raise _refuse(f"That amount is too long (at most {MAX_INPUT_LENGTH} characters).")
     if not stripped:
         raise _refuse("Give an amount, such as 400m or 5 min.")
-    normal = " ".join(stripped.split())
-    if any(ch in "@<>#" for ch in normal):
+    typed = " ".join(stripped.split())
+    if any(ch in "@<>#" for ch in typed):
         raise _refuse("Mentions and symbols are not amounts.")
-    if not set(normal) <= _ALLOWED_CHARS:
+    if _FRACTION.search(typed):
+        raise _refuse(_fraction_advice(typed.lower()))
+    if not set(typed) <= _ALLOWED_CHARS:
         raise _refuse("An amount uses only digits, letters, spaces, '.' and ':'.")
-    normal = normal.lower()
+    normal = typed.lower()
+    if day := _DATE_WORD.search(normal):
+        if day[0] == "today":
+            raise _refuse("Today is the default: leave the day out of the amount.")
+        raise _refuse(f"The day goes in the date option, not in the amount: write date:{day[0]}.")
     if "," in normal:
         raise _refuse("Write numbers without commas, and use a point for decimals, as in 1.2 km.")
     if _EXPONENT.search(normal):
-        raise _refuse("Write numbers out in full, without exponents: 1000 km, not 1e3 km.")
+        raise _refuse("Write numbers out in full, without exponents: 1000 m, not 1e3 m.")
     if _NOT_A_NUMBER.search(normal):
         raise _refuse("That is not a number I can log.")
     if _NEGATIVE.search(normal):
         raise _refuse("An amount must be more than zero.")
 
-    parts = _parts(normal)
+    parts = _parts(normal, typed)
     distances = [p.value for p in parts if p.is_distance]
     durations = [p.value for p in parts if not p.is_distance]
     if len(distances) > 1:
@@ -208,22 +247,40 @@ def _check_size(value: float, low: float, high: float, low_text: str, high_text:
         )
 
 
-def _parts(normal: str) -> list[_Part]:
-    """Split normalised text into distance and duration parts; refuse anything outside the grammar."""
+def _fraction_advice(lowered: str) -> str:
+    """What to write instead of a fraction: ``1/4 mile`` → ``0.25mi``, when that is a valid amount."""
+    match = _FRACTION_AMOUNT.fullmatch(lowered)
+    if match is not None and int(match[2]) > 0 and match[3] in _SHORT_UNITS:
+        decimal = _trim(f"{int(match[1]) / int(match[2]):.3f}")
+        suggestion = f"{decimal}{_SHORT_UNITS[match[3]]}"
+        try:
+            parse_amount(suggestion)
+        except AmountError:
+            pass  # 0/4 mile, 200/1 km: no valid decimal to offer
+        else:
+            return f"Write a fraction as a decimal: {suggestion}, not {match[1]}/{match[2]}."
+    return "Write a fraction as a decimal, as in 0.25mi for a quarter mile."
+
+
+def _parts(normal: str, typed: str) -> list[_Part]:
+    """Split normalised text into distance and duration parts; refuse anything outside the grammar.
+
+    ``typed`` is the same text before lower-casing, quoted back when it cannot be read.
+    """
     parts: list[_Part] = []
     pos = 0
     after_in = False  # the previous token was "in": a duration must follow
     while pos < len(normal):
         match = _TOKEN.match(normal, pos)
         if match is None:
-            raise _refuse("I could not read that amount.")
+            raise _unreadable(typed)
         pos = match.end()
         previous = parts[-1] if parts else None
         if word := match["word"]:
             if word == "in" and previous is not None and previous.is_distance and not after_in:
                 after_in = True
                 continue
-            raise _refuse("I could not read that amount.")
+            raise _unreadable(typed)
         if clock := match["clock"]:
             if previous is not None and not previous.is_distance and not after_in:
                 raise _refuse("Give one time (and, if you like, one distance), not two.")
@@ -232,7 +289,7 @@ def _parts(normal: str) -> list[_Part]:
             continue
         number, unit = float(match["num"]), match["unit"]
         if unit is None and pos < len(normal) and normal[pos] != " ":
-            raise _refuse("I could not read that amount.")  # "4..5 m", "5-6 km": not a missing unit
+            raise _unreadable(typed)  # "4..5 m", "5-6 km": not a missing unit
         continues_hours = previous is not None and previous.last_unit == _HOURS and not after_in
         if unit is None or (unit == "m" and continues_hours):
             # "1h05" / "1h 05" / "1h05m": minutes after hours. Anywhere else a number needs a unit.
@@ -245,7 +302,7 @@ def _parts(normal: str) -> list[_Part]:
             parts.append(_Part(is_distance=True, value=number * _DISTANCE_UNITS[unit]))
             continue
         if unit not in _TIME_UNITS:
-            raise _refuse("I don't know that unit. Use m, km, yd, mi, laps, s, min or h.")
+            raise _refuse(f"I don't know the unit {_quoted(unit)}. Use m, km, yd, mi, laps, s, min or h.")
         size = _TIME_UNITS[unit]
         if previous is not None and not previous.is_distance and not after_in:
             # A further component of the same duration: largest unit first, whole numbers below 60.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 
 import pytest
@@ -16,6 +17,7 @@ from backrun_bot.domain.amounts import (
     MAX_METERS,
     MAX_SECONDS,
     Amount,
+    _quoted,
     format_distance,
     format_duration,
     parse_amount,
@@ -179,6 +181,11 @@ def test_distance_with_time(text: str, meters: float, seconds: float) -> None:
         ("400.", "needs a unit"),
         ("4..5 m", "could not read"),
         ("5-6 km", "could not read"),
+        ("400m yesterday", "write date:yesterday"),
+        ("400m 2026-11-30", "write date:2026-11-30"),
+        ("400m today", "leave the day out"),
+        ("1/4 mile", "0.25mi"),
+        ("5 km/h", "only digits"),
     ],
 )
 def test_refused(text: str, reason: str) -> None:
@@ -189,12 +196,153 @@ def test_refused(text: str, reason: str) -> None:
     assert "400m" in caught.value.user_text()
 
 
-@pytest.mark.parametrize("text", ["@everyone", "@here", "<@&1234>", "banana", "1,2 km", "400 furlongs"])
-def test_messages_never_echo_what_was_typed(text: str) -> None:
+def refusal(text: str) -> str:
     with pytest.raises(AmountError) as caught:
         parse_amount(text)
-    assert text not in caught.value.user_text()
-    assert "@" not in caught.value.user_text()
+    return caught.value.user_text()
+
+
+@pytest.mark.parametrize(
+    "text", ["@everyone", "@here", "<@&1234>", "400m <#1>", "1,2 km", "400m + 1:30", "`400m`", "x" * 100]
+)
+def test_mentions_symbols_and_long_text_are_never_quoted(text: str) -> None:
+    reply = refusal(text)
+    assert text not in reply
+    assert "@" not in reply and "`" not in reply
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted"),
+    [
+        ("banana", "`banana`"),
+        ("Banana  Bread", "`Banana Bread`"),  # as typed, spaces collapsed
+        ("400m in in 1:30", "`400m in in 1:30`"),
+        ("5-6 km", "`5-6 km`"),
+        ("4..5 m", "`4..5 m`"),
+        ("x" * MAX_INPUT_LENGTH, f"`{'x' * MAX_INPUT_LENGTH}`"),
+    ],
+)
+def test_unreadable_text_is_quoted_back(text: str, quoted: str) -> None:
+    reply = refusal(text)
+    assert f"I could not read {quoted} as an amount." in reply
+    assert reply.count("`") == 2  # one code span, nothing else that could open one
+
+
+def test_an_unknown_unit_is_named() -> None:
+    assert "I don't know the unit `furlongs`." in refusal("400 Furlongs")
+
+
+def test_quoting_strips_backticks_and_stays_short() -> None:
+    assert _quoted("a`b  c``") == "`ab c`"
+    long = _quoted("y" * 500)
+    assert long == "`" + "y" * (MAX_INPUT_LENGTH - 1) + "…`"
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("400m yesterday", "write date:yesterday"),
+        ("Yesterday 400m", "write date:yesterday"),
+        ("400m, yesterday", "write date:yesterday"),  # the day is the mistake, not the comma
+        ("400m 2026-11-30", "write date:2026-11-30"),
+        ("2026-11-30 1:30", "write date:2026-11-30"),
+        ("400m today", "Today is the default: leave the day out of the amount."),
+    ],
+)
+def test_a_day_in_the_amount_points_to_the_date_option(text: str, says: str) -> None:
+    reply = refusal(text)
+    assert says in reply
+    assert "date option" in reply or "default" in reply
+
+
+@pytest.mark.parametrize(
+    ("text", "suggestion", "meters", "seconds"),
+    [
+        ("1/4 mile", "0.25mi", MILE / 4, None),
+        ("1/4mi", "0.25mi", MILE / 4, None),
+        ("1 / 2 KM", "0.5km", 500.0, None),
+        ("3/4 lap", "0.75 laps", 300.0, None),
+        ("1/3 mile", "0.333mi", MILE / 3, None),
+        ("1/2 hour", "0.5h", None, 1800.0),
+        ("1/2 min", "0.5 min", None, 30.0),
+        ("1/2 s", "0.25mi", None, None),  # half a second is too small: no decimal to offer
+        ("0/4 mile", "0.25mi", None, None),
+        ("1/0 mile", "0.25mi", None, None),
+        ("200/1 km", "0.25mi", None, None),
+        ("1/4 furlong", "0.25mi", None, None),
+        ("1 1/2 miles", "0.25mi", None, None),
+    ],
+)
+def test_a_fraction_is_answered_with_its_decimal(
+    text: str, suggestion: str, meters: float | None, seconds: float | None
+) -> None:
+    reply = refusal(text)
+    assert "Write a fraction as a decimal" in reply
+    assert suggestion in reply
+    if meters is None and seconds is None:
+        assert "quarter mile" in reply  # the general advice, with an example that is valid
+        return
+    offered = parse_amount(suggestion)
+    assert f"{suggestion}, not " in reply
+    assert offered.meters == (None if meters is None else pytest.approx(meters, rel=2e-3))
+    assert offered.seconds == seconds
+
+
+def test_the_fraction_advice_in_full() -> None:
+    assert refusal("1/4 mile").startswith("Write a fraction as a decimal: 0.25mi, not 1/4.\n")
+
+
+# An amount a refusal mentions (not one it says "not" to write, not the text it quotes back).
+_EXAMPLE = re.compile(
+    r"(?<![\w.:/-])(?<!not )"
+    r"(\d+(?::\d{2})+|\d*\.?\d+ ?(?:km|mi|yd|m|laps?|min|s|h|hours?|seconds?|miles?)\b)",
+    re.ASCII,
+)
+
+
+def examples_in(reply: str) -> list[str]:
+    return _EXAMPLE.findall(re.sub(r"`[^`]*`", "", reply))
+
+
+def test_the_example_finder_finds_examples() -> None:
+    assert examples_in("as in 400m in 1:30, not 0:90; `1 km` 1e3 m 5 min") == ["400m", "1:30", "5 min"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "x" * 100,
+        "1e3 m",
+        "-5m",
+        "0.5m",
+        "0.5 s",
+        "5",
+        "1,2 km",
+        "1,000 m",
+        "400 in 1:30",
+        "400m in 5 km",
+        "1:75",
+        "1:5",
+        "1:2:3:4",
+        "30 s 5 min",
+        "1h 75min",
+        "400m 400m",
+        "5 min 1:30",
+        "51 km",
+        "7h",
+        "nan",
+        "400 furlongs",
+        "400m + 1:30",
+        "@everyone",
+        "1/4 mile",
+        "1/0 mile",
+        "400m yesterday",
+    ],
+)
+def test_every_example_in_a_refusal_is_accepted(text: str) -> None:
+    for example_text in examples_in(refusal(text)):
+        parse_amount(example_text)
 
 
 def test_amount_error_is_invalid_input() -> None:
@@ -364,20 +512,48 @@ def assert_round_trips(amount: Amount) -> None:
     assert again.display() == amount.display()  # display is a fixed point
 
 
-_UNITS = ["m", "km", "yd", "mi", "laps", "s", "min", "h", "meters", "k", "sec", "hours"]
+# unit → (its size in metres or seconds, whether it is a distance)
+_UNITS: dict[str, tuple[float, bool]] = {
+    "m": (1.0, True),
+    "meters": (1.0, True),
+    "km": (1000.0, True),
+    "k": (1000.0, True),
+    "yd": (YARD, True),
+    "mi": (MILE, True),
+    "laps": (LAP_METERS, True),
+    "s": (1.0, False),
+    "sec": (1.0, False),
+    "min": (60.0, False),
+    "h": (3600.0, False),
+    "hours": (3600.0, False),
+}
 
 
 @given(
-    st.floats(min_value=0.0, max_value=100_000.0, allow_nan=False),
-    st.sampled_from(_UNITS),
+    st.one_of(
+        st.floats(min_value=0.0, max_value=60.0, allow_nan=False),  # mostly valid in every unit
+        st.floats(min_value=0.0, max_value=100_000.0, allow_nan=False),
+    ),
+    st.sampled_from(sorted(_UNITS)),
     st.booleans(),
 )
+@example(1.0, "m", False)
+@example(0.999, "m", True)
+@example(50.0, "km", True)
+@example(50.001, "km", False)
+@example(6.0, "h", False)
+@example(360.001, "min", True)
 def test_generated_amounts_round_trip(number: float, unit: str, space: bool) -> None:
-    text = f"{number:.3f}".rstrip("0").rstrip(".") + (" " if space else "") + unit
-    try:
-        amount = parse_amount(text)
-    except AmountError:
+    number_text = f"{number:.3f}".rstrip("0").rstrip(".")
+    text = number_text + (" " if space else "") + unit
+    size, is_distance = _UNITS[unit]
+    value = float(number_text) * size
+    if not 1.0 <= value <= (MAX_METERS if is_distance else MAX_SECONDS):
+        with pytest.raises(AmountError):  # only an amount outside the limits may be refused
+            parse_amount(text)
         return
+    amount = parse_amount(text)
+    assert (amount.meters, amount.seconds) == ((value, None) if is_distance else (None, value))
     assert_round_trips(amount)
 
 
