@@ -25,7 +25,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import insert
 
 from backrun_bot.scheduling.scheduler import ReminderScheduler
-from backrun_bot.services.reminders import ReminderService
+from backrun_bot.services.delivery import DeliveryService
 from backrun_bot.storage.engine import create_engine, make_sessionmaker
 from backrun_bot.storage.migrate import upgrade_to_head
 from backrun_bot.storage.models import Team
@@ -85,7 +85,7 @@ async def main(teams: int) -> None:
         await upgrade_to_head(url)
         await fill(url, teams)
         engine = create_engine(url)
-        service = ReminderService(
+        service = DeliveryService(
             make_sessionmaker(engine), NullSender(), clock=lambda: datetime.now(UTC), grace=timedelta(hours=2)
         )
 

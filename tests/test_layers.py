@@ -1,5 +1,6 @@
-"""The layers stay where the README puts them: the rules import neither discord nor sqlalchemy, and
-only the Discord adapter (and the emulator that stands in for Discord) imports discord."""
+"""The layers stay where the README puts them: the rules import neither discord nor sqlalchemy, only
+the Discord adapter (and the emulator that stands in for Discord) imports discord, and the services
+do not know the scheduler (it is told about settings changes through a callback)."""
 
 from __future__ import annotations
 
@@ -52,3 +53,14 @@ def test_inner_layers_do_not_reach_for_the_adapter(path: Path) -> None:
     assert not any(
         m.startswith(("backrun_bot.discord_app", "backrun_bot.sandbox")) for m in imported_modules(path)
     )
+
+
+@pytest.mark.parametrize("path", modules_in("services"), ids=lambda p: p.name)
+def test_services_do_not_reach_for_the_scheduler(path: Path) -> None:
+    assert "apscheduler" not in imported_roots(path)
+    assert not any(m.startswith("backrun_bot.scheduling") for m in imported_modules(path))
+
+
+def test_what_every_service_shares_depends_on_no_service() -> None:
+    ours = {m for m in imported_modules(PACKAGE / "services" / "common.py") if m.startswith("backrun_bot.")}
+    assert not any(m.startswith("backrun_bot.services") for m in ours), ours

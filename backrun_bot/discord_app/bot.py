@@ -22,8 +22,11 @@ from backrun_bot.discord_app.sender import DiscordSender
 from backrun_bot.discord_app.views import UndoButton
 from backrun_bot.errors import ConfigError
 from backrun_bot.scheduling.scheduler import ReminderScheduler
-from backrun_bot.services.reminders import ReminderService
-from backrun_bot.services.training import Clock, TrainingService, utc_now
+from backrun_bot.services.common import Clock, utc_now
+from backrun_bot.services.delivery import DeliveryService
+from backrun_bot.services.plan import PlanService
+from backrun_bot.services.reminder_settings import ReminderSettingsService
+from backrun_bot.services.training import TrainingService
 from backrun_bot.storage import queries
 from backrun_bot.storage.engine import create_engine, make_sessionmaker
 from backrun_bot.storage.migrate import upgrade_to_head
@@ -46,7 +49,9 @@ class BackrunBot(commands.AutoShardedBot):
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     training: TrainingService
-    reminders: ReminderService
+    reminder_settings: ReminderSettingsService
+    delivery: DeliveryService
+    plans: PlanService
     scheduler: ReminderScheduler
 
     def __init__(self, settings: Settings, *, clock: Clock = utc_now) -> None:
@@ -79,15 +84,14 @@ class BackrunBot(commands.AutoShardedBot):
             raise ConfigError(f"Cannot open the database {where}: {reason}. Check DATABASE_URL.") from exc
         self.engine = create_engine(url)
         self.sessionmaker = make_sessionmaker(self.engine)
+        grace = timedelta(minutes=self.settings.reminder_grace_minutes)
         self.training = TrainingService(self.sessionmaker, clock=self.clock)
-        self.reminders = ReminderService(
-            self.sessionmaker,
-            DiscordSender(self),
-            clock=self.clock,
-            grace=timedelta(minutes=self.settings.reminder_grace_minutes),
-        )
-        self.scheduler = ReminderScheduler(
-            self.reminders, grace=timedelta(minutes=self.settings.reminder_grace_minutes), clock=self.clock
+        self.delivery = DeliveryService(self.sessionmaker, DiscordSender(self), clock=self.clock, grace=grace)
+        self.plans = PlanService(self.sessionmaker, clock=self.clock)
+        self.scheduler = ReminderScheduler(self.delivery, grace=grace, clock=self.clock)
+        # A settings change re-arms the reminder jobs; the service calls this once it has committed.
+        self.reminder_settings = ReminderSettingsService(
+            self.sessionmaker, clock=self.clock, on_change=self.scheduler.refresh
         )
 
         for extension in EXTENSIONS:

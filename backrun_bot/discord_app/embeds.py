@@ -9,7 +9,7 @@ from __future__ import annotations
 import discord
 
 from backrun_bot.domain.amounts import format_distance
-from backrun_bot.services.reminders import ReminderSettings
+from backrun_bot.services.reminder_settings import ReminderSettings
 from backrun_bot.services.training import EntryView, LogResult, StatsView
 
 BRAND = discord.Colour.from_rgb(46, 134, 193)

@@ -1,4 +1,4 @@
-"""The reminder service's way out: post to a channel, with exactly the allowed pings."""
+"""The delivery service's way out: post to a channel, with exactly the allowed pings."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from backrun_bot.errors import ChannelUnavailable, DeliveryError, MessageRefused
 
 
 class DiscordSender:
-    """Implements :class:`backrun_bot.services.reminders.Sender` with the bot's REST client.
+    """Implements :class:`backrun_bot.services.delivery.Sender` with the bot's REST client.
 
     discord.py waits out 429s itself (honouring ``retry_after``), so only real failures get here.
     """

@@ -10,7 +10,7 @@ import discord
 
 from backrun_bot.discord_app.embeds import undone_message
 from backrun_bot.discord_app.errors import reply_with_error
-from backrun_bot.services.training import Who
+from backrun_bot.services.common import Who
 
 if TYPE_CHECKING:
     from backrun_bot.discord_app.bot import BackrunBot

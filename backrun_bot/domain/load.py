@@ -3,7 +3,8 @@
 A day is heavy when the athlete did backward running that day and at least one rule fires:
 
 1. **Volume** (:attr:`Rule.VOLUME`): the day's backward metres reach the team's heavy-day mark
-   (:data:`DEFAULT_HEAVY_METERS`, 1,600 m, unless the team set another).
+   (:data:`DEFAULT_HEAVY_METERS`, 1,600 m, unless the team set another between
+   :data:`MIN_HEAVY_METERS` and :data:`MAX_HEAVY_METERS`).
 2. **Spike** (:attr:`Rule.SPIKE`): one backward session that day is more than 30 % longer
    (:data:`SPIKE_FACTOR`) than the athlete's longest backward session of the previous
    :data:`SPIKE_LOOKBACK_DAYS` days (``day - 30`` to ``day - 1``). Only when there was such a session:
@@ -31,7 +32,7 @@ looking like a build-up. The ratio is only given once 28 days are covered (the f
 least 27 days before ``day``); before that, and when the chronic average is 0, it is ``None``.
 
 "First logged day" is the earliest day in what the caller passes in, so the caller decides how much
-history counts; the services pass the last 60 days.
+history counts; the services pass the last :data:`LOAD_LOOKBACK_DAYS` (60) days.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ from backrun_bot.domain.amounts import format_distance
 
 BACKWARD_COST: Final = 4 / 3
 DEFAULT_HEAVY_METERS: Final = 1600.0
+# The marks a team may choose (whole metres; the slash command's option range comes from these).
+MIN_HEAVY_METERS: Final = 100
+MAX_HEAVY_METERS: Final = 20_000
 SPIKE_FACTOR: Final = 1.30
 SPIKE_LOOKBACK_DAYS: Final = 30
 RATIO_LIMIT: Final = 1.5
@@ -54,6 +58,10 @@ ACUTE_DAYS: Final = 7
 CHRONIC_DAYS: Final = 28
 ACUTE_LAMBDA: Final = 2 / (ACUTE_DAYS + 1)
 CHRONIC_LAMBDA: Final = 2 / (CHRONIC_DAYS + 1)
+# How much history the services read for one assessment: enough for the 28-day chronic window and
+# the 30-day spike lookback, with room to spare.
+LOAD_LOOKBACK_DAYS: Final = 60
+assert max(CHRONIC_DAYS, SPIKE_LOOKBACK_DAYS) < LOAD_LOOKBACK_DAYS, "the lookback must cover both windows"
 
 
 class Rule(StrEnum):

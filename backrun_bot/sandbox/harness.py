@@ -17,7 +17,7 @@ from backrun_bot.config import Settings
 from backrun_bot.discord_app.bot import BackrunBot
 from backrun_bot.sandbox.driver import Actor, actor
 from backrun_bot.sandbox.emulator import DiscordEmulator
-from backrun_bot.services.training import Clock, utc_now
+from backrun_bot.services.common import Clock, utc_now
 
 
 @dataclass

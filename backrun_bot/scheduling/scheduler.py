@@ -7,7 +7,7 @@ occurrence computed by :func:`backrun_bot.domain.schedule.next_occurrence` (whic
 daylight-saving rules: a time in a spring-forward gap fires once at the next valid instant, a time
 that occurs twice fires once), and re-arms itself after it fires.
 
-Exactly-once delivery is not the scheduler's job: the reminder service claims a unique
+Exactly-once delivery is not the scheduler's job: the delivery service claims a unique
 (team, local date, slot) row before sending, so a double firing, a restart or a second copy of the
 bot cannot send twice.
 """
@@ -24,8 +24,8 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from backrun_bot.domain.schedule import due_occurrences, next_occurrence
-from backrun_bot.services.reminders import ReminderService, SlotGroup
-from backrun_bot.services.training import Clock
+from backrun_bot.services.common import Clock
+from backrun_bot.services.delivery import DeliveryService, SlotGroup
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def job_id(group: SlotGroup) -> str:
 class ReminderScheduler:
     """Owns the AsyncIOScheduler; started in ``setup_hook`` and shut down with the bot."""
 
-    def __init__(self, reminders: ReminderService, *, grace: timedelta, clock: Clock) -> None:
+    def __init__(self, reminders: DeliveryService, *, grace: timedelta, clock: Clock) -> None:
         self._reminders = reminders
         self._grace = grace
         self._clock = clock

@@ -9,18 +9,17 @@ timezone, which lives in the database.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backrun_bot.domain.amounts import Amount
-from backrun_bot.domain.dates import Period, local_date, parse_day, period_start, week_start
+from backrun_bot.domain.dates import Period, parse_day, period_start, week_start
 from backrun_bot.domain.kinds import Kind
 from backrun_bot.domain.stats import backward_share, current_streak, longest_streak
 from backrun_bot.errors import InvalidInput, NotAllowed, NotFound
+from backrun_bot.services.common import Clock, Who, team_today, utc_now
 from backrun_bot.storage import queries
 from backrun_bot.storage.models import RunSession
 
@@ -28,22 +27,6 @@ log = logging.getLogger(__name__)
 
 NOTE_MAX_LENGTH = 200
 HISTORY_MAX = 25
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The real clock; tests pass their own."""
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class Who:
-    """The person using a command, in the server (team) where they use it."""
-
-    guild_id: int
-    user_id: int
-    display_name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +100,7 @@ class TrainingService:
         self._clock = clock
 
     async def _today(self, s: AsyncSession, guild_id: int) -> date:
-        team = await queries.get_or_create_team(s, guild_id)
-        return local_date(self._clock(), ZoneInfo(team.timezone))
+        return team_today(await queries.get_or_create_team(s, guild_id), self._clock)
 
     async def log(
         self, who: Who, kind: Kind, amount: Amount, *, note: str | None = None, day_text: str | None = None

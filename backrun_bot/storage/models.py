@@ -30,6 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from backrun_bot.domain.load import DEFAULT_HEAVY_METERS
+
 # Named constraints, so that batch migrations on SQLite and plain ones on PostgreSQL can both find
 # and drop them by name.
 NAMING_CONVENTION = {
@@ -79,7 +81,9 @@ class Team(Base):
     warmup_time: Mapped[str | None] = mapped_column(String(5), default="07:00", server_default="07:00")
     cooldown_time: Mapped[str | None] = mapped_column(String(5), default="19:00", server_default="19:00")
     reminder_days: Mapped[str] = mapped_column(String(7), default="0123456", server_default="0123456")
-    heavy_meters: Mapped[float] = mapped_column(Float, default=1600.0, server_default="1600")
+    heavy_meters: Mapped[float] = mapped_column(
+        Float, default=DEFAULT_HEAVY_METERS, server_default=f"{DEFAULT_HEAVY_METERS:g}"
+    )
     reminders_active: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     paused_until: Mapped[date | None] = mapped_column(Date)
     pause_reason: Mapped[str | None] = mapped_column(String(200))

@@ -6,17 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backrun_bot.storage.dialect import insert
 from backrun_bot.storage.models import Athlete, BotState, RunSession, Team
-
-
-def _insert(s: AsyncSession) -> type[sqlite.Insert] | type[postgresql.Insert]:
-    """The dialect's INSERT, for ON CONFLICT (both SQLite and PostgreSQL have it)."""
-    if s.get_bind().dialect.name == "postgresql":
-        return postgresql.Insert
-    return sqlite.Insert
 
 
 async def get_or_create_team(s: AsyncSession, guild_id: int) -> Team:
@@ -25,7 +18,7 @@ async def get_or_create_team(s: AsyncSession, guild_id: int) -> Team:
     if team is not None:
         return team
     await s.execute(
-        _insert(s)(Team)
+        insert(s, Team)
         .values(id=guild_id, timezone="UTC", created_at=datetime.now(UTC))
         .on_conflict_do_nothing()
     )
@@ -42,7 +35,7 @@ async def get_or_create_athlete(s: AsyncSession, guild_id: int, user_id: int, di
     if athlete is None:
         await get_or_create_team(s, guild_id)
         await s.execute(
-            _insert(s)(Athlete)
+            insert(s, Athlete)
             .values(
                 team_id=guild_id, user_id=user_id, display_name=display_name, created_at=datetime.now(UTC)
             )
@@ -203,7 +196,7 @@ async def get_state(s: AsyncSession, key: str) -> str | None:
 async def set_state(s: AsyncSession, key: str, value: str) -> None:
     now = datetime.now(UTC)
     await s.execute(
-        _insert(s)(BotState)
+        insert(s, BotState)
         .values(key=key, value=value, updated_at=now)
         .on_conflict_do_update(index_elements=[BotState.key], set_={"value": value, "updated_at": now})
     )

@@ -6,10 +6,10 @@ from collections import defaultdict
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, literal, or_, select, union, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backrun_bot.domain.load import DayLog
+from backrun_bot.storage.dialect import insert
 from backrun_bot.storage.models import Athlete, ReminderDelivery, RunSession, Team
 
 SLOT_COLUMNS = {"warmup": Team.warmup_time, "cooldown": Team.cooldown_time}
@@ -72,9 +72,7 @@ async def claim(
     conditional update, which again only one copy can win.
     """
     values = {"team_id": team_id, "local_day": day, "slot": slot, "status": status, "claimed_at": now}
-    dialect = s.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    inserted = await s.execute(insert(ReminderDelivery).values(**values).on_conflict_do_nothing())
+    inserted = await s.execute(insert(s, ReminderDelivery).values(**values).on_conflict_do_nothing())
     if inserted.rowcount == 1:  # type: ignore[attr-defined]
         return True
     if stale_before is None:

@@ -17,7 +17,7 @@ import time_machine
 
 from backrun_bot.domain.schedule import Slot
 from backrun_bot.scheduling.scheduler import CATCH_UP_JOB, ReminderScheduler, job_id
-from backrun_bot.services.reminders import SlotGroup
+from backrun_bot.services.delivery import SlotGroup
 
 NOW = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
 GRACE = timedelta(hours=2)
@@ -40,7 +40,7 @@ async def caught_up(scheduler: ReminderScheduler) -> None:
 
 
 class FakeReminders:
-    """What the scheduler asks of ReminderService, recorded."""
+    """What the scheduler asks of DeliveryService, recorded."""
 
     def __init__(self, groups: set[SlotGroup]) -> None:
         self.groups = groups

@@ -12,6 +12,7 @@ from backrun_bot.discord_app.bot import BackrunBot
 from backrun_bot.discord_app.embeds import preview_embeds
 from backrun_bot.discord_app.transformers import DaysArg, LocalTimeArg, TimezoneArg
 from backrun_bot.discord_app.views import who_of
+from backrun_bot.domain.load import DEFAULT_HEAVY_METERS, MAX_HEAVY_METERS, MIN_HEAVY_METERS
 from backrun_bot.errors import InvalidInput
 
 REQUIRED_CHANNEL_PERMISSIONS = ("view_channel", "send_messages")
@@ -52,7 +53,7 @@ class RemindersCog(commands.GroupCog, group_name="reminders", group_description=
         warmup="Morning warmup time, 24-hour HH:MM",
         cooldown="Evening cooldown time, 24-hour HH:MM",
         days="every day, weekdays, weekends, or a list like mon,wed,fri",
-        heavy="Backward meters in a day that count as heavy (default 1600)",
+        heavy=f"Backward meters in a day that count as heavy (default {DEFAULT_HEAVY_METERS:.0f})",
     )
     async def set_(
         self,
@@ -62,12 +63,12 @@ class RemindersCog(commands.GroupCog, group_name="reminders", group_description=
         warmup: LocalTimeArg | None = None,
         cooldown: LocalTimeArg | None = None,
         days: DaysArg | None = None,
-        heavy: app_commands.Range[int, 100, 20000] | None = None,
+        heavy: app_commands.Range[int, MIN_HEAVY_METERS, MAX_HEAVY_METERS] | None = None,
     ) -> None:
         # The transformers have parsed every value; a bad one stopped the command before this line.
         if channel is not None:
             _check_postable(channel)
-        settings = await self.bot.reminders.update(
+        settings = await self.bot.reminder_settings.update(
             _guild_id(interaction),
             channel_id=channel.id if channel else None,
             timezone=timezone,
@@ -76,13 +77,12 @@ class RemindersCog(commands.GroupCog, group_name="reminders", group_description=
             days=days,
             heavy_meters=float(heavy) if heavy is not None else None,
         )
-        await self.bot.scheduler.refresh()
         await interaction.response.send_message(f"Saved.\n{settings.describe()}", ephemeral=True)
 
     @admin_only
     @app_commands.command(name="show", description="Show this server's reminder settings")
     async def show(self, interaction: discord.Interaction[BackrunBot]) -> None:
-        settings = await self.bot.reminders.settings(_guild_id(interaction))
+        settings = await self.bot.reminder_settings.settings(_guild_id(interaction))
         await interaction.response.send_message(settings.describe(), ephemeral=True)
 
     @admin_only
@@ -101,21 +101,19 @@ class RemindersCog(commands.GroupCog, group_name="reminders", group_description=
                 until_day = date.fromisoformat(until.strip())
             except ValueError:
                 raise InvalidInput("Write the date as YYYY-MM-DD.") from None
-        settings = await self.bot.reminders.pause(_guild_id(interaction), until_day)
-        await self.bot.scheduler.refresh()
+        settings = await self.bot.reminder_settings.pause(_guild_id(interaction), until_day)
         await interaction.response.send_message(f"Paused.\n{settings.describe()}", ephemeral=True)
 
     @admin_only
     @app_commands.command(name="resume", description="Resume reminders")
     async def resume(self, interaction: discord.Interaction[BackrunBot]) -> None:
-        settings = await self.bot.reminders.resume(_guild_id(interaction))
-        await self.bot.scheduler.refresh()
+        settings = await self.bot.reminder_settings.resume(_guild_id(interaction))
         await interaction.response.send_message(f"Resumed.\n{settings.describe()}", ephemeral=True)
 
     @admin_only
     @app_commands.command(name="preview", description="Today's two reminders, shown only to you")
     async def preview(self, interaction: discord.Interaction[BackrunBot]) -> None:
-        settings, warmup, cooldown = await self.bot.reminders.preview(_guild_id(interaction))
+        settings, warmup, cooldown = await self.bot.delivery.preview(_guild_id(interaction))
         await interaction.response.send_message(
             "Today's reminders as they would be posted (nothing was sent):",
             embeds=preview_embeds(settings, warmup, cooldown),
@@ -130,7 +128,7 @@ class PlanCog(commands.Cog):
 
     @app_commands.command(name="plan", description="Today's warmup and cooldown, and whether to rest")
     async def plan(self, interaction: discord.Interaction[BackrunBot]) -> None:
-        plan, heavy = await self.bot.reminders.plan(who_of(interaction))
+        plan, heavy = await self.bot.plans.plan(who_of(interaction))
         parts = [plan.warmup_text(), plan.cooldown_text()]
         if heavy is not None:
             parts.insert(0, f"**Take today off from backward work**: {heavy.explain()}.")
@@ -143,7 +141,7 @@ class PlanCog(commands.Cog):
     )
     async def notify(self, interaction: discord.Interaction[BackrunBot], mentions: str) -> None:
         enabled = mentions == "on"
-        await self.bot.reminders.set_mentions(who_of(interaction), enabled)
+        await self.bot.reminder_settings.set_mentions(who_of(interaction), enabled)
         text = "You'll be mentioned" if enabled else "You'll be named without a ping"
         await interaction.response.send_message(f"{text} when a day off is suggested.", ephemeral=True)
 

@@ -7,8 +7,9 @@ from datetime import date
 
 import pytest
 
+from backrun_bot.domain.day_off import DayOff, day_off_section
 from backrun_bot.domain.load import HeavyDay, Rule
-from backrun_bot.services.reminders import MAX_MESSAGE, DayOff, day_off_section
+from backrun_bot.services.delivery import MAX_MESSAGE
 
 HEAVY = HeavyDay(date(2026, 3, 8), (Rule.VOLUME,), 2000, 1600, 2000, None, None)
 

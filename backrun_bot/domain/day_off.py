@@ -1,0 +1,56 @@
+"""The warmup's day-off part: who had a heavy backward day yesterday, in one message's room.
+
+Plain text logic. Whether a day was heavy is :func:`backrun_bot.domain.load.assess_day`'s call;
+this module only words the result and decides whom the message may ping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from backrun_bot.domain.load import HeavyDay
+
+
+@dataclass(frozen=True)
+class DayOff:
+    """An athlete to rest from backward work today, and why (yesterday's :class:`HeavyDay`).
+
+    ``mention`` is whether they may be pinged (their ``/notify`` choice); otherwise, or when the
+    message must not ping anyone, they are named by display name.
+    """
+
+    user_id: int
+    display_name: str
+    mention: bool
+    heavy: HeavyDay
+
+
+def day_off_section(offs: Sequence[DayOff], budget: int) -> tuple[str, tuple[int, ...]]:
+    """The warmup's day-off part in at most ``budget`` characters, and the user ids it pings.
+
+    Each athlete gets a line with the rule that fired; when a whole squad had a heavy day and that
+    would not fit in one Discord message, the athletes are only named (each sees why in ``/plan``),
+    and as many as fit are named, the rest counted. Only named athletes are pinged.
+    """
+    head = "**Day off from backward work today** — yesterday was heavy for:"
+    tail = "Do the forward parts of the warmup; the backward work waits for tomorrow."
+
+    def who(off: DayOff) -> str:
+        return f"<@{off.user_id}>" if off.mention else off.display_name
+
+    def pings(named: Sequence[DayOff]) -> tuple[int, ...]:
+        return tuple(o.user_id for o in named if o.mention)
+
+    detailed = "\n".join([head, *(f"• {who(o)}: {o.heavy.explain()}" for o in offs), tail])
+    if len(detailed) <= budget:
+        return detailed, pings(offs)
+    tail = f"Each of you can see why with `/plan`. {tail}"
+    for count in range(len(offs), 0, -1):
+        named = list(offs[:count])
+        rest = len(offs) - count
+        names = ", ".join(who(o) for o in named) + (f" and {rest} more" if rest else "")
+        text = f"{head}\n{names}.\n{tail}"
+        if len(text) <= budget:
+            return text, pings(named)
+    return f"{head} {len(offs)} athletes.\n{tail}"[:budget], ()
