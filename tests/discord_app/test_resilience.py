@@ -33,11 +33,19 @@ async def test_an_invalidated_session_identifies_again(alice: Actor, emulator: D
 async def test_rate_limits_and_server_errors_on_replies_are_retried(
     alice: Actor, emulator: DiscordEmulator
 ) -> None:
-    # A 429 on a follow-up edit and a 502 on a channel read are waited out / retried by discord.py;
-    # the interaction callback itself must arrive within 3 s, so it gets a short retry_after.
-    emulator.faults.rate_limit("POST", r"/interactions/.*/callback", retry_after=0.3)
+    # A command's reply is its interaction callback. discord.py waits out a 429 on it (a short
+    # retry_after, so the reply still arrives within Discord's 3 s) and retries a 502 after 1 s.
+    # Only the HTTP call is repeated: each entry is stored once.
+    callback = r"/interactions/\d+/[^/]+/callback"
+    emulator.faults.rate_limit("POST", callback, retry_after=0.3)
     reply = await alice.run("log", kind="backward", amount="400m")
-    assert "**400 m**" in reply.text()
-    emulator.faults.server_error("POST", r"/interactions/.*/callback", status=502)
-    reply = await alice.run("history")
-    assert "400 m" in reply.text()
+    assert "**400 m** backward run" in reply.text()
+    emulator.faults.server_error("POST", callback, status=502)
+    reply = await alice.run("log", kind="backpedal", amount="200m")
+    assert "**200 m** backpedal" in reply.text()
+
+    assert [(f.method, f.status) for f in emulator.faults.fired] == [("POST", 429), ("POST", 502)]
+    assert all(f.path.endswith("/callback") for f in emulator.faults.fired)
+    assert emulator.faults.pending == 0
+    history = (await alice.run("history")).text()
+    assert history.count("**400 m**") == 1 and history.count("**200 m**") == 1

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from backrun_bot.sandbox.driver import Actor
+from backrun_bot.sandbox.driver import Actor, Reply
 from backrun_bot.sandbox.harness import Sandbox
 from tests.discord_app.conftest import TeamFixture
 
@@ -144,20 +144,26 @@ async def test_history_limit_out_of_range_is_refused(alice: Actor, limit: int) -
         await alice.run("history", limit=limit)  # declared min/max: Discord's client refuses
     reply = await alice.run("history", limit=limit, raw=True)
     assert reply.ephemeral
-    assert "1" in reply.text() and "25" in reply.text()
+    assert "between 1 and 25" in reply.text()
+
+
+def field(reply: Reply, name: str) -> str:
+    """The value of the reply's embed field called ``name`` (exactly one such field)."""
+    [value] = [f["value"] for e in reply.embeds for f in e.get("fields") or [] if f["name"] == name]
+    return str(value)
 
 
 async def test_stats_totals_share_days_and_streak(alice: Actor, bob: Actor, clock: object) -> None:
+    await alice.run("log", kind="forward", amount="1 km", date="2026-03-05")  # active, not backward
     await alice.run("log", kind="backward", amount="400m", date="yesterday")
     await alice.run("log", kind="backward", amount="600m")
     await alice.run("log", kind="forward", amount="1 km")
     reply = await bob.run("stats", member=alice, period="all")
-    text = reply.text()
-    assert "backward run" in text and "1 km in 2 entries" in text
-    assert "forward run" in text
-    assert "50%" in text  # 1 km backward of 2 km running
-    assert "Active days" in text and "2" in text
-    assert "2 days" in text  # streak: yesterday and today
+    assert field(reply, "backward run") == "1 km in 2 entries"
+    assert field(reply, "forward run") == "2 km in 2 entries"
+    assert field(reply, "Backward share of running") == "33%"  # 1 km backward of 3 km running
+    assert field(reply, "Active days") == "3"  # 03-05, 03-07 and today, whatever the kind
+    assert field(reply, "Backward streak") == "2 days (best 2)"  # yesterday and today
 
 
 async def test_servers_are_isolated(alice: Actor, alice_elsewhere: Actor) -> None:
