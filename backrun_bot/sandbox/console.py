@@ -128,7 +128,7 @@ async def run_console(settings: Settings, stdin: TextIO = sys.stdin, stdout: Tex
                     last = await actors[current].press(last, arg.strip())
                     print(render(last), file=stdout)
                 else:
-                    invocation = parse_line(line, box.emulator.commands())
+                    invocation = parse_line(line, box.emulator.commands)
                     options: dict[str, Any] = dict(invocation.options)
                     for key, value in invocation.options.items():
                         if value.lstrip("@") in actors:  # member options by name

@@ -197,9 +197,7 @@ class Actor:
         words = command.strip().removeprefix("/").split()
         if not words:
             raise ValueError("no command given")
-        definition = next(
-            (c for c in self._emu.commands if c.get("type", 1) == 1 and c["name"] == words[0]), None
-        )
+        definition = self._emu.command_registry.named(words[0])
         if definition is None:
             known = ", ".join(sorted("/" + c["name"] for c in self._emu.commands))
             raise ValueError(f"no command /{words[0]} (synced: {known or 'none'})")

@@ -7,13 +7,14 @@ Discord's OpenAPI description and limits; what Discord would refuse ends up in
 acting as a member.
 """
 
-from backrun_bot.sandbox.emulator.core import CommandList, DiscordEmulator
+from backrun_bot.sandbox.emulator.commands import CommandRegistry
+from backrun_bot.sandbox.emulator.core import DiscordEmulator
 from backrun_bot.sandbox.emulator.faults import Faults
 from backrun_bot.sandbox.emulator.model import Channel, Guild, Member, Message, Role, User
 
 __all__ = [
     "Channel",
-    "CommandList",
+    "CommandRegistry",
     "DiscordEmulator",
     "Faults",
     "Guild",

@@ -18,6 +18,7 @@ import yarl
 from aiohttp import web
 
 from backrun_bot.sandbox.emulator import permissions as P
+from backrun_bot.sandbox.emulator.commands import CommandRegistry
 from backrun_bot.sandbox.emulator.faults import Faults
 from backrun_bot.sandbox.emulator.gateway import Gateway
 from backrun_bot.sandbox.emulator.interactions import (
@@ -28,6 +29,7 @@ from backrun_bot.sandbox.emulator.interactions import (
 )
 from backrun_bot.sandbox.emulator.mentions import compute_pings
 from backrun_bot.sandbox.emulator.model import JSON, Channel, Guild, Member, Message, World
+from backrun_bot.sandbox.emulator.rest import build_app
 from backrun_bot.sandbox.emulator.validation import OpenApiValidator
 
 log = logging.getLogger(__name__)
@@ -35,14 +37,6 @@ log = logging.getLogger(__name__)
 # GATEWAY_PRESENCE_LIMITED | GATEWAY_GUILD_MEMBERS_LIMITED | GATEWAY_MESSAGE_CONTENT_LIMITED |
 # APPLICATION_COMMAND_BADGE: privileged intents may be asked for, as for a small unverified bot.
 APPLICATION_FLAGS = (1 << 13) | (1 << 15) | (1 << 19) | (1 << 23)
-
-
-class CommandList(list[dict[str, Any]]):
-    """The synced global commands. Also callable (``emu.commands()``) for callers that treat it
-    as a method; both give the same list."""
-
-    def __call__(self) -> list[dict[str, Any]]:
-        return self
 
 
 class DiscordEmulator:
@@ -76,10 +70,8 @@ class DiscordEmulator:
         self.interaction_token_lifetime = interaction_token_lifetime
         self.faults = Faults()
         self.violations: list[str] = []
-        self.command_sync_count = 0
         self.verify_key = secrets.token_hex(32)
-        self._commands: list[JSON] = []
-        self._command_overrides: dict[tuple[int, str], bool] = {}
+        self.command_registry = CommandRegistry(self.world)
         self._interactions: dict[int, InteractionRecord] = {}
         self._interactions_by_token: dict[str, InteractionRecord] = {}
         self._nonces: dict[tuple[int, str], tuple[int, float]] = {}
@@ -104,8 +96,6 @@ class DiscordEmulator:
     # -- lifecycle ----------------------------------------------------------------------------------
     async def start(self) -> None:
         """Serve on 127.0.0.1 (a free port)."""
-        from backrun_bot.sandbox.emulator.rest import build_app  # noqa: PLC0415 (rest imports us)
-
         app = build_app(self)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -166,14 +156,23 @@ class DiscordEmulator:
         return self.world.application_id
 
     @property
+    def application_flags(self) -> int:
+        return APPLICATION_FLAGS
+
+    @property
     def bot_user_id(self) -> int:
         return self.world.bot_user.id
 
     # -- what tests read -----------------------------------------------------------------------------
     @property
-    def commands(self) -> CommandList:
-        """The global commands as last synced (full objects with ids)."""
-        return CommandList(self._commands)
+    def commands(self) -> list[JSON]:
+        """The global commands as last synced (full objects with ids; a copy)."""
+        return self.command_registry.all()
+
+    @property
+    def command_sync_count(self) -> int:
+        """How many times the bot wrote command definitions (bulk overwrite, create or edit)."""
+        return self.command_registry.sync_count
 
     @property
     def identify_count(self) -> int:
@@ -276,10 +275,10 @@ class DiscordEmulator:
     def set_command_permission(self, guild: Guild, command_name: str, allowed: bool) -> None:
         """An admin's per-server override for a command: ``True`` lets every member use it whatever
         its ``default_member_permissions``; ``False`` hides it from everyone but administrators."""
-        self._command_overrides[(guild.id, command_name)] = allowed
+        self.command_registry.set_override(guild.id, command_name, allowed)
 
     def command_override(self, guild: Guild, command_name: str) -> bool | None:
-        return self._command_overrides.get((guild.id, command_name))
+        return self.command_registry.override(guild.id, command_name)
 
     # -- faults --------------------------------------------------------------------------------------
     async def drop_gateway(self) -> None:
