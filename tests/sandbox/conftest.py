@@ -225,6 +225,17 @@ async def bot(emulator: DiscordEmulator, team: Team, seen: Seen) -> AsyncIterato
         yield tiny
 
 
+async def api(emulator: DiscordEmulator, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """A raw request with the bot's token (what a bot that skipped discord.py would send): the
+    status and the JSON body (None for 204 No Content)."""
+    headers = {"Authorization": f"Bot {emulator.token}"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, emulator.api_url + path, json=body, headers=headers) as response,
+    ):
+        return response.status, None if response.status == 204 else await response.json()
+
+
 async def eventually(condition: Any, timeout: float = 5) -> None:
     async with asyncio.timeout(timeout):
         while not condition():

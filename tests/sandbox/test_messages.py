@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import io
-from typing import Any
 
-import aiohttp
 import discord
 import pytest
 
 from backrun_bot.sandbox.driver import actor
 from backrun_bot.sandbox.emulator import DiscordEmulator
-from tests.sandbox.conftest import Team, TinyBot
-
-
-async def api(emulator: DiscordEmulator, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    """A raw request with the bot's token (what a bot that skipped discord.py would send)."""
-    headers = {"Authorization": f"Bot {emulator.token}"}
-    async with (
-        aiohttp.ClientSession() as session,
-        session.request(method, emulator.api_url + path, json=body, headers=headers) as response,
-    ):
-        return response.status, await response.json()
+from tests.sandbox.conftest import Team, TinyBot, api
 
 
 async def test_the_bot_posts_where_it_may_and_is_refused_where_it_may_not(
