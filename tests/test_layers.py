@@ -64,3 +64,12 @@ def test_services_do_not_reach_for_the_scheduler(path: Path) -> None:
 def test_what_every_service_shares_depends_on_no_service() -> None:
     ours = {m for m in imported_modules(PACKAGE / "services" / "common.py") if m.startswith("backrun_bot.")}
     assert not any(m.startswith("backrun_bot.services") for m in ours), ours
+
+
+@pytest.mark.parametrize("path", modules_in("sandbox/emulator"), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_the_emulator_knows_nothing_of_backrun_or_the_driver(path: Path) -> None:
+    """The emulator stands in for Discord: of ours it imports only itself (not the bot, the driver
+    that acts on it, nor the console)."""
+    emulator = "backrun_bot.sandbox.emulator"
+    ours = {m for m in imported_modules(path) if m.split(".")[0] == "backrun_bot"}
+    assert all(m == emulator or m.startswith(emulator + ".") for m in ours), ours
