@@ -6,6 +6,9 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from backrun_bot.config import Settings, load_settings
 from backrun_bot.errors import ConfigError
@@ -20,8 +23,12 @@ class _NoVoiceWarnings(logging.Filter):
         return "voice will NOT be supported" not in record.getMessage()
 
 
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+def _setup_logging(level: str, *, to_stderr: bool = True) -> None:
+    """Log at ``level``; to stderr unless the caller (the sandbox console) shows the log itself."""
+    if to_stderr:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    else:
+        logging.getLogger().setLevel(level)
     logging.getLogger("discord.client").addFilter(_NoVoiceWarnings())
     # Alembic lists every plugin it loads at INFO; its migration lines stay.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
@@ -33,10 +40,32 @@ def _run(settings: Settings) -> None:
     asyncio.run(run_bot(settings))
 
 
-def _sandbox(settings: Settings, database_url: str) -> None:
+def _sandbox(settings: Settings, database_url: str, log_level: str, *, fresh: bool) -> None:
     from backrun_bot.sandbox.console import run_console  # noqa: PLC0415
 
-    asyncio.run(run_console(settings.model_copy(update={"database_url": database_url})))
+    if fresh:
+        print(_delete_database(database_url))
+    update = {"database_url": database_url, "log_level": log_level}
+    asyncio.run(run_console(settings.model_copy(update=update)))
+
+
+def _delete_database(database_url: str) -> str:
+    """``--fresh``: delete the sandbox's SQLite file (and its journal); returns what was done."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        raise ConfigError(
+            "--fresh deletes a SQLite sandbox database; drop and re-create this one yourself: "
+            + url.render_as_string(hide_password=True)
+        )
+    if not url.database or url.database == ":memory:":
+        return "Starting afresh (the database is in memory)."
+    path = Path(url.database)
+    existed = path.exists()
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    if existed:
+        return f"Starting afresh: deleted the sandbox database {path}."
+    return f"Starting afresh: there was no sandbox database at {path} yet."
 
 
 def _migrate(settings: Settings, revision: str) -> None:
@@ -62,17 +91,27 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.add_argument(
         "--log-level",
         default="WARNING",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="log level in the console (default: %(default)s, so the bot's replies stay readable)",
+    )
+    sandbox.add_argument(
+        "--fresh",
+        action="store_true",
+        help="delete the sandbox database first: no entries, no settings, as on a first run",
     )
     migrate = sub.add_parser("migrate", help="apply migrations (head) or go back to a revision")
     migrate.add_argument("revision", nargs="?", default="head")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
-        _setup_logging(args.log_level if args.command == "sandbox" else settings.log_level)
         if args.command == "sandbox":
-            _sandbox(settings, args.database)
-        elif args.command == "migrate":
+            # The console shows the log itself, above the prompt.
+            _setup_logging(args.log_level, to_stderr=False)
+            _sandbox(settings, args.database, args.log_level, fresh=args.fresh)
+            return 0
+        _setup_logging(settings.log_level)
+        if args.command == "migrate":
             _migrate(settings, args.revision)
         else:
             _run(settings)

@@ -68,10 +68,19 @@ class Sandbox:
 
 @contextlib.asynccontextmanager
 async def open_sandbox(
-    database_url: str, *, clock: Clock = utc_now, start_bot: bool = True, log_level: str = "INFO"
+    database_url: str,
+    *,
+    clock: Clock = utc_now,
+    start_bot: bool = True,
+    log_level: str = "INFO",
+    stable_ids: bool = False,
 ) -> AsyncIterator[Sandbox]:
-    """Start an emulator (and, by default, the bot against it); stop both on exit."""
-    emulator = DiscordEmulator()
+    """Start an emulator (and, by default, the bot against it); stop both on exit.
+
+    ``stable_ids``: the emulator's servers, channels, roles and members get the same ids in every
+    run (the console's world, kept in a database between runs); tests keep random ids.
+    """
+    emulator = DiscordEmulator(stable_ids=stable_ids)
     await emulator.start()
     base = discord.http.Route.BASE
     settings = Settings(

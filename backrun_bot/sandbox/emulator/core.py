@@ -46,7 +46,8 @@ class DiscordEmulator:
     ``interaction_deadline``: seconds the bot has for its first interaction callback (Discord: 3).
     ``followup_timeout``: how long the driver waits after a deferral for the deferred response.
     ``heartbeat_interval``: milliseconds told in HELLO. ``nonce_window``: seconds within which an
-    ``enforce_nonce`` repeat returns the first message.
+    ``enforce_nonce`` repeat returns the first message. ``stable_ids``: users, guilds, roles and
+    channels get the same ids in every run (derived from their names; the sandbox uses this).
     """
 
     def __init__(
@@ -59,8 +60,10 @@ class DiscordEmulator:
         interaction_token_lifetime: float = 900.0,
         bot_name: str = "Backrun",
         patch_discord_default_gateway: bool = True,
+        stable_ids: bool = False,
     ) -> None:
-        self.world = World(bot_name)
+        self.world = World(bot_name, stable_ids=stable_ids)
+        self._message_listeners: list[Callable[[Message, bool], None]] = []
         self.token: str = ".".join(
             (secrets.token_urlsafe(18), secrets.token_urlsafe(5), secrets.token_urlsafe(27))
         )
@@ -338,6 +341,14 @@ class DiscordEmulator:
                 data["member"] = guild.members[message.author.id].to_json(with_user=False)
             self.gateway.dispatch(event, data, 1 << 9)
         self._changed()
+        for listener in list(self._message_listeners):
+            listener(message, created)
+
+    def on_message(self, listener: Callable[[Message, bool], None]) -> Callable[[], None]:
+        """Call ``listener(message, created)`` for every message stored or edited (ephemeral ones
+        too; it must not block); returns the function that stops it."""
+        self._message_listeners.append(listener)
+        return lambda: self._message_listeners.remove(listener)
 
     def check_nonce(self, author_id: int, nonce: str | int) -> Message | None:
         """The message already sent with this nonce within the window, if any."""

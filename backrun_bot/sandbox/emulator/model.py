@@ -15,7 +15,7 @@ from typing import Any
 
 from backrun_bot.sandbox.emulator import permissions as P
 from backrun_bot.sandbox.emulator.permissions import MEMBER_OVERWRITE, Overwrite
-from backrun_bot.sandbox.emulator.snowflake import SnowflakeFactory, iso, now
+from backrun_bot.sandbox.emulator.snowflake import SnowflakeFactory, StableIds, iso, now, snowflake_time
 
 JSON = dict[str, Any]
 # (event name, payload, gateway intent bit that must be on to receive it)
@@ -172,10 +172,10 @@ class Guild:
 
     def __init__(self, world: World, name: str, *, owner: User) -> None:
         self._world = world
-        self.id: int = world.snowflakes.next()
+        self.id: int = world.new_id("guild", name)
         self.name = name
         self.owner_id = owner.id
-        self.created_at = now()
+        self.created_at = snowflake_time(self.id)  # what discord.py reads from the id
         self.roles_by_id: dict[int, Role] = {}
         self.channels_by_id: dict[int, Channel] = {}
         self.members: dict[int, Member] = {}
@@ -188,7 +188,12 @@ class Guild:
         self._add_member_quietly(owner, ())
         bot = world.bot_user
         bot_role = Role(
-            world.snowflakes.next(), self.id, bot.name, P.BOT_ROLE, next(self._role_positions), bot.id
+            world.new_id("role", self.id, bot.name),
+            self.id,
+            bot.name,
+            P.BOT_ROLE,
+            next(self._role_positions),
+            bot.id,
         )
         self.roles_by_id[bot_role.id] = bot_role
         self._add_member_quietly(bot, (bot_role.id,))
@@ -223,7 +228,8 @@ class Guild:
     # -- building ----------------------------------------------------------------------------------
     def add_role(self, name: str, permissions: int = 0, *, mentionable: bool = False) -> int:
         """Add a role; returns its id. Announced with GUILD_ROLE_CREATE."""
-        role = Role(self._world.snowflakes.next(), self.id, name, permissions, next(self._role_positions))
+        role_id = self._world.new_id("role", self.id, name)
+        role = Role(role_id, self.id, name, permissions, next(self._role_positions))
         role.mentionable = mentionable
         self.roles_by_id[role.id] = role
         self._emit("GUILD_ROLE_CREATE", {"guild_id": str(self.id), "role": role.to_json()}, INTENT_GUILDS)
@@ -231,7 +237,8 @@ class Guild:
 
     def add_channel(self, name: str, *, bot_can_send: bool = True) -> Channel:
         """Add a text channel; ``bot_can_send=False`` denies the bot SEND_MESSAGES there."""
-        channel = Channel(self._world.snowflakes.next(), name, self, next(self._channel_positions))
+        channel_id = self._world.new_id("channel", self.id, name)
+        channel = Channel(channel_id, name, self, next(self._channel_positions))
         if not bot_can_send:
             channel.overwrites.append(
                 Overwrite(self._world.bot_user.id, MEMBER_OVERWRITE, deny=P.SEND_MESSAGES)
@@ -489,10 +496,18 @@ class Message:
 
 
 class World:
-    """Everything the emulator knows, by id, plus the hook that forwards changes to the gateway."""
+    """Everything the emulator knows, by id, plus the hook that forwards changes to the gateway.
 
-    def __init__(self, bot_name: str = "Backrun") -> None:
+    ``stable_ids``: users, guilds, roles and channels get ids derived from their names (see
+    :class:`StableIds`), the same in every run, so a database kept between runs still matches the
+    world. Messages, interactions and the application keep time-based ids: a fresh emulator knows
+    no commands, and only a new application id makes the bot sync them again (it skips a sync when
+    the definitions it last synced for its application id are unchanged).
+    """
+
+    def __init__(self, bot_name: str = "Backrun", *, stable_ids: bool = False) -> None:
         self.snowflakes = SnowflakeFactory()
+        self._stable = StableIds() if stable_ids else None
         self.users: dict[int, User] = {}
         self._users_by_name: dict[str, User] = {}
         self.guilds: dict[int, Guild] = {}
@@ -504,11 +519,16 @@ class World:
         self.users[self.bot_user.id] = self.bot_user
         self.announce: Announce = lambda event, data, intent: None
 
+    def new_id(self, *key: str | int) -> int:
+        """The id for a new user, guild, role or channel: from ``key`` in a stable world, else the
+        next time-based snowflake."""
+        return self._stable.id_for(*key) if self._stable is not None else self.snowflakes.next()
+
     def user_named(self, name: str) -> User:
         """The user called ``name`` (made on first use; the same one in every guild)."""
         user = self._users_by_name.get(name)
         if user is None:
-            user = User(self.snowflakes.next(), name)
+            user = User(self.new_id("user", name), name)
             self._users_by_name[name] = user
             self.users[user.id] = user
         return user

@@ -3,15 +3,24 @@
 Ids follow Discord's layout (milliseconds since the Discord epoch in the top 42 bits) so that
 discord.py's ``created_at`` and ``snowflake_time`` give sensible values. The wall clock is
 ``time.time()``, which time-machine travels in tests: ids then agree with the test's "now".
+
+:class:`StableIds` makes ids from names instead, for a world that must be the same in every run
+(the sandbox keeps its database between runs, keyed by these ids).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from datetime import UTC, datetime
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
+# Stable ids are "made" during this day, so created_at is a plain past date, the same in every run
+# and always before the time-based ids of messages and interactions.
+STABLE_EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
+_STABLE_EPOCH_MS = int(STABLE_EPOCH.timestamp() * 1000)
+_DAY_MS = 86_400_000
 
 
 class SnowflakeFactory:
@@ -29,6 +38,29 @@ class SnowflakeFactory:
         if candidate <= self._last:
             candidate = self._last + 1
         self._last = candidate
+        return candidate
+
+
+class StableIds:
+    """Snowflakes derived from a key such as ``("channel", guild_id, "general")``.
+
+    The same key gives the same id in every process and whatever the order things are made in. A
+    64-bit hash of the key picks the millisecond within :data:`STABLE_EPOCH`'s day and the low 22
+    bits, so two keys practically never meet; when they do (or one key is asked twice, e.g. two
+    guilds with one name), the later one takes the next free id.
+    """
+
+    def __init__(self) -> None:
+        self._issued: set[int] = set()
+
+    def id_for(self, *key: str | int) -> int:
+        text = "\x1f".join(str(part) for part in key).encode()
+        digest = int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+        millis = _STABLE_EPOCH_MS - DISCORD_EPOCH_MS + digest % _DAY_MS
+        candidate = (millis << 22) | ((digest // _DAY_MS) & 0x3FFFFF)
+        while candidate in self._issued:
+            candidate += 1
+        self._issued.add(candidate)
         return candidate
 
 
