@@ -21,7 +21,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from backrun_bot.config import Settings
 from backrun_bot.sandbox.display import Renderer
@@ -29,6 +31,8 @@ from backrun_bot.sandbox.driver import NoResponse, Reply, actor
 from backrun_bot.sandbox.emulator import Channel, Guild, Message
 from backrun_bot.sandbox.emulator import permissions as P
 from backrun_bot.sandbox.harness import Sandbox, open_sandbox
+from backrun_bot.storage.engine import create_engine, make_sessionmaker
+from backrun_bot.storage.models import Team
 
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER = 3, 4, 5, 6, 7, 8, 9, 10
@@ -435,7 +439,20 @@ class Console:
         else:
             header = f"Backrun in #{self.render.channel_name(message.channel_id)}:"
         lines = self.render.message(message.content, message.embeds, message.components)
-        self.screen.show("\n".join([header, *(f"  {line}" for line in lines)]))
+        self.screen.show("\n".join([header, *(f"  {line}" if line else "" for line in lines)]))
+
+
+async def _other_teams(database_url: str, guild_id: int) -> int:
+    """How many servers the database holds besides the sandbox's: those of sandbox runs from
+    before its ids were stable, which no console can reach (0 for a new database)."""
+    engine = create_engine(database_url)
+    try:
+        async with make_sessionmaker(engine)() as s:
+            return int(await s.scalar(select(func.count()).select_from(Team).where(Team.id != guild_id)) or 0)
+    except SQLAlchemyError:  # no tables yet: the bot migrates it on start
+        return 0
+    finally:
+        await engine.dispose()
 
 
 def _where(database_url: str) -> str:
@@ -470,6 +487,14 @@ async def run_console(settings: Settings, stdin: TextIO | None = None, stdout: T
             console = Console(box, guild, screen)
             stop_listening = box.emulator.on_message(console.on_message)
             try:
+                others = await _other_teams(settings.database_url, guild.id)
+                if others:
+                    screen.show(
+                        f"Note: {_where(settings.database_url)} also holds {others} server"
+                        f"{'s' if others > 1 else ''} from sandbox runs before the sandbox kept its ids; "
+                        "no console reaches them now (if their reminders were on, the bot pauses them "
+                        "with a warning). --fresh starts with an empty database."
+                    )
                 await box.start_bot()
                 screen.show(
                     f"Backrun sandbox: server '{guild.name}' with #general; members coach (owner), "

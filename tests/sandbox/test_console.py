@@ -23,7 +23,7 @@ from backrun_bot import cli
 from backrun_bot.config import Settings
 from backrun_bot.sandbox.console import GUILD_NAME, Console, Screen, parse_line, run_console
 from backrun_bot.sandbox.emulator import DiscordEmulator, Message
-from backrun_bot.sandbox.harness import Sandbox
+from backrun_bot.sandbox.harness import Sandbox, open_sandbox
 from backrun_bot.services.common import utc_now
 from backrun_bot.storage.engine import create_engine, make_sessionmaker
 from backrun_bot.storage.models import ReminderDelivery
@@ -244,8 +244,10 @@ async def test_every_word_help_lists_is_understood(tmp_path: Path) -> None:
         "exit",
         "/log backward 1km",
     )
-    for word in ("press LABEL", "as NAME", "help ", "quit", "exit"):
-        assert word in text
+    listed = text.split("Console words:\n")[1].split("\nWhat the bot posts")[0]
+    words = [line.split()[0] for line in listed.splitlines() if not line.startswith("    ")]
+    assert words == ["/COMMAND", "press", "as", "help", "quit"]  # each typed here
+    assert "also: exit" in listed
     assert "No [Undo] button that bob can see in #general" in text
     assert "┃ Backrun — backward running, every day" in text  # /help's embed
     assert "Bob logged 400 m" in text
@@ -334,6 +336,19 @@ async def test_the_world_and_its_data_are_the_same_in_the_next_run(tmp_path: Pat
     text = await typed(settings, "/history", "as coach", "/reminders show")
     assert "#1 " in text and "400 m backward run" in text  # yesterday's entry, the same alice
     assert "Reminders: on\n  Channel: #general" in text  # the same server, the same channel
+    assert "also holds" not in text  # the sandbox's own server is not pointed out
+
+
+async def test_servers_left_from_runs_with_random_ids_are_pointed_out(tmp_path: Path) -> None:
+    settings = sandbox_settings(tmp_path / "sandbox.db")
+    async with open_sandbox(settings.database_url, start_bot=False) as box:  # random ids, as before
+        guild = box.emulator.add_guild(GUILD_NAME, owner_name="coach")
+        await box.start_bot()
+        await box.actor(guild, "alice").run("log", kind="backward", amount="400m")
+    text = await typed(settings, "/history")
+    assert "also holds 1 server from sandbox runs before the sandbox kept its ids" in text
+    assert "--fresh starts with an empty database" in text
+    assert "No entries yet" in text
 
 
 async def test_the_log_is_shown_on_the_console(tmp_path: Path) -> None:
