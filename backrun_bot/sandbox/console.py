@@ -241,17 +241,20 @@ class Reader(Protocol):
 
 
 class PlainReader:
-    """Lines from a pipe or a file: the prompt, then the line echoed, as if typed."""
+    """Lines from a pipe or a file: the prompt, then the line echoed, as if typed (a terminal
+    echoes what is typed itself, so a line read from one is not echoed again)."""
 
     def __init__(self, stdin: TextIO, screen: Screen) -> None:
         self._stdin = stdin
         self._screen = screen
+        self._echo = not stdin.isatty()
 
     async def read(self, prompt: str) -> str | None:
         self._screen.prompt(prompt)
         line = await asyncio.to_thread(self._stdin.readline)
         self._screen.pending_prompt = None
-        self._screen.show(line.rstrip("\n") if line else "")
+        if self._echo or not line:
+            self._screen.show(line.rstrip("\n"))
         return line or None
 
 

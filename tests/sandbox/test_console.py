@@ -232,6 +232,22 @@ async def test_a_typed_session(tmp_path: Path) -> None:
     assert "1 km" not in text
 
 
+class TypedAtATerminal(io.StringIO):
+    """Input from a terminal, which shows what is typed itself; the output is not a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+async def test_lines_are_echoed_only_when_no_terminal_shows_them(tmp_path: Path) -> None:
+    out = io.StringIO()
+    await run_console(
+        sandbox_settings(tmp_path / "sandbox.db"), TypedAtATerminal("/log backward 400m\n"), out
+    )
+    assert "alice> Backrun in #general:\n  Alice logged 400 m" in out.getvalue()
+    assert "/log backward" not in out.getvalue()
+
+
 async def test_every_word_help_lists_is_understood(tmp_path: Path) -> None:
     text = await typed(
         sandbox_settings(tmp_path / "sandbox.db"),
