@@ -22,7 +22,8 @@ from sqlalchemy import func, select
 from backrun_bot import cli
 from backrun_bot.config import Settings
 from backrun_bot.sandbox.console import GUILD_NAME, Console, Screen, parse_line, run_console
-from backrun_bot.sandbox.emulator import DiscordEmulator, Message
+from backrun_bot.sandbox.emulator import Channel, DiscordEmulator, Guild, Message
+from backrun_bot.sandbox.emulator import permissions as P
 from backrun_bot.sandbox.harness import Sandbox, open_sandbox
 from backrun_bot.services.common import utc_now
 from backrun_bot.storage.engine import create_engine, make_sessionmaker
@@ -286,13 +287,43 @@ async def test_press_presses_the_newest_button_of_that_label(tmp_path: Path) -> 
     assert text.endswith("No [Undo] button that alice can see in #general.\nalice> \n")
 
 
-def test_press_sees_the_members_own_ephemeral_replies_and_nobody_elses() -> None:
+def console_without_a_bot(out: io.StringIO | None = None) -> tuple[Console, Guild]:
+    """A console over a world of its own, for what needs no bot: messages are made by the test."""
     emulator = DiscordEmulator()
     guild = emulator.add_guild(GUILD_NAME, owner_name="coach")
     guild.add_member("alice")
     guild.add_member("bob")
     box = Sandbox(emulator=emulator, settings=Settings(_env_file=None), clock=utc_now)
-    console = Console(box, guild, Screen(io.StringIO(), ansi=False))
+    return Console(box, guild, Screen(out or io.StringIO(), ansi=False)), guild
+
+
+def test_the_bots_posts_show_only_in_channels_the_member_can_see() -> None:
+    out = io.StringIO()
+    console, guild = console_without_a_bot(out)
+    staff = guild.add_channel("staff")
+    staff.overwrites.append(P.Overwrite(guild.id, P.ROLE_OVERWRITE, deny=P.VIEW_CHANNEL))  # owner only
+
+    def post(channel: Channel, text: str) -> None:
+        message = Message(
+            id=console.emulator.world.snowflakes.next(),
+            channel_id=channel.id,
+            guild_id=guild.id,
+            author=console.emulator.world.bot_user,
+            content=text,
+        )
+        console.emulator.world.store_message(message)
+        console.on_message(message, True)
+
+    post(staff, "for the staff")
+    post(guild.channels["general"], "for everyone")
+    console.current = "coach"
+    post(staff, "coach sees this")
+    assert out.getvalue() == ("Backrun in #general:\n  for everyone\nBackrun in #staff:\n  coach sees this\n")
+
+
+def test_press_sees_the_members_own_ephemeral_replies_and_nobody_elses() -> None:
+    console, guild = console_without_a_bot()
+    emulator = console.emulator
     general = guild.channels["general"]
 
     def post(label: str, *, only_for: str | None = None) -> Message:
