@@ -9,10 +9,12 @@ from __future__ import annotations
 import discord
 
 from backrun_bot.domain.amounts import format_distance
+from backrun_bot.services.plan import PlanToday
 from backrun_bot.services.reminder_settings import ReminderSettings
 from backrun_bot.services.training import EntryView, LogResult, StatsView
 
 BRAND = discord.Colour.from_rgb(46, 134, 193)
+MAX_CONTENT = 2000  # Discord's limit on a message's content
 HISTORY_NOTE_CHARS = 80
 
 
@@ -42,7 +44,8 @@ def undone_message(entry: EntryView) -> str:
     return f"↩️ Undone: ~~{entry.describe()}~~"
 
 
-def history_embed(name: str, entries: list[EntryView]) -> discord.Embed:
+def history_embed(name: str, entries: list[EntryView], *, own: bool) -> discord.Embed:
+    """/history of ``name``; ``own`` when it is the caller's own, the only case /undo applies to."""
     embed = discord.Embed(title=f"History — {name}", colour=BRAND)
     if not entries:
         embed.description = "No entries yet. Log one with `/log backward 400m`."
@@ -54,7 +57,10 @@ def history_embed(name: str, entries: list[EntryView]) -> discord.Embed:
             line += f" — {_short(e.note, HISTORY_NOTE_CHARS)}"
         lines.append(line)
     embed.description = "\n".join(lines)
-    embed.set_footer(text=f"Newest {len(entries)} · /undo removes your latest")
+    footer = f"Newest {len(entries)}"
+    if own:
+        footer += " · /undo removes your latest"
+    embed.set_footer(text=footer)
     return embed
 
 
@@ -114,3 +120,14 @@ def preview_embeds(settings: ReminderSettings, warmup: str, cooldown: str) -> li
         # An embed description holds 4,096 characters; the reminders are far shorter.
         embeds.append(discord.Embed(title=f"{label} · {when}", description=f"in {where}\n\n{text}"[:4096]))
     return embeds
+
+
+def plan_message(today: PlanToday) -> str:
+    """/plan: the day-off advice, then the day's warmup and cooldown (forward ones on a day off).
+
+    Fits one message: the drills' texts are kept to 1,500 characters together (tests/domain), which
+    leaves the advice room.
+    """
+    text = "\n\n".join([today.advice(), today.plan.warmup_text(), today.plan.cooldown_text()])
+    assert len(text) <= MAX_CONTENT, "the /plan texts outgrew one message"
+    return text

@@ -1,14 +1,18 @@
-"""The warmup's day-off part: who had a heavy backward day yesterday, in one message's room.
+"""The day-off texts: the warmup's part naming who had a heavy backward day yesterday (in one
+message's room), and the advice ``/plan`` gives one athlete.
 
 Plain text logic. Whether a day was heavy is :func:`backrun_bot.domain.load.assess_day`'s call;
-this module only words the result and decides whom the message may ping.
+this module only words the result and decides whom the warmup may ping.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
+from backrun_bot.domain.amounts import format_distance
+from backrun_bot.domain.drills import short_date
 from backrun_bot.domain.load import HeavyDay
 
 
@@ -54,3 +58,26 @@ def day_off_section(offs: Sequence[DayOff], budget: int) -> tuple[str, tuple[int
         if len(text) <= budget:
             return text, pings(named)
     return f"{head} {len(offs)} athletes.\n{tail}"[:budget], ()
+
+
+def plan_advice(today: date, heavy: HeavyDay | None, yesterday_backward_m: float, heavy_mark: float) -> str:
+    """What ``/plan`` says first: take today off from backward work (why, and when it resumes), or
+    that no day off is needed and, briefly, why not.
+
+    ``heavy`` is yesterday's assessment for the athlete; ``yesterday_backward_m`` the backward metres
+    the rule looked at; ``heavy_mark`` the team's heavy-day mark.
+    """
+    if heavy is not None:
+        resumes = short_date(today + timedelta(days=1))
+        return (
+            f"**Take today off from backward work**: {heavy.explain()}.\n"
+            f"The warmup and cooldown below are the forward versions. Backward work resumes tomorrow, "
+            f"{resumes}."
+        )
+    if yesterday_backward_m <= 0:
+        return "No day off needed: you ran no backward meters yesterday."
+    return (
+        f"No day off needed: yesterday you ran {format_distance(yesterday_backward_m)} backward "
+        f"(your team's heavy-day mark is {format_distance(heavy_mark)}), with no sharp jump over your "
+        "recent weeks."
+    )

@@ -1,4 +1,4 @@
-"""The day's warmup and cooldown, with the backward work built in.
+"""The day's warmup and cooldown, with the backward work built in (and a forward version for a day off).
 
 Warmup (in this order):
 
@@ -12,6 +12,15 @@ Cooldown: always step down through a **backward run**, a **backward jog** and a 
 :data:`COOLDOWN_VARIATIONS` only change the distances. Going from running to walking lets breathing
 and heart rate settle while the hamstrings, glutes and calves keep working. (We make no claim that it
 stops injuries, so the text does not either.)
+
+Forward version
+---------------
+On an athlete's suggested day off from backward work (see :mod:`backrun_bot.domain.load`), ``/plan``
+shows :func:`forward_plan_for` instead: the same five warmup steps and three cooldown steps with every
+backward part turned forward — forward skipping, the forward twin of the drill of the day
+(:data:`FORWARD_VARIATIONS`, index for index with :data:`WARMUP_VARIATIONS`), accelerations in place
+of the backpedal strides, and an easy run → jog → walk. It is chosen from exactly the same digests, so
+it is the day's team plan, only forward.
 
 Choosing, deterministically
 ---------------------------
@@ -33,6 +42,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
 
+from backrun_bot.domain.amounts import format_distance
 from backrun_bot.domain.schedule import DAY_ABBREVIATIONS
 
 MONTH_ABBREVIATIONS: Final = (
@@ -102,9 +112,35 @@ WARMUP_VARIATIONS: Final[tuple[Drill, ...]] = (
 
 def _cooldown(run: int, jog: int, walk: int) -> tuple[Drill, Drill, Drill]:
     return (
-        Drill("Backward run", f"{run} m", "Steady and relaxed, about half effort."),
-        Drill("Backward jog", f"{jog} m", "Shorter steps; let your breathing settle."),
-        Drill("Slow backward walk", f"{walk} m", "Tall and slow, rolling from the toes to the heel."),
+        Drill("Backward run", format_distance(run), "Steady and relaxed, about half effort."),
+        Drill("Backward jog", format_distance(jog), "Shorter steps; let your breathing settle."),
+        Drill(
+            "Slow backward walk", format_distance(walk), "Tall and slow, rolling from the toes to the heel."
+        ),
+    )
+
+
+# The forward twin of each backward drill, in the same order, so the day's rotation picks the same
+# movement either way.
+FORWARD_VARIATIONS: Final[tuple[Drill, ...]] = (
+    Drill("A-skips", "2 × 20 m", "Drive one knee up at a time and land under your hips."),
+    Drill("High knees", "2 × 20 m", "Quick, light contacts; stand tall with a slight forward lean."),
+    Drill("Butt kicks", "2 × 20 m", "Heels up toward the glutes with short, quick steps."),
+    Drill("Walking lunges", "2 × 8 each leg", "Step forward long; chest up, front knee over the ankle."),
+    Drill("Low bounds", "2 × 15 m", "Small, controlled push-offs; land softly before the next."),
+    Drill("Shuffle to run", "4 × 20 m", "Shuffle sideways for 5 m, open the hips and run forward the rest."),
+    Drill("Zig-zag run", "3 × 15 m", "Run, plant and cut back the other way every 5 m; stay low."),
+)
+SKIPPING: Final = Drill("Skipping", "1 lap", "Small, springy skips forward, arms swinging easily.")
+ACCELERATION_CUE: Final = "From a walk, drive the arms and build to a fast run by the end."
+
+
+def _forward_cooldown(run: Drill, jog: Drill, walk: Drill) -> tuple[Drill, Drill, Drill]:
+    """The forward version of a backward cooldown, with its distances."""
+    return (
+        Drill("Easy run", run.dose, "Steady and relaxed, about half effort."),
+        Drill("Jog", jog.dose, "Shorter steps; let your breathing settle."),
+        Drill("Walk", walk.dose, "Tall and slow; shake out the legs."),
     )
 
 
@@ -119,6 +155,7 @@ COOLDOWN_VARIATIONS: Final[tuple[tuple[Drill, Drill, Drill], ...]] = (
 
 _WEEK: Final = 7
 assert len(WARMUP_VARIATIONS) == _WEEK, "the weekly shuffle needs one variation per day"
+assert len(FORWARD_VARIATIONS) == _WEEK, "each backward variation has its forward twin"
 
 
 @dataclass(frozen=True)
@@ -129,32 +166,45 @@ class DailyPlan:
     day: date
     warmup: tuple[Drill, ...]
     cooldown: tuple[Drill, ...]
+    forward: bool = False  # the day-off version: nothing backward
 
     @property
     def drill_of_the_day(self) -> Drill:
-        """The rotating backward drill in the warmup (one of :data:`WARMUP_VARIATIONS`)."""
-        return next(drill for drill in self.warmup if drill in WARMUP_VARIATIONS)
+        """The rotating drill in the warmup (one of :data:`WARMUP_VARIATIONS`, or of
+        :data:`FORWARD_VARIATIONS` in the forward version)."""
+        variations = FORWARD_VARIATIONS if self.forward else WARMUP_VARIATIONS
+        return next(drill for drill in self.warmup if drill in variations)
 
     def warmup_text(self) -> str:
-        """Discord markdown: a bold title, the numbered steps and the safety line."""
-        lines = [f"**Warmup — {_short_date(self.day)}**"]
+        """Discord markdown: a bold title, the numbered steps and (with backward work) the safety line."""
+        title = f"**Warmup — {short_date(self.day)}**" + (" (all forward)" if self.forward else "")
+        lines = [title]
         lines += [f"{n}. {drill.line()}" for n, drill in enumerate(self.warmup, start=1)]
-        lines.append(SAFETY_LINE)
+        if not self.forward:
+            lines.append(SAFETY_LINE)
         return "\n".join(lines)
 
     def cooldown_text(self) -> str:
-        """Discord markdown: a bold title, backward run → jog → slow walk, and the safety line."""
-        lines = [f"**Cooldown — {_short_date(self.day)}**", "Step down gently, all of it backward:"]
+        """Discord markdown: a bold title, run → jog → walk (backward, or forward in the forward
+        version) and, with backward work, the safety line."""
+        lines = [f"**Cooldown — {short_date(self.day)}**"]
+        if self.forward:
+            lines.append("Step down gently, all of it forward:")
+        else:
+            lines.append("Step down gently, all of it backward:")
         lines += [f"{n}. {drill.line()}" for n, drill in enumerate(self.cooldown, start=1)]
-        lines.append(
-            "Slowing down step by step lets your breathing and heart rate come down while the "
-            "hamstrings, glutes and calves keep working."
-        )
-        lines.append(SAFETY_LINE)
+        if self.forward:
+            lines.append("Slowing down step by step lets your breathing and heart rate come down gradually.")
+        else:
+            lines.append(
+                "Slowing down step by step lets your breathing and heart rate come down while the "
+                "hamstrings, glutes and calves keep working."
+            )
+            lines.append(SAFETY_LINE)
         return "\n".join(lines)
 
 
-def _short_date(day: date) -> str:
+def short_date(day: date) -> str:
     """``"Tue 24 Nov"``, in English whatever the process locale."""
     return f"{DAY_ABBREVIATIONS[day.weekday()]} {day.day} {MONTH_ABBREVIATIONS[day.month - 1]}"
 
@@ -189,18 +239,47 @@ def _week_order(team_id: int, monday: date) -> list[int]:
     return order
 
 
+@dataclass(frozen=True)
+class _Choice:
+    """What the digests pick for a team's day: indices into the variation tables."""
+
+    variation: int
+    stride_dose: int
+    cooldown: int
+
+
+def _choose(team_id: int, day: date) -> _Choice:
+    monday = day - timedelta(days=day.weekday())
+    digest = _digest(team_id, day)
+    return _Choice(
+        variation=_week_order(team_id, monday)[day.weekday()],
+        stride_dose=int.from_bytes(digest[8:16], "big") % len(BACKPEDAL_STRIDE_DOSES),
+        cooldown=int.from_bytes(digest[16:24], "big") % len(COOLDOWN_VARIATIONS),
+    )
+
+
 def plan_for(team_id: int, day: date) -> DailyPlan:
     """The plan for ``team_id`` on the local ``day``; the same inputs always give the same plan."""
-    monday = day - timedelta(days=day.weekday())
-    variation = WARMUP_VARIATIONS[_week_order(team_id, monday)[day.weekday()]]
-    digest = _digest(team_id, day)
-    stride_dose = BACKPEDAL_STRIDE_DOSES[int.from_bytes(digest[8:16], "big") % len(BACKPEDAL_STRIDE_DOSES)]
-    cooldown = COOLDOWN_VARIATIONS[int.from_bytes(digest[16:24], "big") % len(COOLDOWN_VARIATIONS)]
+    choice = _choose(team_id, day)
     warmup = (
         EASY_JOG,
         BACKWARD_SKIPPING,
-        variation,
+        WARMUP_VARIATIONS[choice.variation],
         STRIDES,
-        Drill("Backpedal strides", stride_dose, BACKPEDAL_CUE),
+        Drill("Backpedal strides", BACKPEDAL_STRIDE_DOSES[choice.stride_dose], BACKPEDAL_CUE),
     )
-    return DailyPlan(team_id=team_id, day=day, warmup=warmup, cooldown=cooldown)
+    return DailyPlan(team_id=team_id, day=day, warmup=warmup, cooldown=COOLDOWN_VARIATIONS[choice.cooldown])
+
+
+def forward_plan_for(team_id: int, day: date) -> DailyPlan:
+    """The forward version of :func:`plan_for` (same choices, nothing backward), for a day off."""
+    choice = _choose(team_id, day)
+    warmup = (
+        EASY_JOG,
+        SKIPPING,
+        FORWARD_VARIATIONS[choice.variation],
+        STRIDES,
+        Drill("Accelerations", BACKPEDAL_STRIDE_DOSES[choice.stride_dose], ACCELERATION_CUE),
+    )
+    cooldown = _forward_cooldown(*COOLDOWN_VARIATIONS[choice.cooldown])
+    return DailyPlan(team_id=team_id, day=day, warmup=warmup, cooldown=cooldown, forward=True)

@@ -14,25 +14,30 @@ conditional update (again only one copy wins) and sends, as long as the reminder
 grace window. So a crash never loses a reminder for good, and the nonce covers the one window where a
 message went out but its row was not yet marked.
 
-:meth:`DeliveryService.preview` composes the same messages without claiming or sending anything.
+:meth:`DeliveryService.preview` composes the same messages without claiming or sending anything;
+:meth:`DeliveryService.send_test` posts one now, marked as a test and without pings, and stays out of
+the ledger, so the real one still goes out at its time.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backrun_bot.domain.day_off import DayOff, day_off_section
 from backrun_bot.domain.drills import plan_for
 from backrun_bot.domain.load import LOAD_LOOKBACK_DAYS, assess_day
-from backrun_bot.domain.schedule import Slot
-from backrun_bot.errors import ChannelUnavailable, DeliveryError, MessageRefused
+from backrun_bot.domain.schedule import Slot, format_days, occurrence_utc
+from backrun_bot.errors import BackrunError, ChannelUnavailable, DeliveryError, InvalidInput, MessageRefused
 from backrun_bot.services.common import Clock, team_today
 from backrun_bot.services.reminder_settings import ReminderSettings
 from backrun_bot.storage import queries
@@ -69,11 +74,47 @@ class Sender(Protocol):
 class Composed:
     content: str
     mention_user_ids: tuple[int, ...]
+    days_off: int = 0  # athletes named for a day off
+
+
+@dataclass(frozen=True)
+class PostedTest:
+    """What ``/reminders test`` posted, and what becomes of today's real reminder."""
+
+    channel_id: int
+    slot: Slot
+    real_goes_out: bool
+    real_one: str  # a clause: "the real one still goes out at 07:00 Europe/Oslo"
+    days_off: int  # athletes named for a day off (the test pinged none of them)
 
 
 def _nonce(team_id: int, day: date, slot: Slot) -> str:
     # Discord's nonce is at most 25 characters.
     return hashlib.sha256(f"{team_id}:{day.isoformat()}:{slot.value}".encode()).hexdigest()[:25]
+
+
+def _test_nonce() -> str:
+    # Unique per test, so two tests in a row both go out (Discord drops a repeated nonce).
+    return "t" + secrets.token_hex(12)
+
+
+def real_reminder(settings: ReminderSettings, slot: Slot, today: date, now: datetime) -> tuple[bool, str]:
+    """Whether today's real ``slot`` reminder goes out (or went out), and a clause saying so."""
+    at = settings.warmup if slot is Slot.WARMUP else settings.cooldown
+    if at is None:
+        return False, f"the {slot.label} is switched off, so no real one goes out"
+    if settings.pause_reason:
+        return False, f"reminders are paused ({settings.pause_reason}), so no real one goes out"
+    if not settings.active:
+        return False, "reminders are off, so no real one goes out"
+    if settings.paused_until is not None and settings.paused_until > today:
+        return False, f"reminders are paused until {settings.paused_until.isoformat()}"
+    if today.weekday() not in settings.days:
+        return False, f"no real one goes out today (reminders go out {format_days(settings.days)})"
+    when = f"{at:%H:%M} {settings.timezone}"
+    if occurrence_utc(today, at, ZoneInfo(settings.timezone)) > now:
+        return True, f"the real one still goes out at {when}"
+    return True, f"the real one was due at {when} today"
 
 
 class DeliveryService:
@@ -104,16 +145,25 @@ class DeliveryService:
                 result.append(DayOff(athlete.user_id, athlete.display_name, athlete.mentions_enabled, heavy))
         return sorted(result, key=lambda d: d.display_name.lower())
 
-    async def compose(self, s: AsyncSession, team: Team, day: date, slot: Slot) -> Composed:
+    async def compose(
+        self, s: AsyncSession, team: Team, day: date, slot: Slot, *, header: str = "", pings: bool = True
+    ) -> Composed:
+        """The ``slot`` message for ``day``, after ``header`` (if any), within one message.
+
+        ``pings=False`` names every athlete given a day off by display name and pings nobody.
+        """
         plan = plan_for(team.id, day)
+        head = f"{header}\n\n" if header else ""
         if slot is Slot.COOLDOWN:
-            return Composed(plan.cooldown_text(), ())
-        warmup = plan.warmup_text()
+            return Composed(head + plan.cooldown_text(), ())
+        warmup = head + plan.warmup_text()
         offs = await self.days_off(s, team, day - timedelta(days=1))
         if not offs:
             return Composed(warmup, ())
+        if not pings:
+            offs = [dataclasses.replace(off, mention=False) for off in offs]
         section, pinged = day_off_section(offs, budget=MAX_MESSAGE - len(warmup) - 2)
-        return Composed(f"{warmup}\n\n{section}", pinged)
+        return Composed(f"{warmup}\n\n{section}", pinged, days_off=len(offs))
 
     async def preview(self, guild_id: int) -> tuple[ReminderSettings, str, str]:
         """The settings, and today's warmup and cooldown as they would be sent (nothing is sent or
@@ -124,6 +174,45 @@ class DeliveryService:
             warm = await self.compose(s, team, today, Slot.WARMUP)
             cool = await self.compose(s, team, today, Slot.COOLDOWN)
             return ReminderSettings.of(team), warm.content, cool.content
+
+    async def send_test(self, guild_id: int, slot: Slot) -> PostedTest:
+        """Post today's ``slot`` reminder now to the team's channel, marked as a test.
+
+        Same content and day-off section as the real one, but nobody is pinged (a coach trying it
+        out must not wake the squad), and nothing is written to the delivery ledger, so the real one
+        still goes out at its time. Failures come back as :class:`BackrunError` saying what to do.
+        """
+        async with self._sessionmaker.begin() as s:
+            team = await queries.get_or_create_team(s, guild_id)
+            if team.reminder_channel_id is None:
+                raise InvalidInput("There is no reminder channel yet: run `/reminders set channel:` first.")
+            channel_id = team.reminder_channel_id
+            today = team_today(team, self._clock)
+            goes_out, real_one = real_reminder(ReminderSettings.of(team), slot, today, self._clock())
+            look = "will look" if goes_out else "would look"
+            banner = f"🧪 Test — this is how today's {slot.label} {look}; {real_one}."
+            composed = await self.compose(s, team, today, slot, header=banner, pings=False)
+        try:
+            await self._sender.send(channel_id, composed.content, mention_user_ids=(), nonce=_test_nonce())
+        except ChannelUnavailable as exc:
+            raise BackrunError(
+                f"I can't post in <#{channel_id}>: Discord says the channel is gone or I may not post "
+                f"there ({exc}).",
+                hint="Give me View Channel and Send Messages in it, or pick another channel with "
+                "`/reminders set channel:`.",
+            ) from exc
+        except MessageRefused as exc:
+            raise BackrunError(
+                f"Discord refused the test {slot.label} in <#{channel_id}> ({exc}).",
+                hint="AutoMod or a channel rule may be blocking it, and it would block the real one "
+                "too: check the server's AutoMod rules for that channel.",
+            ) from exc
+        except DeliveryError as exc:
+            raise BackrunError(
+                f"Discord did not take the test {slot.label} just now ({exc}).", hint="Try again in a minute."
+            ) from exc
+        log.info("posted a test %s for team %s", slot.value, guild_id)
+        return PostedTest(channel_id, slot, goes_out, real_one, composed.days_off)
 
     # --- delivery -------------------------------------------------------------------------------
 

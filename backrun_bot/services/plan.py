@@ -1,20 +1,42 @@
 """/plan: an athlete's warmup and cooldown for today, and whether to take the day off from backward work.
 
 The rule that decides is :func:`backrun_bot.domain.load.assess_day`, applied to yesterday with the
-team's heavy-day mark, exactly as for the morning reminder.
+team's heavy-day mark, exactly as for the morning reminder. On a day off the plan is the forward
+version of the team's day (:func:`backrun_bot.domain.drills.forward_plan_for`).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backrun_bot.domain.drills import DailyPlan, plan_for
+from backrun_bot.domain.day_off import plan_advice
+from backrun_bot.domain.drills import DailyPlan, forward_plan_for, plan_for
 from backrun_bot.domain.load import LOAD_LOOKBACK_DAYS, HeavyDay, assess_day
 from backrun_bot.services.common import Clock, Who, team_today
 from backrun_bot.storage import queries
 from backrun_bot.storage import reminder_queries as rq
+
+
+@dataclass(frozen=True)
+class PlanToday:
+    """One athlete's day: the plan to follow and the facts behind the day-off advice."""
+
+    today: date
+    plan: DailyPlan
+    heavy: HeavyDay | None  # yesterday, if it was heavy for them
+    yesterday_backward_m: float
+    heavy_mark: float
+
+    @property
+    def day_off(self) -> bool:
+        return self.heavy is not None
+
+    def advice(self) -> str:
+        return plan_advice(self.today, self.heavy, self.yesterday_backward_m, self.heavy_mark)
 
 
 class PlanService:
@@ -22,8 +44,8 @@ class PlanService:
         self._sessionmaker = sessionmaker
         self._clock = clock
 
-    async def plan(self, who: Who) -> tuple[DailyPlan, HeavyDay | None]:
-        """Today's plan for the caller and, if yesterday was heavy for them, why to rest."""
+    async def plan(self, who: Who) -> PlanToday:
+        """Today's plan for the caller: the forward version if yesterday was heavy for them."""
         async with self._sessionmaker.begin() as s:
             team = await queries.get_or_create_team(s, who.guild_id)
             today = team_today(team, self._clock)
@@ -31,7 +53,8 @@ class PlanService:
             logs = await rq.day_logs(
                 s, team.id, yesterday - timedelta(days=LOAD_LOOKBACK_DAYS), yesterday, user_id=who.user_id
             )
-            heavy = None
-            for _athlete, days in logs:
-                heavy = assess_day(days, yesterday, team.heavy_meters)
-            return plan_for(team.id, today), heavy
+            days = [day for _athlete, athlete_days in logs for day in athlete_days]
+            heavy = assess_day(days, yesterday, team.heavy_meters)
+            backward = math.fsum(d.backward_meters for d in days if d.day == yesterday)
+            plan = forward_plan_for(team.id, today) if heavy is not None else plan_for(team.id, today)
+            return PlanToday(today, plan, heavy, backward, team.heavy_meters)

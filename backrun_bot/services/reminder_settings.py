@@ -16,6 +16,7 @@ from datetime import date, time
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backrun_bot.domain.amounts import format_distance
 from backrun_bot.domain.dates import require_timezone
 from backrun_bot.domain.load import MAX_HEAVY_METERS, MIN_HEAVY_METERS
 from backrun_bot.domain.schedule import format_days
@@ -59,7 +60,7 @@ class ReminderSettings:
             f"Reminders: **{state}**\nChannel: {channel}\nTimezone: {self.timezone}\n"
             f"Warmup: {hhmm(self.warmup)} · Cooldown: {hhmm(self.cooldown)}\n"
             f"Days: {format_days(self.days)}\n"
-            f"Heavy day: {self.heavy_meters:.0f} m of backward running"
+            f"Heavy day: {format_distance(self.heavy_meters)} of backward running"
         )
 
     @classmethod
@@ -114,7 +115,8 @@ class ReminderSettingsService:
             require_timezone(timezone)
         if heavy_meters is not None and not MIN_HEAVY_METERS <= heavy_meters <= MAX_HEAVY_METERS:
             raise InvalidInput(
-                f"The heavy-day mark must be between {MIN_HEAVY_METERS} and {MAX_HEAVY_METERS} meters."
+                f"The heavy-day mark must be between {format_distance(MIN_HEAVY_METERS)} and "
+                f"{format_distance(MAX_HEAVY_METERS)}."
             )
         if days is not None and not days:
             raise InvalidInput("Pick at least one day.")

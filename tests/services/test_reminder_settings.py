@@ -87,3 +87,11 @@ async def test_a_failing_callback_does_not_undo_or_hide_the_saved_change(
     saved = await service(sessionmaker, calls).update(GUILD, channel_id=7)
     assert calls.count == 1 and saved.channel_id == 7
     assert (await service(sessionmaker, Calls()).settings(GUILD)).channel_id == 7
+
+
+async def test_the_heavy_day_bounds_are_shown_as_distances(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        await service(sessionmaker, Calls()).update(GUILD, channel_id=7, heavy_meters=25_000.0)
+    assert refused.value.message == "The heavy-day mark must be between 100 m and 20 km."

@@ -9,10 +9,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from backrun_bot.discord_app.bot import BackrunBot
-from backrun_bot.discord_app.embeds import preview_embeds
+from backrun_bot.discord_app.embeds import plan_message, preview_embeds
 from backrun_bot.discord_app.transformers import DaysArg, LocalTimeArg, TimezoneArg
 from backrun_bot.discord_app.views import who_of
 from backrun_bot.domain.load import DEFAULT_HEAVY_METERS, MAX_HEAVY_METERS, MIN_HEAVY_METERS
+from backrun_bot.domain.schedule import Slot
 from backrun_bot.errors import InvalidInput
 
 REQUIRED_CHANNEL_PERMISSIONS = ("view_channel", "send_messages")
@@ -23,13 +24,14 @@ def _guild_id(interaction: discord.Interaction[BackrunBot]) -> int:
     return interaction.guild_id
 
 
-def _check_postable(channel: discord.TextChannel) -> None:
-    me = channel.guild.me
-    perms = channel.permissions_for(me)
+def _check_postable(channel: discord.abc.GuildChannel, *, then: str) -> None:
+    """Refuse, saying which permissions are missing and ``then`` (what to do), unless the bot can
+    post in ``channel`` (judged from the cached overwrites, which the gateway keeps current)."""
+    perms = channel.permissions_for(channel.guild.me)
     missing = [name for name in REQUIRED_CHANNEL_PERMISSIONS if not getattr(perms, name)]
     if missing:
         words = " and ".join(m.replace("_", " ").title() for m in missing)
-        raise InvalidInput(f"I can't post in {channel.mention}: I need {words} there. Nothing was changed.")
+        raise InvalidInput(f"I can't post in {channel.mention}: I need {words} there. {then}")
 
 
 # Manage Server is the default (Discord hides the commands from others) *and* checked on every call
@@ -53,7 +55,8 @@ class RemindersCog(commands.GroupCog, group_name="reminders", group_description=
         warmup="Morning warmup time, 24-hour HH:MM",
         cooldown="Evening cooldown time, 24-hour HH:MM",
         days="every day, weekdays, weekends, or a list like mon,wed,fri",
-        heavy=f"Backward meters in a day that count as heavy (default {DEFAULT_HEAVY_METERS:.0f})",
+        heavy=f"Backward meters in a day that count as heavy "
+        f"({MIN_HEAVY_METERS}–{MAX_HEAVY_METERS}, default {DEFAULT_HEAVY_METERS:.0f})",
     )
     async def set_(
         self,
@@ -67,7 +70,7 @@ class RemindersCog(commands.GroupCog, group_name="reminders", group_description=
     ) -> None:
         # The transformers have parsed every value; a bad one stopped the command before this line.
         if channel is not None:
-            _check_postable(channel)
+            _check_postable(channel, then="Nothing was changed.")
         settings = await self.bot.reminder_settings.update(
             _guild_id(interaction),
             channel_id=channel.id if channel else None,
@@ -111,6 +114,41 @@ class RemindersCog(commands.GroupCog, group_name="reminders", group_description=
         await interaction.response.send_message(f"Resumed.\n{settings.describe()}", ephemeral=True)
 
     @admin_only
+    @app_commands.command(name="test", description="Post today's warmup or cooldown now, marked as a test")
+    @app_commands.describe(slot="Which reminder to post (nobody is pinged; the real one still goes out)")
+    @app_commands.choices(slot=[app_commands.Choice(name=s.label, value=s.value) for s in Slot])
+    async def test(self, interaction: discord.Interaction[BackrunBot], slot: str) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_id = _guild_id(interaction)
+        settings = await self.bot.reminder_settings.settings(guild_id)
+        # Without a channel the service says to set one. With one, the gateway-fed cache says
+        # precisely what is wrong before anything is sent; Discord's own answer covers the rest.
+        if settings.channel_id is not None:
+            assert interaction.guild is not None
+            channel = interaction.guild.get_channel(settings.channel_id)
+            if channel is None:
+                raise InvalidInput(
+                    f"I can't find the reminder channel <#{settings.channel_id}> any more; it may have "
+                    "been deleted. Pick one with `/reminders set channel:`."
+                )
+            _check_postable(
+                channel,
+                then="Give me that in the channel's permissions, or pick another with "
+                "`/reminders set channel:`.",
+            )
+        posted = await self.bot.delivery.send_test(guild_id, Slot(slot))
+        lines = [f"Posted a test {posted.slot.label} in <#{posted.channel_id}>."]
+        lines.append(posted.real_one[0].upper() + posted.real_one[1:] + ".")
+        if posted.days_off:
+            lines.append(
+                "Nobody was pinged: the real warmup pings the athletes named for a day off "
+                "(those who have not turned it off with `/notify`)."
+            )
+        if settings.pause_reason:
+            lines.append("The test went through, so `/reminders resume` turns the reminders back on.")
+        await interaction.followup.send("\n".join(lines), ephemeral=True)
+
+    @admin_only
     @app_commands.command(name="preview", description="Today's two reminders, shown only to you")
     async def preview(self, interaction: discord.Interaction[BackrunBot]) -> None:
         settings, warmup, cooldown = await self.bot.delivery.preview(_guild_id(interaction))
@@ -128,11 +166,8 @@ class PlanCog(commands.Cog):
 
     @app_commands.command(name="plan", description="Today's warmup and cooldown, and whether to rest")
     async def plan(self, interaction: discord.Interaction[BackrunBot]) -> None:
-        plan, heavy = await self.bot.plans.plan(who_of(interaction))
-        parts = [plan.warmup_text(), plan.cooldown_text()]
-        if heavy is not None:
-            parts.insert(0, f"**Take today off from backward work**: {heavy.explain()}.")
-        await interaction.response.send_message("\n\n".join(parts)[:2000], ephemeral=True)
+        today = await self.bot.plans.plan(who_of(interaction))
+        await interaction.response.send_message(plan_message(today), ephemeral=True)
 
     @app_commands.command(name="notify", description="Whether the morning reminder may mention you")
     @app_commands.describe(mentions="on: you are pinged for a suggested day off; off: named without a ping")

@@ -63,7 +63,8 @@ class TrainingCog(commands.Cog):
         assert interaction.guild_id is not None
         user_id, name = _target(interaction, member)
         entries = await self.bot.training.history(interaction.guild_id, user_id, limit)
-        await interaction.response.send_message(embed=history_embed(name, entries), ephemeral=True)
+        own = user_id == interaction.user.id
+        await interaction.response.send_message(embed=history_embed(name, entries, own=own), ephemeral=True)
 
     @app_commands.command(name="stats", description="Totals, backward share, active days and streak")
     @app_commands.describe(member="Whose stats (default: yours)", period="week (default), month, year or all")
