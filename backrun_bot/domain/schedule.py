@@ -160,9 +160,10 @@ def occurrence_utc(day: date, at: time, tz: ZoneInfo) -> datetime:
         return first
     # A gap. zoneinfo reads a missing time with the offset before the change (fold=0) or after it
     # (fold=1); the change lies between those two readings. Find the earliest instant whose wall time
-    # has reached `wall` by bisection over whole seconds (offsets and changes are whole seconds).
+    # has reached `wall` by bisection over whole seconds (offsets and changes are whole seconds, so
+    # the search starts on a whole second: a time such as 02:00:00.5 still gives the change itself).
     second = wall.replace(tzinfo=tz, fold=1).astimezone(UTC)
-    low, high = min(first, second), max(first, second)
+    low, high = min(first, second).replace(microsecond=0), max(first, second)
     lo_s, hi_s = 0, int((high - low).total_seconds())
     while hi_s - lo_s > 1:
         mid = (lo_s + hi_s) // 2

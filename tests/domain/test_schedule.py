@@ -22,6 +22,7 @@ from backrun_bot.domain.schedule import (
     parse_local_time,
 )
 from backrun_bot.errors import InvalidInput
+from tests.domain.zones import JumpZone, NoOffset
 
 NEW_YORK = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")
@@ -89,6 +90,28 @@ def test_parse_local_time_refuses(text: str) -> None:
     assert "24-hour" in info.value.user_text()
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("  ", "Give a time, such as 07:00."),
+        ("07:00:00:00", "That time is too long."),
+        ("07:00:00:0", "I could not read that time."),  # 10 characters: read, not "too long"
+        ("7pm", "I could not read that time."),
+        ("24:00", "Hours go from 0 to 23 (midnight is 00:00)."),
+        ("12:60", "Minutes go from 00 to 59."),
+    ],
+)
+def test_time_refusals_word_for_word(text: str, message: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        parse_local_time(text)
+    assert info.value.user_text() == f"{message}\n{TIME_FORMATS}"
+
+
+def test_the_time_examples_are_accepted() -> None:
+    assert [parse_local_time(t) for t in ("07:00", "18:30")] == [time(7, 0), time(18, 30)]
+    assert "07:00 or 18:30" in TIME_FORMATS
+
+
 # --- parse_days / format_days ---------------------------------------------------------------------
 
 
@@ -112,6 +135,10 @@ def test_parse_local_time_refuses(text: str) -> None:
         ("weekends, wed", {2, 5, 6}),
         ("mon,mon", {0}),
         ("mon,,wed", {0, 2}),
+        (",wed,", {2}),
+        ("mon, wed-fri", {0, 2, 3, 4}),  # a range adds to the days before it
+        ("sat-sun, tue", {5, 6, 1}),
+        ("mon," * 25, {0}),  # 100 characters: the most that is read
     ],
 )
 def test_parse_days_accepts(text: str, expected: set[int]) -> None:
@@ -141,6 +168,30 @@ def test_parse_days_refuses(text: str) -> None:
     assert info.value.hint == DAY_FORMATS
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (" ", "Give the days, such as weekdays."),
+        (",", "Give the days, such as weekdays."),
+        ("mon," * 25 + "m", "That list of days is too long."),
+        ("mon;wed", "Days are written with letters, commas and dashes only."),
+        ("funday", "I don't know one of those days."),
+        ("abcdefghijklmnopqrstuvwxyz ,-", "I don't know one of those days."),  # every allowed character
+        ("mon-tue-wed", "A range of days is written like tue-thu."),
+    ],
+)
+def test_day_refusals_word_for_word(text: str, message: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        parse_days(text)
+    assert info.value.user_text() == f"{message}\n{DAY_FORMATS}"
+
+
+def test_the_day_examples_are_accepted() -> None:
+    for example_text in ("every day", "weekdays", "weekends", "mon,wed,fri", "tue-thu"):
+        assert example_text in DAY_FORMATS
+        assert parse_days(example_text)
+
+
 def test_parse_days_does_not_echo_input() -> None:
     with pytest.raises(InvalidInput) as info:
         parse_days("mon,@everyone")
@@ -164,7 +215,7 @@ def test_format_days(days: set[int], expected: str) -> None:
 
 
 def test_format_days_refuses_non_days() -> None:
-    with pytest.raises(ValueError, match="0 \\(Monday\\)"):
+    with pytest.raises(ValueError, match=r"^days of the week are 0 \(Monday\) to 6 \(Sunday\)$"):
         format_days(frozenset({7}))
 
 
@@ -222,6 +273,7 @@ def test_a_time_in_a_gap_happens_when_the_gap_ends(
 ) -> None:
     instant = occurrence_utc(day, at, tz)
     assert instant == expected_utc
+    assert instant.tzinfo is UTC
     local = instant.astimezone(tz)
     assert (local.date(), local.time()) == (day, expected_local)
 
@@ -241,6 +293,31 @@ def test_a_time_in_a_fold_happens_at_its_first_occurrence(
 ) -> None:
     assert occurrence_utc(day, at, tz) == expected_utc
     assert occurrence_utc(day, at.replace(fold=1), tz) == expected_utc  # fold on `at` is ignored
+
+
+@pytest.mark.parametrize(
+    ("at", "into_gap"),
+    [
+        (time(2, 59, 59), timedelta(minutes=59, seconds=59)),  # one second before the gap ends
+        (time(2, 59, 58), timedelta(minutes=59, seconds=58)),
+        (time(2, 0, 1), timedelta(seconds=1)),
+        (time(2, 0, 0, 1), timedelta(microseconds=1)),
+    ],
+)
+def test_any_time_in_the_gap_happens_exactly_when_it_ends(at: time, into_gap: timedelta) -> None:
+    # New York 2026-03-08: 02:00 EST jumps to 03:00 EDT at 07:00 UTC.
+    assert occurrence_utc(date(2026, 3, 8), at, NEW_YORK) == utc(2026, 3, 8, 7, 0)
+    # The same in a made-up zone whose gap is [21:00, 22:00) local on 2026-05-10.
+    zone = JumpZone(datetime(2026, 5, 10, 21, 0))
+    wall = (datetime(2026, 5, 10, 21, 0) + into_gap).time()
+    assert occurrence_utc(date(2026, 5, 10), wall, zone) == utc(2026, 5, 10, 21, 0)  # type: ignore[arg-type]
+
+
+def test_a_tzinfo_on_the_time_is_ignored() -> None:
+    day = date(2026, 3, 8)
+    for tz in (NEW_YORK, LONDON):
+        assert occurrence_utc(day, time(7, 0, tzinfo=UTC), tz) == occurrence_utc(day, time(7, 0), tz)
+        assert occurrence_utc(day, time(2, 30, tzinfo=UTC), tz) == occurrence_utc(day, time(2, 30), tz)
 
 
 def test_lord_howe_fold_times() -> None:
@@ -272,8 +349,29 @@ def test_next_occurrence_is_strictly_after() -> None:
 def test_next_occurrence_accepts_any_aware_datetime_and_refuses_naive() -> None:
     local_after = datetime(2026, 6, 1, 6, 0, tzinfo=NEW_YORK)
     assert next_occurrence(time(7, 0), NEW_YORK, local_after) == (date(2026, 6, 1), utc(2026, 6, 1, 11, 0))
-    with pytest.raises(ValueError, match="aware"):
+    with pytest.raises(ValueError, match=r"^next_occurrence needs a timezone-aware datetime$"):
         next_occurrence(time(7, 0), NEW_YORK, datetime(2026, 6, 1, 6, 0))
+    with pytest.raises(ValueError, match="aware"):
+        next_occurrence(time(7, 0), NEW_YORK, datetime(2026, 6, 1, 6, 0, tzinfo=NoOffset()))
+
+
+def test_occurrences_do_not_depend_on_the_machines_timezone() -> None:
+    """The server's own zone (here UTC+14) plays no part, even 25 hours from the team's (UTC-11)."""
+    pago_pago = ZoneInfo("Pacific/Pago_Pago")
+    after = utc(2026, 6, 1, 10, 30)  # 23:30 on 05-31 in Pago Pago; 00:30 on 06-02 at UTC+14
+    expected = (date(2026, 5, 31), utc(2026, 6, 1, 10, 45))  # 23:45 local, still to come
+    assert next_occurrence(time(23, 45), pago_pago, after) == expected
+    with time_machine.travel(datetime(2026, 6, 1, 12, tzinfo=ZoneInfo("Pacific/Kiritimati")), tick=False):
+        assert datetime(2026, 6, 1, 10, 30, tzinfo=UTC).astimezone().utcoffset() == timedelta(hours=14)
+        assert next_occurrence(time(23, 45), pago_pago, after) == expected
+        gap = occurrence_utc(date(2026, 3, 8), time(2, 30), NEW_YORK)
+        assert gap == utc(2026, 3, 8, 7, 0) and gap.tzinfo is UTC
+        assert due_occurrences(
+            time(23, 45), pago_pago, after - timedelta(days=1), after + timedelta(days=1)
+        ) == [
+            (date(2026, 5, 30), utc(2026, 5, 31, 10, 45)),
+            expected,
+        ]
 
 
 def test_next_occurrence_across_the_date_line() -> None:
@@ -344,8 +442,10 @@ def test_due_occurrences_bounds() -> None:
     assert due_occurrences(at, NEW_YORK, seven, seven - timedelta(days=3)) == []  # empty range
     week = due_occurrences(at, NEW_YORK, seven, seven + timedelta(days=7))
     assert [day for day, _ in week] == [date(2026, 6, 2) + timedelta(days=n) for n in range(7)]
-    with pytest.raises(ValueError, match="aware"):
+    with pytest.raises(ValueError, match=r"^due_occurrences needs timezone-aware datetimes$"):
         due_occurrences(at, NEW_YORK, seven, datetime(2026, 6, 2))
+    with pytest.raises(ValueError, match="aware"):
+        due_occurrences(at, NEW_YORK, seven, datetime(2026, 6, 2, tzinfo=NoOffset()))
 
 
 def test_next_occurrence_with_a_controlled_clock() -> None:
