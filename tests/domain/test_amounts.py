@@ -196,6 +196,51 @@ def test_refused(text: str, reason: str) -> None:
     assert "400m" in caught.value.user_text()
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x" * 41, "That amount is too long (at most 40 characters)."),
+        ("", "Give an amount, such as 400m or 5 min."),
+        ("@everyone", "Mentions and symbols are not amounts."),
+        ("400m + 1:30", "An amount uses only digits, letters, spaces, '.' and ':'."),
+        ("400m today", "Today is the default: leave the day out of the amount."),
+        ("400m yesterday", "The day goes in the date option, not in the amount: write date:yesterday."),
+        ("1,2 km", "Write numbers without commas, and use a point for decimals, as in 1.2 km."),
+        ("1e3 m", "Write numbers out in full, without exponents: 1000 m, not 1e3 m."),
+        ("nan", "That is not a number I can log."),
+        ("-5m", "An amount must be more than zero."),
+        ("0m", "An amount must be more than zero."),
+        ("400m 400m", "Give one distance (and, if you like, one time), not two."),
+        ("1:30 400m 5 min", "Give one time (and, if you like, one distance), not two."),
+        ("5 min 1:30", "Give one time (and, if you like, one distance), not two."),
+        ("5 min 1:30 400m 400m", "Give one time (and, if you like, one distance), not two."),  # first fault
+        ("0.5m", "That is less than 1 m — too small to log."),
+        ("0.5 s", "That is less than 1 second — too small to log."),
+        ("51 km", "More than 50 km in one entry looks like more than one session — log them separately."),
+        ("7h", "More than 6 hours in one entry looks like more than one session — log them separately."),
+        ("5", "A number needs a unit, for example 400m, 2 laps or 5 min."),
+        ("400m in 5 km", "After 'in' comes a time, as in 400m in 1:30."),
+        ("400m in", "After 'in' comes a time, as in 400m in 1:30."),
+        ("400 Xm", "I don't know the unit `xm`. Use m, km, yd, mi, laps, s, min or h."),
+        ("30 s 5 min", "Write a time largest unit first, each unit once: 1 h 5 min, 5 min 30 s."),
+        ("1h 75min", "Minutes and seconds after a larger unit must be whole numbers below 60."),
+        ("1h 60min", "Minutes and seconds after a larger unit must be whole numbers below 60."),
+        ("1:2:3:4", "I could not read that time. Use m:ss or h:mm:ss, like 1:30 or 1:02:03."),
+        ("1:5", "Write minutes and seconds in a time with two digits, like 1:05."),
+        ("1:75", "Minutes and seconds in a time must be below 60 (1:30, not 0:90)."),
+        ("1/4 furlong", "Write a fraction as a decimal, as in 0.25mi for a quarter mile."),
+        ("2/1 km", "Write a fraction as a decimal: 2km, not 2/1."),
+        ("banana", "I could not read `banana` as an amount."),
+    ],
+)
+def test_refusals_word_for_word(text: str, message: str) -> None:
+    """What the athlete reads: the reason, then the accepted formats."""
+    with pytest.raises(AmountError) as caught:
+        parse_amount(text)
+    assert caught.value.message == message
+    assert caught.value.user_text() == f"{message}\n{ACCEPTED_FORMATS}"
+
+
 def refusal(text: str) -> str:
     with pytest.raises(AmountError) as caught:
         parse_amount(text)
@@ -405,6 +450,8 @@ def test_format_distance(meters: float, text: str) -> None:
         (3723.0, "1:02:03"),
         (21600.0, "6 h"),
         (36000.0, "10 h"),
+        (-90.0, "-1:30"),
+        (-3900.0, "-1 h 05 min"),
     ],
 )
 def test_format_duration(seconds: float, text: str) -> None:
@@ -413,9 +460,9 @@ def test_format_duration(seconds: float, text: str) -> None:
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
 def test_formatters_refuse_non_finite(value: float) -> None:
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match=r"^distance must be finite$"):
         format_distance(value)
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match=r"^duration must be finite$"):
         format_duration(value)
 
 
@@ -440,7 +487,7 @@ def test_display(text: str, shown: str) -> None:
 
 
 def test_amount_needs_a_distance_or_a_duration() -> None:
-    with pytest.raises(ValueError, match="meters, seconds or both"):
+    with pytest.raises(ValueError, match=r"^an Amount needs meters, seconds or both$"):
         Amount(meters=None, seconds=None, text="")
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
+import time_machine
 from hypothesis import given
 from hypothesis import strategies as st
 
+from backrun_bot.domain import dates as dates_module
 from backrun_bot.domain.dates import (
     MAX_DAYS_BACK,
     Period,
@@ -19,9 +21,11 @@ from backrun_bot.domain.dates import (
     local_date,
     parse_day,
     period_start,
+    require_timezone,
     week_start,
 )
-from backrun_bot.errors import DateError
+from backrun_bot.errors import DateError, InvalidInput
+from tests.domain.zones import JumpZone, NoOffset
 
 TODAY = date(2025, 3, 14)  # a Friday
 
@@ -71,6 +75,34 @@ def test_parse_day_refuses(text: str, reason: str) -> None:
     assert caught.value.hint is not None
     assert "today, yesterday or YYYY-MM-DD" in caught.value.hint
     assert text.strip() not in caught.value.user_text()  # nothing typed is echoed back
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x" * 41, "I could not read that date."),
+        ("tomorrow", "I could not read that date."),
+        ("2025-02-30", "There is no such date."),
+        ("2025-03-15", "That date is in the future; log a session once it is done."),
+        ("2024-03-13", "That date is more than 365 days back."),
+    ],
+)
+def test_refusals_word_for_word(text: str, message: str) -> None:
+    with pytest.raises(DateError) as caught:
+        parse_day(text, today=TODAY)
+    assert caught.value.user_text() == f"{message}\n{date_formats(TODAY)}"
+
+
+def test_yesterday_before_the_first_day_of_the_calendar_is_too_far_back() -> None:
+    with pytest.raises(DateError) as caught:
+        parse_day("yesterday", today=date.min)
+    assert caught.value.message == "That date is too far back."
+
+
+def test_up_to_40_characters_are_read() -> None:
+    assert parse_day(" 2025-03-14 ".center(40), today=TODAY) == TODAY
+    with pytest.raises(DateError, match="could not read"):
+        parse_day(" 2025-03-14 ".center(41), today=TODAY)
 
 
 def test_the_date_hint_gives_yesterday_as_its_example() -> None:
@@ -128,8 +160,11 @@ def test_local_date_uses_the_team_zone() -> None:
 
 
 def test_local_date_refuses_naive_datetimes() -> None:
-    with pytest.raises(ValueError, match="aware"):
+    with pytest.raises(ValueError, match=r"^local_date needs a timezone-aware datetime$"):
         local_date(datetime(2025, 3, 14, 12), ZoneInfo("UTC"))
+    # A tzinfo without an offset still makes a naive datetime.
+    with pytest.raises(ValueError, match="aware"):
+        local_date(datetime(2025, 3, 14, 12, tzinfo=NoOffset()), ZoneInfo("UTC"))
 
 
 def hours(bounds: tuple[datetime, datetime]) -> float:
@@ -161,7 +196,7 @@ def test_day_bounds_are_utc_and_exact() -> None:
     start, end = day_bounds_utc(date(2025, 3, 9), ZoneInfo("America/New_York"))
     assert start == datetime(2025, 3, 9, 5, tzinfo=UTC)  # midnight EST
     assert end == datetime(2025, 3, 10, 4, tzinfo=UTC)  # midnight EDT
-    assert start.utcoffset() == timedelta(0)
+    assert start.tzinfo is UTC and end.tzinfo is UTC
     start, _ = day_bounds_utc(date(2025, 10, 5), ZoneInfo("Australia/Lord_Howe"))
     assert start == datetime(2025, 10, 4, 13, 30, tzinfo=UTC)  # midnight at +10:30
 
@@ -170,7 +205,34 @@ def test_day_starts_at_the_jump_when_midnight_is_skipped() -> None:
     santiago = ZoneInfo("America/Santiago")
     start, _ = day_bounds_utc(date(2024, 9, 8), santiago)
     assert start == datetime(2024, 9, 8, 4, tzinfo=UTC)
+    assert start.tzinfo is UTC
     assert start.astimezone(santiago).hour == 1  # the day's first local time is 01:00
+
+
+@pytest.mark.parametrize(
+    "before_midnight",
+    [timedelta(seconds=1), timedelta(seconds=2), timedelta(minutes=30), timedelta(minutes=59, seconds=59)],
+)
+def test_day_starts_at_the_jump_when_the_gap_begins_before_midnight(before_midnight: timedelta) -> None:
+    """Clocks jump an hour from (midnight - before_midnight): the day starts at the jump, which is
+    neither reading of the missing midnight. (No zone in tzdata has done this since 1970.)"""
+    day = date(2026, 5, 10)
+    jump = datetime(2026, 5, 10) - before_midnight
+    zone = JumpZone(jump)
+    start, end = day_bounds_utc(day, zone)  # type: ignore[arg-type]
+    assert start == jump.replace(tzinfo=UTC)
+    assert start.tzinfo is UTC
+    assert start.astimezone(zone).replace(tzinfo=None) == jump + timedelta(hours=1)
+    assert (start - timedelta(seconds=1)).astimezone(zone).date() < day
+    assert end == datetime(2026, 5, 10, 23, tzinfo=UTC)  # the next midnight, at UTC+1
+
+
+def test_day_bounds_do_not_depend_on_the_machines_timezone() -> None:
+    expected = day_bounds_utc(date(2024, 9, 8), ZoneInfo("America/Santiago"))
+    with time_machine.travel(datetime(2024, 9, 8, 12, tzinfo=ZoneInfo("Pacific/Kiritimati")), tick=False):
+        bounds = day_bounds_utc(date(2024, 9, 8), ZoneInfo("America/Santiago"))
+    assert bounds == expected
+    assert all(b.tzinfo is UTC for b in bounds)
 
 
 @given(
@@ -249,7 +311,31 @@ def test_unknown_timezones(name: str) -> None:
 
 @given(st.text(max_size=80))
 def test_is_valid_timezone_never_raises(name: str) -> None:
-    assert is_valid_timezone(name) in (True, False)
+    assert is_valid_timezone(name) is (name in dates_module._known_timezones())
+
+
+def test_every_name_in_the_timezone_database_is_valid() -> None:
+    assert all(is_valid_timezone(name) for name in available_timezones())
+
+
+def test_a_broken_timezone_database_means_unknown_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> frozenset[str]:
+        raise OSError("tzdata is unreadable")
+
+    monkeypatch.setattr(dates_module, "_known_timezones", broken)
+    assert is_valid_timezone("Europe/Oslo") is False
+
+
+def test_require_timezone() -> None:
+    assert require_timezone("Europe/Oslo") == "Europe/Oslo"
+    with pytest.raises(InvalidInput) as caught:
+        require_timezone("Mars/Olympus")
+    assert caught.value.message == "That is not a timezone name I know."
+    assert caught.value.hint == (
+        "Use an IANA name such as Europe/London or America/New_York (the list offers them)."
+    )
+    for example_name in ("Europe/London", "America/New_York"):  # the examples are accepted
+        assert require_timezone(example_name) == example_name
 
 
 class TestFindTimezones:
@@ -265,6 +351,13 @@ class TestFindTimezones:
     def test_legacy_aliases_only_when_typed_in_full(self) -> None:
         assert "EST5EDT" not in find_timezones("est")
         assert find_timezones("EST5EDT") == ["EST5EDT"]
+
+    def test_an_empty_query_offers_the_first_regional_names(self) -> None:
+        # Every regional name matches "" equally well, so the first 25 in order; no legacy alias
+        # (UTC, EST5EDT...) is among them, and none stops the search for the others.
+        regional = sorted(name for name in available_timezones() if "/" in name)
+        assert find_timezones("") == regional[:25]
+        assert find_timezones("", limit=len(regional) + 10) == regional
 
     def test_at_most_the_limit_and_only_valid_names(self) -> None:
         names = find_timezones("")

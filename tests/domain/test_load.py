@@ -69,7 +69,7 @@ def test_day_log_totals_and_load() -> None:
     "log_args", [((-1.0,), 0.0), ((100.0,), -5.0), ((math.nan,), 0.0), ((100.0,), math.inf)]
 )
 def test_day_log_refuses_impossible_metres(log_args: tuple[tuple[float, ...], float]) -> None:
-    with pytest.raises(ValueError, match="metres"):
+    with pytest.raises(ValueError, match=r"^metres must be finite and not negative$"):
         DayLog(d(0), *log_args)
 
 
@@ -226,7 +226,7 @@ def test_volume_tolerates_float_rounding_at_the_mark() -> None:
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, math.nan, math.inf])
 def test_heavy_mark_must_be_positive(bad: float) -> None:
-    with pytest.raises(ValueError, match="heavy-day mark"):
+    with pytest.raises(ValueError, match=r"^the heavy-day mark must be a positive number of metres$"):
         assess_day([DayLog(d(0), (100.0,))], d(0), heavy_meters=bad)
 
 
@@ -339,3 +339,68 @@ def test_explain_never_rounds_down_to_the_limit() -> None:
     ratio = HeavyDay(d(0), (Rule.RATIO,), 500.0, 1600.0, 500.0, None, 1.5004)
     assert ratio.explain() == "acute:chronic load ratio 1.5004 (above 1.5)"
     assert "1.51 (above" in HeavyDay(d(0), (Rule.RATIO,), 500.0, 1600.0, 500.0, None, 1.512).explain()
+
+
+# --- edges found by mutation testing ---------------------------------------------------------------
+
+
+def test_a_ratio_of_exactly_the_limit_is_not_above_it() -> None:
+    # 28 days of 1700 m forward (load 1700), then 750 m backward + 6500 m forward (load 7500):
+    #   acute   = 0.25 · 7500 + 0.75 · 1700   = 1875 + 1275        = 3150
+    #   chronic = 2/29 · 7500 + 27/29 · 1700  = (15000 + 45900)/29 = 2100
+    #   ratio   = 3150 / 2100                 = 1.5, exactly (and exactly so in binary too)
+    logs = [*steady_forward(1700.0, 28), DayLog(d(28), (750.0,), 6500.0)]
+    assert acwr(logs, d(28)) == 1.5
+    assert assess_day(logs, d(28)) is None
+    more = [*logs[:-1], DayLog(d(28), (750.0,), 6510.0)]
+    heavy = assess_day(more, d(28))
+    assert heavy is not None and heavy.rules == (Rule.RATIO,)
+
+
+def test_no_ratio_when_there_has_been_no_load_at_all() -> None:
+    empty_days = [DayLog(d(n), ()) for n in range(30)]
+    assert acwr(empty_days, d(29)) is None  # chronic is 0: no ratio, and no division by zero
+
+
+def test_a_small_chronic_load_still_gives_a_ratio() -> None:
+    # One 1 m backward session (load 4/3) and then 27 quiet days: both averages decay from 4/3,
+    # the chronic one to 4/3 · (27/29)^27 ≈ 0.195, below 1 but not zero.
+    ratio = acwr([DayLog(d(0), (1.0,))], d(27))
+    assert ratio == pytest.approx((0.75 / (27 / 29)) ** 27)
+
+
+def test_a_log_after_the_day_does_not_hide_the_logs_behind_it() -> None:
+    logs = [DayLog(d(3), (5000.0,)), DayLog(d(0), (500.0,)), DayLog(d(1), (900.0,))]
+    heavy = assess_day(logs, d(1))  # d(3) is ignored, d(0) still counts
+    assert heavy is not None
+    assert heavy.rules == (Rule.SPIKE,) and heavy.previous_longest == 500.0
+
+
+def test_forward_metres_of_one_day_in_several_logs_add_up() -> None:
+    base = steady_forward(300.0, 28)
+    split = [*base, DayLog(d(28), (1500.0,), 300.0), DayLog(d(28), (), 200.0)]
+    whole = [*base, DayLog(d(28), (1500.0,), 500.0)]
+    assert acwr(split, d(28)) == pytest.approx(acwr(whole, d(28)))
+    assert acwr(split, d(28)) != pytest.approx(acwr([*base, DayLog(d(28), (1500.0,), 100.0)], d(28)))
+
+
+def test_even_one_metre_backward_can_reach_a_mark_of_one_metre() -> None:
+    heavy = assess_day([DayLog(d(0), (1.0,))], d(0), heavy_meters=1.0)
+    assert heavy is not None and heavy.rules == (Rule.VOLUME,)
+
+
+def test_an_empty_earlier_session_is_not_one_to_spike_from() -> None:
+    assert assess_day([DayLog(d(0), (0.0,)), DayLog(d(1), (500.0,))], d(1)) is None
+    # ...but a one-metre session is.
+    heavy = assess_day([DayLog(d(0), (1.0,)), DayLog(d(1), (2.0,))], d(1))
+    assert heavy is not None and heavy.rules == (Rule.SPIKE,) and heavy.previous_longest == 1.0
+
+
+def test_explain_leaves_out_a_spike_that_did_not_fire() -> None:
+    volume_only = HeavyDay(d(0), (Rule.VOLUME,), 1700.0, 1600.0, 1200.0, 1000.0, 1.2)
+    assert volume_only.explain() == ("1.7 km of backward running (your team's heavy-day mark is 1.6 km)")
+
+
+def test_explain_shows_at_most_three_more_decimals() -> None:
+    ratio = HeavyDay(d(0), (Rule.RATIO,), 500.0, 1600.0, 500.0, None, 1.50000001)
+    assert ratio.explain() == "acute:chronic load ratio 1.5000 (above 1.5)"

@@ -84,6 +84,8 @@ def test_streak_properties(days: list[date]) -> None:
         (400.0, 400.0, 1.0),
         (400.0, 1600.0, 0.25),
         (0.0, 5000.0, 0.0),
+        (1.0, 1.0, 1.0),  # one metre of running in all is still a share
+        (0.5, 1.0, 0.5),
         (1000.0000001, 1000.0, 1.0),  # summing noise is clamped, never 100.00001 %
         (5.0, -1.0, None),
         (1.0, float("nan"), None),
