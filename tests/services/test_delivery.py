@@ -1,0 +1,671 @@
+"""The delivery protocol, directly: the real ``DeliveryService`` on a migrated database (SQLite, and
+PostgreSQL when configured), a clock the test moves, and a recording :class:`Sender`.
+
+No Discord here: the emulator tests in ``tests/discord_app/test_reminders.py`` cover the same paths
+end to end; these are the fast ones that mutation testing runs (see tests/README.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backrun_bot.domain.amounts import parse_amount
+from backrun_bot.domain.drills import plan_for
+from backrun_bot.domain.kinds import Kind
+from backrun_bot.domain.schedule import Slot
+from backrun_bot.errors import BackrunError, ChannelUnavailable, DeliveryError, InvalidInput, MessageRefused
+from backrun_bot.services.common import Who
+from backrun_bot.services.delivery import CLAIM_LEASE, MAX_MESSAGE, DeliveryService, SlotGroup
+from backrun_bot.services.reminder_settings import ReminderSettingsService
+from backrun_bot.services.training import TrainingService
+from backrun_bot.storage import reminder_queries as rq
+from backrun_bot.storage.models import ReminderDelivery, Team
+
+OSLO = "Europe/Oslo"
+MONDAY = date(2026, 3, 9)
+TUESDAY = MONDAY + timedelta(days=1)
+# 07:00 and 19:00 in Oslo on that Monday (UTC+1 in March).
+SEVEN = datetime(2026, 3, 9, 6, 0, tzinfo=UTC)
+NINETEEN = datetime(2026, 3, 9, 18, 0, tzinfo=UTC)
+WARMUP = SlotGroup(OSLO, time(7), Slot.WARMUP)
+COOLDOWN = SlotGroup(OSLO, time(19), Slot.COOLDOWN)
+GRACE = timedelta(hours=2)
+
+TEAM_A, TEAM_B, TEAM_C = 101, 102, 103
+CHANNEL = {TEAM_A: 9001, TEAM_B: 9002, TEAM_C: 9003}
+
+
+class Clock:
+    """A clock that stands still until the test moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+@dataclass(frozen=True)
+class Sent:
+    channel_id: int
+    content: str
+    mention_user_ids: tuple[int, ...]
+    nonce: str
+    message_id: int
+
+
+class Crash(BaseException):
+    """The process dies mid-send (not an ``Exception``: nothing in the service may catch it)."""
+
+
+@dataclass
+class RecordingSender:
+    """Our :class:`~backrun_bot.services.delivery.Sender`, recording what it was asked to post.
+
+    ``failures[channel]`` is a queue of errors raised by the next sends to that channel, one each;
+    an error raised after the message went out (``sent_then``) records the message first, as when
+    Discord took it and the bot died before hearing back.
+    """
+
+    failures: dict[int, list[BaseException]] = field(default_factory=dict)
+    sent_then: dict[int, BaseException] = field(default_factory=dict)
+    sent: list[Sent] = field(default_factory=list)
+    attempts: list[tuple[int, str]] = field(default_factory=list)  # (channel, nonce), failed ones too
+
+    async def send(
+        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str
+    ) -> int:
+        # Let another delivery run in between, as a network round trip would.
+        await asyncio.sleep(0)
+        self.attempts.append((channel_id, nonce))
+        queued = self.failures.get(channel_id)
+        if queued:
+            raise queued.pop(0)
+        message = Sent(channel_id, content, tuple(mention_user_ids), nonce, 7_000 + len(self.sent))
+        self.sent.append(message)
+        if channel_id in self.sent_then:
+            raise self.sent_then.pop(channel_id)
+        return message.message_id
+
+    def to(self, channel_id: int) -> list[Sent]:
+        return [m for m in self.sent if m.channel_id == channel_id]
+
+
+@dataclass
+class World:
+    sessionmaker: async_sessionmaker[AsyncSession]
+    clock: Clock
+    sender: RecordingSender
+    delivery: DeliveryService
+    settings: ReminderSettingsService
+    training: TrainingService
+
+    async def team(self, team_id: int, **change: object) -> None:
+        """A team with reminders on in Oslo at 07:00 and 19:00 every day (unless ``change`` says
+        otherwise), set up through the settings service as ``/reminders set`` does."""
+        options: dict[str, object] = {
+            "channel_id": CHANNEL[team_id],
+            "timezone": OSLO,
+            "warmup": time(7),
+            "cooldown": time(19),
+        }
+        options.update(change)
+        await self.settings.update(team_id, **options)  # type: ignore[arg-type]
+
+    async def ledger(self, team_id: int) -> list[ReminderDelivery]:
+        async with self.sessionmaker() as s:
+            return await rq.deliveries(s, team_id)
+
+    async def row(self, team_id: int, day: date = MONDAY, slot: Slot = Slot.WARMUP) -> ReminderDelivery:
+        rows = [r for r in await self.ledger(team_id) if r.local_day == day and r.slot == slot.value]
+        assert len(rows) == 1, rows
+        return rows[0]
+
+    async def log(self, team_id: int, user_id: int, name: str, amount: str, day: date) -> None:
+        who = Who(team_id, user_id, name)
+        await self.training.log(who, Kind.BACKWARD, parse_amount(amount), day_text=day.isoformat())
+
+    async def team_row(self, team_id: int) -> Team:
+        async with self.sessionmaker() as s:
+            team = await s.get(Team, team_id)
+            assert team is not None
+            return team
+
+
+@pytest.fixture
+def world(sessionmaker: async_sessionmaker[AsyncSession]) -> World:
+    # Settings are made a little before 07:00, and deliveries run at 07:00 sharp.
+    clock = Clock(SEVEN - timedelta(minutes=10))
+    sender = RecordingSender()
+    return World(
+        sessionmaker,
+        clock,
+        sender,
+        DeliveryService(sessionmaker, sender, clock=clock, grace=GRACE),
+        ReminderSettingsService(sessionmaker, clock=clock),
+        TrainingService(sessionmaker, clock),
+    )
+
+
+async def at_seven(world: World, *teams: int) -> None:
+    for team_id in teams:
+        await world.team(team_id)
+    world.clock.now = SEVEN
+
+
+# --- exactly once ---------------------------------------------------------------------------------
+
+
+async def test_the_warmup_goes_out_once_with_that_teams_plan_and_is_marked_sent(world: World) -> None:
+    await at_seven(world, TEAM_A)
+    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 1
+
+    [message] = world.sender.sent
+    assert message.channel_id == CHANNEL[TEAM_A]
+    assert message.content == plan_for(TEAM_A, MONDAY).warmup_text()
+    assert message.mention_user_ids == ()
+    row = await world.row(TEAM_A)
+    assert (row.status, row.message_id, row.attempts) == ("sent", message.message_id, 1)
+    assert row.claimed_at == SEVEN and row.finished_at == SEVEN
+
+
+async def test_the_cooldown_is_the_cooldown_and_its_own_delivery(world: World) -> None:
+    await at_seven(world, TEAM_A)
+    await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
+    world.clock.now = NINETEEN
+    assert await world.delivery.deliver(COOLDOWN, MONDAY, NINETEEN) == 1
+
+    warm, cool = world.sender.sent
+    assert cool.content == plan_for(TEAM_A, MONDAY).cooldown_text()
+    assert cool.nonce != warm.nonce
+    assert [(r.slot, r.status) for r in await world.ledger(TEAM_A)] == [
+        ("cooldown", "sent"),
+        ("warmup", "sent"),
+    ]
+
+
+async def test_running_the_slot_again_sends_nothing_more(world: World) -> None:
+    await at_seven(world, TEAM_A, TEAM_B)
+    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 2
+    # A double firing, the catch-up at start, a second copy of the bot: later, and long after.
+    for later in (timedelta(0), timedelta(minutes=1), CLAIM_LEASE * 3, GRACE):
+        world.clock.now = SEVEN + later
+        assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 0
+    other_copy = DeliveryService(world.sessionmaker, world.sender, clock=world.clock, grace=GRACE)
+    assert await other_copy.deliver(WARMUP, MONDAY, SEVEN) == 0
+
+    assert sorted(m.channel_id for m in world.sender.sent) == [CHANNEL[TEAM_A], CHANNEL[TEAM_B]]
+
+
+async def test_two_deliveries_at_once_send_once(world: World) -> None:
+    await at_seven(world, TEAM_A)
+    other_copy = DeliveryService(world.sessionmaker, world.sender, clock=world.clock, grace=GRACE)
+
+    results = await asyncio.gather(
+        world.delivery.deliver(WARMUP, MONDAY, SEVEN), other_copy.deliver(WARMUP, MONDAY, SEVEN)
+    )
+
+    assert sorted(results) == [0, 1]
+    assert len(world.sender.sent) == 1
+    assert (await world.row(TEAM_A)).status == "sent"
+
+
+async def test_the_nonce_is_short_and_names_the_team_day_and_slot(world: World) -> None:
+    await at_seven(world, TEAM_A, TEAM_B)
+    await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
+    world.clock.now = NINETEEN
+    await world.delivery.deliver(COOLDOWN, MONDAY, NINETEEN)
+    world.clock.now = SEVEN + timedelta(days=1)
+    await world.delivery.deliver(WARMUP, TUESDAY, SEVEN + timedelta(days=1))
+
+    nonces = [m.nonce for m in world.sender.sent]
+    assert len(nonces) == 6
+    assert all(0 < len(n) <= 25 for n in nonces)  # Discord's limit
+    assert len(set(nonces)) == 6  # one per (team, day, slot)
+
+
+# --- crashes and the lease ------------------------------------------------------------------------
+
+
+async def test_a_claim_younger_than_the_lease_is_left_alone_an_older_one_is_sent_with_its_nonce(
+    world: World,
+) -> None:
+    """The bot dies after Discord took the message, before its row says "sent"."""
+    await at_seven(world, TEAM_A)
+    world.sender.sent_then[CHANNEL[TEAM_A]] = Crash()
+    with pytest.raises(Crash):
+        await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
+    [first] = world.sender.sent
+    assert (await world.row(TEAM_A)).status == "claimed"
+
+    restarted = DeliveryService(world.sessionmaker, world.sender, clock=world.clock, grace=GRACE)
+    for young in (timedelta(seconds=1), CLAIM_LEASE - timedelta(seconds=1), CLAIM_LEASE):
+        world.clock.now = SEVEN + young
+        assert await restarted.deliver(WARMUP, MONDAY, SEVEN) == 0, young
+    assert len(world.sender.sent) == 1
+
+    world.clock.now = SEVEN + CLAIM_LEASE + timedelta(seconds=1)
+    assert await restarted.deliver(WARMUP, MONDAY, SEVEN) == 1
+
+    _, again = world.sender.sent
+    # The same nonce, so that Discord drops the repeat of a message it already has.
+    assert again.nonce == first.nonce
+    assert again.content == first.content
+    row = await world.row(TEAM_A)
+    assert (row.status, row.message_id, row.attempts) == ("sent", again.message_id, 2)
+    assert row.claimed_at == world.clock.now
+
+
+async def test_a_re_taken_claim_is_itself_protected_by_the_lease(world: World) -> None:
+    await at_seven(world, TEAM_A)
+    world.sender.failures[CHANNEL[TEAM_A]] = [DeliveryError("503"), DeliveryError("503")]
+    await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
+    world.clock.advance(CLAIM_LEASE + timedelta(seconds=1))
+    await world.delivery.deliver(WARMUP, MONDAY, SEVEN)  # re-taken, fails again
+    assert (await world.row(TEAM_A)).attempts == 2
+
+    # The lease now counts from the re-take, not from the first claim.
+    world.clock.advance(CLAIM_LEASE - timedelta(seconds=1))
+    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 0
+    world.clock.advance(timedelta(seconds=2))
+    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 1
+    assert (await world.row(TEAM_A)).attempts == 3
+    assert len(set(world.sender.attempts)) == 1  # every attempt the same channel and nonce
+
+
+# --- failures ---------------------------------------------------------------------------------------
+
+
+async def test_a_lost_channel_fails_the_row_and_pauses_that_team_only(world: World) -> None:
+    await at_seven(world, TEAM_A, TEAM_B, TEAM_C)
+    world.sender.failures[CHANNEL[TEAM_B]] = [ChannelUnavailable("403 Missing Access")]
+
+    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 2
+
+    assert [m.channel_id for m in world.sender.sent] == [CHANNEL[TEAM_A], CHANNEL[TEAM_C]]
+    row = await world.row(TEAM_B)
+    assert (row.status, row.detail, row.message_id, row.finished_at) == (
+        "failed",
+        "403 Missing Access",
+        None,
+        SEVEN,
+    )
+    paused = await world.settings.settings(TEAM_B)
+    assert paused.pause_reason == f"the bot cannot post in <#{CHANNEL[TEAM_B]}>"
+    assert (await world.settings.settings(TEAM_A)).pause_reason is None
+    # Paused: no retry, and no cooldown either, until the coach fixes the channel.
+    world.clock.advance(CLAIM_LEASE * 2)
+    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 0
+    world.clock.now = NINETEEN
+    assert await world.delivery.deliver(COOLDOWN, MONDAY, NINETEEN) == 2
+    assert CHANNEL[TEAM_B] not in [m.channel_id for m in world.sender.sent]
+    assert len(world.sender.attempts) == 5
+
+
+async def test_a_refused_message_fails_the_row_without_pausing_and_is_not_retried(world: World) -> None:
+    await at_seven(world, TEAM_A, TEAM_B)
+    world.sender.failures[CHANNEL[TEAM_A]] = [MessageRefused("400 200000 blocked by AutoMod")]
+
+    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 1
+
+    row = await world.row(TEAM_A)
+    assert (row.status, row.detail, row.finished_at) == ("failed", "400 200000 blocked by AutoMod", SEVEN)
+    settings = await world.settings.settings(TEAM_A)
+    assert settings.pause_reason is None and settings.active
+    # Sending it again would be refused again: it is not retried, even long after the lease...
+    world.clock.advance(CLAIM_LEASE * 3)
+    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 0
+    assert world.sender.to(CHANNEL[TEAM_A]) == []
+    # ...but the team's next reminder goes out as usual.
+    world.clock.now = NINETEEN
+    await world.delivery.deliver(COOLDOWN, MONDAY, NINETEEN)
+    assert len(world.sender.to(CHANNEL[TEAM_A])) == 1
+
+
+async def test_a_transient_failure_leaves_the_claim_to_go_stale_and_is_retried_after_the_lease(
+    world: World,
+) -> None:
+    await at_seven(world, TEAM_A, TEAM_B)
+    world.sender.failures[CHANNEL[TEAM_A]] = [DeliveryError("502 Bad Gateway")]
+
+    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 1
+
+    row = await world.row(TEAM_A)
+    assert (row.status, row.finished_at, row.detail) == ("claimed", None, None)
+    assert (await world.settings.settings(TEAM_A)).pause_reason is None
+    world.clock.advance(CLAIM_LEASE - timedelta(seconds=1))
+    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 0
+    world.clock.advance(timedelta(seconds=2))
+    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 1
+
+    [(_, failed_nonce), (_, _), (_, retried_nonce)] = world.sender.attempts
+    assert retried_nonce == failed_nonce
+    assert len(world.sender.to(CHANNEL[TEAM_A])) == 1
+    assert (await world.row(TEAM_A)).status == "sent"
+
+
+async def test_an_unexpected_error_for_one_team_does_not_stop_the_others(world: World) -> None:
+    await at_seven(world, TEAM_A, TEAM_B)
+    world.sender.failures[CHANNEL[TEAM_A]] = [RuntimeError("a bug in the adapter")]
+
+    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 1
+    assert [m.channel_id for m in world.sender.sent] == [CHANNEL[TEAM_B]]
+
+
+# --- too late: skipped ------------------------------------------------------------------------------
+
+
+async def test_skip_records_skipped_sends_nothing_and_the_day_is_never_sent_later(world: World) -> None:
+    await at_seven(world, TEAM_A, TEAM_B)
+    await world.team(TEAM_C, warmup=time(8))  # not in the 07:00 group
+    world.clock.now = SEVEN + GRACE + timedelta(minutes=1)
+
+    await world.delivery.skip(WARMUP, MONDAY, SEVEN, reason="2:01:00 late")
+
+    assert world.sender.attempts == []
+    for team_id in (TEAM_A, TEAM_B):
+        row = await world.row(team_id)
+        assert (row.status, row.claimed_at) == ("skipped", world.clock.now)
+    assert await world.ledger(TEAM_C) == []
+    for later in (timedelta(0), CLAIM_LEASE * 2):
+        world.clock.advance(later)
+        assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 0
+    assert world.sender.attempts == []
+    # Only that day's: the next day goes out.
+    world.clock.now = SEVEN + timedelta(days=1)
+    assert await world.delivery.deliver(WARMUP, TUESDAY, SEVEN + timedelta(days=1)) == 2
+
+
+async def test_skip_leaves_a_sent_reminder_sent(world: World) -> None:
+    await at_seven(world, TEAM_A)
+    await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
+    await world.delivery.skip(WARMUP, MONDAY, SEVEN, reason="a second copy was late")
+    assert (await world.row(TEAM_A)).status == "sent"
+
+
+# --- who is due -------------------------------------------------------------------------------------
+
+
+async def _pause_for_channel(world: World, team_id: int) -> None:
+    async with world.sessionmaker.begin() as s:
+        await rq.pause_for_channel(s, team_id, "the bot cannot post in <#1>")
+
+
+async def _pause_until_tomorrow(world: World, team_id: int) -> None:
+    await world.settings.pause(team_id, TUESDAY)
+
+
+async def _switch_off(world: World, team_id: int) -> None:
+    await world.settings.pause(team_id, None)
+
+
+async def _drop_channel(world: World, team_id: int) -> None:
+    # No command does this; an old row (or a future one) might, and it must not trip delivery.
+    async with world.sessionmaker.begin() as s:
+        team = await s.get(Team, team_id)
+        assert team is not None
+        team.reminder_channel_id = None
+
+
+async def _changed_after_seven(world: World, team_id: int) -> None:
+    # Saved after 07:00 passed: a catch-up must not send the 07:00 of a time set later.
+    world.clock.now = SEVEN + timedelta(minutes=1)
+    await world.team(team_id)
+
+
+async def _nothing(world: World, team_id: int) -> None:
+    pass
+
+
+@pytest.mark.parametrize(
+    ("change", "then"),
+    [
+        pytest.param({"timezone": "UTC"}, _nothing, id="another-timezone"),
+        pytest.param({"warmup": time(7, 30)}, _nothing, id="another-time"),
+        # Its 07:00 is the cooldown, not the warmup.
+        pytest.param({"warmup": time(8), "cooldown": time(7)}, _nothing, id="another-slot"),
+        pytest.param({"days": frozenset({1, 2})}, _nothing, id="not-a-reminder-day"),
+        pytest.param({}, _pause_for_channel, id="paused-for-its-channel"),
+        pytest.param({}, _pause_until_tomorrow, id="paused-until-tomorrow"),
+        pytest.param({}, _switch_off, id="switched-off"),
+        pytest.param({}, _drop_channel, id="no-channel"),
+        pytest.param({}, _changed_after_seven, id="set-after-the-time"),
+    ],
+)
+async def test_a_team_not_due_gets_nothing_and_no_row(
+    world: World, change: dict[str, object], then: object
+) -> None:
+    await world.team(TEAM_A)  # due, so the run is seen to have happened
+    await world.team(TEAM_B, **change)
+    await then(world, TEAM_B)  # type: ignore[operator]
+    world.clock.now = max(world.clock.now, SEVEN)
+
+    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 1
+    await world.delivery.skip(WARMUP, MONDAY, SEVEN, reason="checking skip picks the same teams")
+
+    assert [m.channel_id for m in world.sender.sent] == [CHANNEL[TEAM_A]]
+    assert await world.ledger(TEAM_B) == []
+
+
+async def test_paused_until_today_goes_out_today(world: World) -> None:
+    await world.team(TEAM_A)
+    world.clock.now = SEVEN - timedelta(days=1)  # paused yesterday, until today
+    await world.settings.pause(TEAM_A, MONDAY)
+    world.clock.now = SEVEN
+    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 1
+
+
+async def test_only_the_reminder_days_get_it(world: World) -> None:
+    await world.team(TEAM_A, days=frozenset({0, 2, 4}))  # Mon, Wed, Fri
+    sent_on = []
+    for offset in range(7):
+        day = MONDAY + timedelta(days=offset)
+        instant = SEVEN + timedelta(days=offset)
+        world.clock.now = instant
+        if await world.delivery.deliver(WARMUP, day, instant):
+            sent_on.append(day.weekday())
+    assert sent_on == [0, 2, 4]
+
+
+async def test_slot_groups_are_the_distinct_reminders_of_teams_with_reminders_on(world: World) -> None:
+    await world.team(TEAM_A)
+    await world.team(TEAM_B)  # the same two reminders
+    await world.team(TEAM_C, timezone="UTC", warmup=time(6, 30))
+    assert await world.delivery.slot_groups() == {
+        WARMUP,
+        COOLDOWN,
+        SlotGroup("UTC", time(6, 30), Slot.WARMUP),
+        SlotGroup("UTC", time(19), Slot.COOLDOWN),
+    }
+    await _switch_off(world, TEAM_C)
+    await _pause_for_channel(world, TEAM_B)
+    assert await world.delivery.slot_groups() == {WARMUP, COOLDOWN}
+
+
+# --- what the warmup says ---------------------------------------------------------------------------
+
+ALICE, BOB, CAROL, DAVE = 501, 502, 503, 504
+
+
+async def test_the_warmup_names_yesterdays_heavy_days_and_pings_only_those_who_allow_it(
+    world: World,
+) -> None:
+    await world.team(TEAM_A, heavy_meters=1000.0)
+    sunday = MONDAY - timedelta(days=1)
+    await world.log(TEAM_A, ALICE, "Alice", "1200m", sunday)  # over the team's 1 km mark
+    await world.log(TEAM_A, BOB, "Bob", "1.5km", sunday)
+    await world.log(TEAM_A, CAROL, "Carol", "400m", sunday)  # an easy day
+    await world.log(TEAM_A, DAVE, "Dave", "3km", sunday - timedelta(days=1))  # heavy, but Saturday
+    await world.log(TEAM_A, DAVE, "Dave", "400m", MONDAY)  # today's running is not yesterday's
+    await world.settings.set_mentions(Who(TEAM_A, BOB, "Bob"), False)
+    world.clock.now = SEVEN
+
+    await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
+
+    [message] = world.sender.sent
+    warmup, section = message.content.split("\n\n", 1)
+    assert warmup == plan_for(TEAM_A, MONDAY).warmup_text()
+    assert section.startswith("**Day off from backward work today**")
+    assert f"<@{ALICE}>: 1.2 km of backward running" in section
+    assert "• Bob: 1.5 km" in section and f"<@{BOB}>" not in section
+    assert "Carol" not in section and "Dave" not in section and f"<@{DAVE}>" not in section
+    assert section.index(f"<@{ALICE}>") < section.index("Bob")  # Alice before Bob
+    assert message.mention_user_ids == (ALICE,)
+
+    world.clock.now = NINETEEN
+    await world.delivery.deliver(COOLDOWN, MONDAY, NINETEEN)
+    cooldown = world.sender.sent[-1]
+    assert cooldown.content == plan_for(TEAM_A, MONDAY).cooldown_text()
+    assert cooldown.mention_user_ids == ()
+
+
+async def test_a_spike_on_recent_weeks_is_a_day_off_below_the_mark(world: World) -> None:
+    """The rules look back over weeks, not only at yesterday's total."""
+    await world.team(TEAM_A)
+    sunday = MONDAY - timedelta(days=1)
+    await world.log(TEAM_A, ALICE, "Alice", "300m", sunday - timedelta(days=20))
+    await world.log(TEAM_A, ALICE, "Alice", "600m", sunday)  # far under 1.6 km, but twice her longest
+    world.clock.now = SEVEN
+
+    await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
+
+    [message] = world.sender.sent
+    assert f"<@{ALICE}>: a 600 m session, 100% longer" in message.content
+    assert message.mention_user_ids == (ALICE,)
+
+
+async def test_the_athletes_are_listed_by_name_whatever_the_case(world: World) -> None:
+    await world.team(TEAM_A)
+    sunday = MONDAY - timedelta(days=1)
+    for user_id, name in [(ALICE, "carla"), (BOB, "Bea"), (CAROL, "anna"), (DAVE, "Dora")]:
+        await world.log(TEAM_A, user_id, name, "2km", sunday)
+        await world.settings.set_mentions(Who(TEAM_A, user_id, name), False)
+    world.clock.now = SEVEN
+
+    await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
+
+    content = world.sender.sent[0].content
+    assert content.index("anna") < content.index("Bea") < content.index("carla") < content.index("Dora")
+
+
+async def test_a_whole_squad_on_a_heavy_day_fits_in_one_message(world: World) -> None:
+    await world.team(TEAM_A)
+    sunday = MONDAY - timedelta(days=1)
+    squad = range(1_000_000_000_000_000_000, 1_000_000_000_000_000_060)  # snowflake-long ids
+    for user_id in squad:
+        await world.log(TEAM_A, user_id, f"Runner with a long name {user_id}", "2km", sunday)
+    world.clock.now = SEVEN
+
+    await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
+    await world.delivery.send_test(TEAM_A, Slot.WARMUP)
+
+    real, test = world.sender.sent
+    for message in (real, test):
+        assert len(message.content) <= MAX_MESSAGE
+        assert message.content.startswith("🧪" if message is test else "**Warmup")
+        assert "Day off from backward work today" in message.content
+    named = [uid for uid in squad if f"<@{uid}>" in real.content]
+    assert named and real.mention_user_ids == tuple(named)
+    assert f"and {len(squad) - len(named)} more" in real.content
+
+
+# --- preview and /reminders test --------------------------------------------------------------------
+
+
+async def test_preview_composes_both_without_claiming_or_sending(world: World) -> None:
+    await world.team(TEAM_A)
+    await world.log(TEAM_A, ALICE, "Alice", "2km", MONDAY - timedelta(days=1))
+    world.clock.now = SEVEN - timedelta(minutes=5)
+
+    settings, warm, cool = await world.delivery.preview(TEAM_A)
+
+    assert settings.channel_id == CHANNEL[TEAM_A] and settings.warmup == time(7)
+    assert world.sender.attempts == [] and await world.ledger(TEAM_A) == []
+    world.clock.now = SEVEN
+    await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
+    world.clock.now = NINETEEN
+    await world.delivery.deliver(COOLDOWN, MONDAY, NINETEEN)
+    assert [m.content for m in world.sender.sent] == [warm, cool]
+
+
+async def test_send_test_posts_today_without_pings_or_a_row_and_the_real_one_still_goes_out(
+    world: World,
+) -> None:
+    await world.team(TEAM_A)
+    await world.log(TEAM_A, ALICE, "Alice", "2km", MONDAY - timedelta(days=1))
+    world.clock.now = SEVEN - timedelta(minutes=5)
+
+    posted = await world.delivery.send_test(TEAM_A, Slot.WARMUP)
+    await world.delivery.send_test(TEAM_A, Slot.WARMUP)
+
+    first, second = world.sender.sent
+    assert first.channel_id == CHANNEL[TEAM_A] == posted.channel_id
+    assert first.mention_user_ids == ()
+    banner, warmup, section = first.content.split("\n\n", 2)
+    assert banner == (
+        "🧪 Test — this is how today's warmup will look; the real one still goes out at 07:00 Europe/Oslo."
+    )
+    assert warmup == plan_for(TEAM_A, MONDAY).warmup_text()
+    assert "• Alice: 2 km" in section and f"<@{ALICE}>" not in section
+    assert (posted.slot, posted.real_goes_out, posted.days_off) == (Slot.WARMUP, True, 1)
+    assert posted.real_one == "the real one still goes out at 07:00 Europe/Oslo"
+    # Discord drops a repeated nonce: each test has its own, and none is the real one's.
+    assert first.nonce != second.nonce and len(first.nonce) <= 25
+    assert await world.ledger(TEAM_A) == []
+
+    world.clock.now = SEVEN
+    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 1
+    real = world.sender.sent[-1]
+    assert real.mention_user_ids == (ALICE,)
+    assert real.nonce not in (first.nonce, second.nonce)
+
+
+async def test_send_test_of_a_day_without_reminders_says_how_it_would_look(world: World) -> None:
+    await world.team(TEAM_A, days=frozenset({1}))
+    world.clock.now = NINETEEN + timedelta(minutes=5)
+
+    posted = await world.delivery.send_test(TEAM_A, Slot.COOLDOWN)
+
+    [message] = world.sender.sent
+    assert message.content.startswith("🧪 Test — this is how today's cooldown would look; no real one")
+    assert message.content.endswith(plan_for(TEAM_A, MONDAY).cooldown_text())
+    assert not posted.real_goes_out and posted.days_off == 0
+
+
+async def test_send_test_needs_a_channel(world: World) -> None:
+    with pytest.raises(InvalidInput, match="no reminder channel"):
+        await world.delivery.send_test(TEAM_A, Slot.WARMUP)
+    assert world.sender.attempts == []
+
+
+@pytest.mark.parametrize(
+    ("error", "says", "hint"),
+    [
+        (ChannelUnavailable("403 Missing Access"), "can't post in <#9001>", "Send Messages"),
+        (MessageRefused("400 blocked"), "refused the test warmup in <#9001>", "AutoMod"),
+        (DeliveryError("503"), "did not take the test warmup", "Try again"),
+    ],
+)
+async def test_a_failed_test_tells_the_coach_and_changes_nothing(
+    world: World, error: DeliveryError, says: str, hint: str
+) -> None:
+    await world.team(TEAM_A)
+    world.sender.failures[CHANNEL[TEAM_A]] = [error]
+
+    with pytest.raises(BackrunError) as refused:
+        await world.delivery.send_test(TEAM_A, Slot.WARMUP)
+
+    assert says in refused.value.message and str(error) in refused.value.message
+    assert refused.value.hint is not None and hint in refused.value.hint
+    settings = await world.settings.settings(TEAM_A)
+    assert settings.pause_reason is None and settings.active  # a test never pauses the team
+    assert await world.ledger(TEAM_A) == []
