@@ -377,6 +377,25 @@ async def test_a_reminder_the_bot_posts_appears_as_it_arrives_and_nothing_twice(
     assert text.count("Saved.") == 1
 
 
+async def test_the_readmes_walkthrough_shows_a_test_warmup_with_a_day_off(tmp_path: Path) -> None:
+    with time_machine.travel(datetime(2026, 3, 9, 10, 0, tzinfo=UTC), tick=True):
+        text = await typed(
+            sandbox_settings(tmp_path / "sandbox.db"),
+            "/log backward 2000m date:yesterday",
+            "as coach",
+            "/reminders set channel:general",
+            "/reminders test slot:warmup",
+        )
+    posted = text.split("coach> /reminders test slot:warmup\n")[1]
+    assert posted.startswith("Backrun in #general:\n")  # the post, as it arrived
+    warmup, reply = posted.split("Backrun (only you can see this):\n")
+    assert "Warmup — Mon 9 Mar" in warmup
+    assert "Day off from backward work today" in warmup
+    assert "• Alice: 2 km of backward running" in warmup
+    assert "Posted a test warmup in #general" in reply
+    assert text.count("Warmup — Mon 9 Mar") == 1
+
+
 async def test_the_world_and_its_data_are_the_same_in_the_next_run(tmp_path: Path) -> None:
     settings = sandbox_settings(tmp_path / "sandbox.db")
     await typed(settings, "/log backward 400m", "as coach", "/reminders set channel:general")
