@@ -39,12 +39,13 @@ async def main(n: int, burst: int, database: str | None) -> None:
                 guild.add_member(name)
             await box.start_bot()
             alice = box.actor(guild, "alice")
-            for command, options in [
+            commands: list[tuple[str, dict[str, str | int]]] = [
                 ("log", {"kind": "backward", "amount": "400m"}),
                 ("history", {"limit": 10}),
                 ("stats", {"period": "all"}),
-            ]:
-                samples = []
+            ]
+            for command, options in commands:
+                samples: list[float] = []
                 for _ in range(n):
                     started = time.perf_counter()
                     await alice.run(command, **options)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -40,7 +41,7 @@ async def reset_postgres(url: str) -> None:
         await engine.dispose()
 
 
-async def empty_database(backend: str, tmp_path: object) -> str:
+async def empty_database(backend: str, tmp_path: Path) -> str:
     """The URL of an empty database of ``backend``."""
     if backend == "postgresql":
         assert POSTGRES_URL
@@ -50,7 +51,7 @@ async def empty_database(backend: str, tmp_path: object) -> str:
 
 
 @pytest.fixture(params=BACKENDS)
-async def empty_db_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
+async def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return await empty_database(request.param, tmp_path)
 
 

@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "backrun_bot"
 
 
 def imported_modules(path: Path) -> set[str]:
-    modules = set()
+    modules: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
             modules.update(alias.name for alias in node.names)

@@ -4,8 +4,8 @@ sends them, with the bot's answer read back as a :class:`Reply`.
 Like Discord's client, :meth:`Actor.run` only sends what the synced command definition allows:
 an unknown command, subcommand or option raises ValueError, a value of the wrong type TypeError,
 and a value outside the option's choices, min/max value or min/max length ValueError (the client
-would not let you send it). ``raw=True`` skips those range/choice/required checks (and lets unknown
-options through) to send what a modified client might. A command the member may not use (its
+would not let you send it). :meth:`Actor.run_raw` skips those range/choice/required checks (and lets
+unknown options through) to send what a modified client might. A command the member may not use (its
 ``default_member_permissions``, unless :meth:`DiscordEmulator.set_command_permission` overrides)
 raises PermissionError: the client hides it.
 
@@ -162,8 +162,20 @@ class Actor:
         return Actor(self._emu, self.member, channel)
 
     # -- slash commands -----------------------------------------------------------------------------
-    async def run(self, command: str, /, *, raw: bool = False, **options: Any) -> Reply:
-        """Invoke ``/command`` (``"reminders set"`` for a subcommand) with options by name."""
+    # Every option is a keyword, any name a command may define: so no other keyword parameters here
+    # (one typed ``bool`` would make ``run(command, **options)`` with ``options: dict[str, str]`` a
+    # type error, and would shadow an option of that name). The unchecked variant is its own method.
+    async def run(self, command: str, /, **options: Any) -> Reply:
+        """Invoke ``/command`` (``"reminders set"`` for a subcommand) with options by name, checked
+        the way Discord's client checks them."""
+        return await self._run(command, options, raw=False)
+
+    async def run_raw(self, command: str, /, **options: Any) -> Reply:
+        """Like :meth:`run`, without the client's range, choice and required checks, and with
+        unknown options sent as well: what a modified client might send."""
+        return await self._run(command, options, raw=True)
+
+    async def _run(self, command: str, options: dict[str, Any], *, raw: bool) -> Reply:
         definition, data = self._command_data(command, options, raw=raw)
         record = self._emu.send_interaction(
             kind=APPLICATION_COMMAND,
@@ -175,7 +187,7 @@ class Actor:
         return await self._reply(record, f"/{command}")
 
     async def autocomplete(
-        self, command: str, option: str, value: str, **other_options: Any
+        self, command: str, option: str, value: str, /, **other_options: Any
     ) -> list[dict[str, Any]]:
         """What the bot suggests for ``option`` while ``value`` is typed (its choices)."""
         definition, data = self._command_data(command, other_options, raw=True, focused=(option, value))

@@ -16,7 +16,7 @@ import discord
 from backrun_bot.config import Settings
 from backrun_bot.discord_app.bot import BackrunBot
 from backrun_bot.sandbox.driver import Actor, actor
-from backrun_bot.sandbox.emulator import DiscordEmulator
+from backrun_bot.sandbox.emulator import Channel, DiscordEmulator, Guild
 from backrun_bot.services.common import Clock, utc_now
 
 
@@ -24,8 +24,8 @@ from backrun_bot.services.common import Clock, utc_now
 class Team:
     """A guild in the emulator with its #general channel and members by name."""
 
-    guild: object
-    channel: object
+    guild: Guild
+    channel: Channel
     actors: dict[str, Actor] = field(default_factory=dict)
 
 
@@ -62,8 +62,9 @@ class Sandbox:
                 await self._task
         self.bot, self._task = None, None
 
-    def actor(self, guild: object, name: str) -> Actor:
-        return actor(self.emulator, guild, name)  # type: ignore[arg-type]
+    def actor(self, guild: Guild, name: str) -> Actor:
+        """The driver for member ``name`` of ``guild`` (added with default permissions if absent)."""
+        return actor(self.emulator, guild, name)
 
 
 @contextlib.asynccontextmanager

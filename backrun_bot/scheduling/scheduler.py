@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import date, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -25,7 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from backrun_bot.domain.schedule import due_occurrences, next_occurrence
 from backrun_bot.services.common import Clock
-from backrun_bot.services.delivery import DeliveryService, SlotGroup
+from backrun_bot.services.delivery import SlotGroup
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,17 @@ CATCH_UP_JOB = "catch-up"
 SHUTDOWN_GRACE = timedelta(seconds=10)
 
 
+class Reminders(Protocol):
+    """What the scheduler asks of the reminder service: ``DeliveryService`` in the bot, a recording
+    stand-in in the scheduler's own tests."""
+
+    async def slot_groups(self) -> set[SlotGroup]: ...
+
+    async def deliver(self, group: SlotGroup, day: date, instant: datetime) -> int: ...
+
+    async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> None: ...
+
+
 def job_id(group: SlotGroup) -> str:
     return f"{group.slot.value}|{group.timezone}|{group.at.strftime('%H:%M')}"
 
@@ -47,7 +59,7 @@ def job_id(group: SlotGroup) -> str:
 class ReminderScheduler:
     """Owns the AsyncIOScheduler; started in ``setup_hook`` and shut down with the bot."""
 
-    def __init__(self, reminders: DeliveryService, *, grace: timedelta, clock: Clock) -> None:
+    def __init__(self, reminders: Reminders, *, grace: timedelta, clock: Clock) -> None:
         self._reminders = reminders
         self._grace = grace
         self._clock = clock

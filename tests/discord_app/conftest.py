@@ -17,7 +17,7 @@ import pytest
 import time_machine
 
 from backrun_bot.sandbox.driver import Actor, actor
-from backrun_bot.sandbox.emulator import DiscordEmulator
+from backrun_bot.sandbox.emulator import DiscordEmulator, Guild
 from backrun_bot.sandbox.harness import Sandbox, open_sandbox
 from tests.conftest import POSTGRES_URL, empty_database
 
@@ -46,7 +46,7 @@ async def command_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 class TeamFixture:
     """A server with a #general channel, a role and its members."""
 
-    guild: object
+    guild: Guild
     roles: dict[str, int]
 
 

@@ -82,9 +82,9 @@ async def test_the_date_example_is_yesterday_in_the_teams_timezone(
     running: Sandbox, team: TeamFixture, alice: Actor
 ) -> None:
     # 15:00 UTC on 03-08 is 04:00 on 03-09 in Auckland (UTC+13): its yesterday is 03-08.
-    team.guild.add_member("coach", permissions=MANAGE_GUILD)  # type: ignore[attr-defined]
+    team.guild.add_member("coach", permissions=MANAGE_GUILD)
     coach = running.actor(team.guild, "coach")
-    general = team.guild.channels["general"]  # type: ignore[attr-defined]
+    general = team.guild.channels["general"]
     await coach.run("reminders set", channel=general, timezone="Pacific/Auckland")
     reply = await alice.run("log", kind="backward", amount="400m", date="2026-03-10")  # the future
     assert "(for example 2026-03-08)." in reply.text()
@@ -106,7 +106,7 @@ async def test_the_date_example_is_yesterday_in_the_teams_timezone(
 async def test_a_member_shown_reminders_by_an_override_is_told_the_permission(
     running: Sandbox, team: TeamFixture, bob: Actor, command: str, options: dict[str, str]
 ) -> None:
-    running.emulator.set_command_permission(team.guild, "reminders", True)  # type: ignore[arg-type]
+    running.emulator.set_command_permission(team.guild, "reminders", True)
     reply = await bob.run(command, **options)
     assert reply.ephemeral
     assert reply.text() == NEEDS_MANAGE_SERVER

@@ -17,7 +17,7 @@ from tests.discord_app.conftest import TeamFixture
 
 @pytest.fixture
 def coach(running: Sandbox, team: TeamFixture) -> Actor:
-    team.guild.add_member("coach", permissions=P.MANAGE_GUILD)  # type: ignore[attr-defined]
+    team.guild.add_member("coach", permissions=P.MANAGE_GUILD)
     return running.actor(team.guild, "coach")
 
 
@@ -60,7 +60,7 @@ async def test_a_normal_day_says_why_no_day_off_is_needed(alice: Actor, bob: Act
 async def test_the_teams_own_mark_is_shown_as_a_distance_everywhere(
     coach: Actor, alice: Actor, team: TeamFixture
 ) -> None:
-    await coach.run("reminders set", channel=team.guild.channels["general"], heavy=2500)  # type: ignore[attr-defined]
+    await coach.run("reminders set", channel=team.guild.channels["general"], heavy=2500)
     assert "Heavy day: 2.5 km of backward running" in (await coach.run("reminders show")).text()
     await alice.run("log", kind="backward", amount="2 km", date="yesterday")
     text = (await alice.run("plan")).text()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -15,7 +16,7 @@ from sqlalchemy import select
 
 from backrun_bot.discord_app.bot import BackrunBot
 from backrun_bot.sandbox.driver import Actor
-from backrun_bot.sandbox.emulator import DiscordEmulator
+from backrun_bot.sandbox.emulator import Channel, DiscordEmulator
 from backrun_bot.sandbox.harness import Sandbox, open_sandbox
 from backrun_bot.storage.engine import create_engine, make_sessionmaker
 from backrun_bot.storage.models import ReminderDelivery
@@ -29,13 +30,13 @@ JUST_BEFORE_SEVEN = datetime(2026, 3, 9, 6, 59, 57, tzinfo=UTC)
 
 @pytest.fixture
 def coach(running: Sandbox, team: TeamFixture) -> Actor:
-    team.guild.add_member("coach", permissions=MANAGE_GUILD)  # type: ignore[attr-defined]
+    team.guild.add_member("coach", permissions=MANAGE_GUILD)
     return running.actor(team.guild, "coach")
 
 
 @pytest.fixture
-def channel(team: TeamFixture) -> object:
-    return team.guild.add_channel("training")  # type: ignore[attr-defined]
+def channel(team: TeamFixture) -> Channel:
+    return team.guild.add_channel("training")
 
 
 async def deliveries(sandbox: Sandbox) -> list[ReminderDelivery]:
@@ -53,7 +54,7 @@ async def no_new_message(emulator: DiscordEmulator, channel_id: int, count: int,
 
 
 async def test_reminder_set_a_moment_ahead_arrives_with_backward_work(
-    coach: Actor, channel: object, emulator: DiscordEmulator, clock: time_machine.Traveller
+    coach: Actor, channel: Channel, emulator: DiscordEmulator, clock: time_machine.Traveller
 ) -> None:
     clock.move_to(JUST_BEFORE_SEVEN)
     reply = await coach.run(
@@ -62,22 +63,22 @@ async def test_reminder_set_a_moment_ahead_arrives_with_backward_work(
     assert reply.ephemeral
     assert "07:00" in reply.text() and "19:00" in reply.text()
 
-    message = await emulator.wait_for_message(channel.id, timeout=10)  # type: ignore[attr-defined]
+    message = await emulator.wait_for_message(channel.id, timeout=10)
     text = message.content.lower()
     assert "warmup" in text
     assert "backward skip" in text
     assert "backpedal" in text or "backward stride" in text
     assert "over your shoulder" in text
     assert not message.mention_everyone and message.mention_roles == []
-    await no_new_message(emulator, channel.id, 1)  # type: ignore[attr-defined]
+    await no_new_message(emulator, channel.id, 1)
 
 
 async def test_cooldown_steps_down_run_jog_walk(
-    coach: Actor, channel: object, emulator: DiscordEmulator, clock: time_machine.Traveller
+    coach: Actor, channel: Channel, emulator: DiscordEmulator, clock: time_machine.Traveller
 ) -> None:
     clock.move_to(datetime(2026, 3, 9, 18, 59, 58, tzinfo=UTC))
     await coach.run("reminders set", channel=channel, cooldown="19:00")
-    message = await emulator.wait_for_message(channel.id, timeout=10)  # type: ignore[attr-defined]
+    message = await emulator.wait_for_message(channel.id, timeout=10)
     text = message.content.lower()
     assert "cooldown" in text
     assert text.index("backward run") < text.index("backward jog") < text.index("backward walk")
@@ -85,7 +86,7 @@ async def test_cooldown_steps_down_run_jog_walk(
 
 
 async def test_members_without_manage_server_are_refused(
-    bob: Actor, coach: Actor, channel: object, team: TeamFixture, emulator: DiscordEmulator
+    bob: Actor, coach: Actor, channel: Channel, team: TeamFixture, emulator: DiscordEmulator
 ) -> None:
     # Discord's client hides the commands from members without Manage Server...
     with pytest.raises(PermissionError):
@@ -117,7 +118,7 @@ async def test_members_without_manage_server_are_refused(
     ],
 )
 async def test_bad_settings_are_refused_and_change_nothing(
-    coach: Actor, channel: object, options: dict[str, str], says: str
+    coach: Actor, channel: Channel, options: dict[str, str], says: str
 ) -> None:
     await coach.run("reminders set", channel=channel, timezone="Europe/London")
     before = (await coach.run("reminders show")).text()
@@ -134,7 +135,7 @@ async def test_first_set_needs_a_channel(coach: Actor) -> None:
 
 
 async def test_a_channel_the_bot_cannot_post_in_is_refused(coach: Actor, team: TeamFixture) -> None:
-    closed = team.guild.add_channel("announcements", bot_can_send=False)  # type: ignore[attr-defined]
+    closed = team.guild.add_channel("announcements", bot_can_send=False)
     reply = await coach.run("reminders set", channel=closed)
     assert reply.ephemeral
     assert "can't post" in reply.text()
@@ -151,7 +152,7 @@ async def test_heavy_yesterday_suggests_a_day_off_and_pings_only_that_athlete(
     coach: Actor,
     alice: Actor,
     bob: Actor,
-    channel: object,
+    channel: Channel,
     emulator: DiscordEmulator,
     clock: time_machine.Traveller,
 ) -> None:
@@ -162,7 +163,7 @@ async def test_heavy_yesterday_suggests_a_day_off_and_pings_only_that_athlete(
     clock.move_to(JUST_BEFORE_SEVEN)
     await coach.run("reminders set", channel=channel, warmup="07:00")
 
-    message = await emulator.wait_for_message(channel.id, timeout=10)  # type: ignore[attr-defined]
+    message = await emulator.wait_for_message(channel.id, timeout=10)
     assert message.mentions == [alice.user_id]
     assert not message.mention_everyone and message.mention_roles == []
     assert f"<@{alice.user_id}>" in message.content
@@ -181,7 +182,7 @@ async def test_a_whole_squad_on_a_heavy_day_still_gets_its_warmup(
     running: Sandbox,
     team: TeamFixture,
     coach: Actor,
-    channel: object,
+    channel: Channel,
     emulator: DiscordEmulator,
     clock: time_machine.Traveller,
 ) -> None:
@@ -189,14 +190,14 @@ async def test_a_whole_squad_on_a_heavy_day_still_gets_its_warmup(
     clock.move_to(JUST_BEFORE_SEVEN - timedelta(minutes=1))
     squad = []
     for i in range(40):
-        team.guild.add_member(f"runner{i:02d}")  # type: ignore[attr-defined]
+        team.guild.add_member(f"runner{i:02d}")
         athlete = running.actor(team.guild, f"runner{i:02d}")
         await athlete.run("log", kind="backward", amount="2 km", date="yesterday")
         squad.append(athlete.user_id)
     clock.move_to(JUST_BEFORE_SEVEN)
     await coach.run("reminders set", channel=channel, warmup="07:00")
 
-    message = await emulator.wait_for_message(channel.id, timeout=10)  # type: ignore[attr-defined]
+    message = await emulator.wait_for_message(channel.id, timeout=10)
     assert len(message.content) <= 2000
     assert "Backward skipping" in message.content and "/plan" in message.content
     named = [uid for uid in squad if f"<@{uid}>" in message.content]
@@ -205,86 +206,86 @@ async def test_a_whole_squad_on_a_heavy_day_still_gets_its_warmup(
 
 
 async def test_athletes_can_opt_out_of_the_ping(
-    coach: Actor, alice: Actor, channel: object, emulator: DiscordEmulator, clock: time_machine.Traveller
+    coach: Actor, alice: Actor, channel: Channel, emulator: DiscordEmulator, clock: time_machine.Traveller
 ) -> None:
     clock.move_to(JUST_BEFORE_SEVEN - timedelta(minutes=1))
     await alice.run("log", kind="backward", amount="2 km", date="yesterday")
     assert "without a ping" in (await alice.run("notify", mentions="off")).text()
     clock.move_to(JUST_BEFORE_SEVEN)
     await coach.run("reminders set", channel=channel, warmup="07:00")
-    message = await emulator.wait_for_message(channel.id, timeout=10)  # type: ignore[attr-defined]
+    message = await emulator.wait_for_message(channel.id, timeout=10)
     assert message.mentions == []
     assert "Alice" in message.content  # named by display name, not pinged
     assert f"<@{alice.user_id}>" not in message.content
 
 
 async def test_preview_shows_both_without_sending(
-    coach: Actor, channel: object, emulator: DiscordEmulator
+    coach: Actor, channel: Channel, emulator: DiscordEmulator
 ) -> None:
     await coach.run("reminders set", channel=channel)
     reply = await coach.run("reminders preview")
     assert reply.ephemeral
     assert [e["title"] for e in reply.embeds] == ["Warmup · 07:00 UTC", "Cooldown · 19:00 UTC"]
     assert "backward" in reply.text().lower()
-    assert emulator.messages(channel.id) == []  # type: ignore[attr-defined]
+    assert emulator.messages(channel.id) == []
 
 
 async def test_pause_until_and_resume(
-    coach: Actor, channel: object, emulator: DiscordEmulator, clock: time_machine.Traveller
+    coach: Actor, channel: Channel, emulator: DiscordEmulator, clock: time_machine.Traveller
 ) -> None:
     clock.move_to(JUST_BEFORE_SEVEN)
     await coach.run("reminders set", channel=channel, warmup="07:00")
     paused = await coach.run("reminders pause", until="2026-03-10")
     assert "paused until 2026-03-10" in paused.text()
-    await no_new_message(emulator, channel.id, 0, wait=4)  # type: ignore[attr-defined]
+    await no_new_message(emulator, channel.id, 0, wait=4)
     assert "past" in (await coach.run("reminders pause", until="2026-03-01")).text()
     assert "Reminders: **on**" in (await coach.run("reminders resume")).text()
 
 
 async def test_restart_after_delivery_sends_nothing_again(
-    running: Sandbox, coach: Actor, channel: object, emulator: DiscordEmulator, clock: time_machine.Traveller
+    running: Sandbox, coach: Actor, channel: Channel, emulator: DiscordEmulator, clock: time_machine.Traveller
 ) -> None:
     clock.move_to(JUST_BEFORE_SEVEN)
     await coach.run("reminders set", channel=channel, warmup="07:00")
-    await emulator.wait_for_message(channel.id, timeout=10)  # type: ignore[attr-defined]
+    await emulator.wait_for_message(channel.id, timeout=10)
     await running.stop_bot()
     clock.move_to(JUST_BEFORE_SEVEN + timedelta(minutes=20))
     await running.start_bot()
-    await no_new_message(emulator, channel.id, 1)  # type: ignore[attr-defined]
+    await no_new_message(emulator, channel.id, 1)
     assert [d.status for d in await deliveries(running)] == ["sent"]
 
 
 async def test_restart_inside_the_grace_window_sends_once_late(
-    running: Sandbox, coach: Actor, channel: object, emulator: DiscordEmulator, clock: time_machine.Traveller
+    running: Sandbox, coach: Actor, channel: Channel, emulator: DiscordEmulator, clock: time_machine.Traveller
 ) -> None:
     clock.move_to(JUST_BEFORE_SEVEN - timedelta(minutes=5))
     await coach.run("reminders set", channel=channel, warmup="07:00")
     await running.stop_bot()  # down over 07:00
     clock.move_to(JUST_BEFORE_SEVEN + timedelta(minutes=90))
     await running.start_bot()
-    message = await emulator.wait_for_message(channel.id, timeout=10)  # type: ignore[attr-defined]
+    message = await emulator.wait_for_message(channel.id, timeout=10)
     assert "warmup" in message.content.lower()
     await running.stop_bot()
     await running.start_bot()
-    await no_new_message(emulator, channel.id, 1)  # type: ignore[attr-defined]
+    await no_new_message(emulator, channel.id, 1)
 
 
 async def test_restart_after_the_grace_window_skips_and_records_it(
-    running: Sandbox, coach: Actor, channel: object, emulator: DiscordEmulator, clock: time_machine.Traveller
+    running: Sandbox, coach: Actor, channel: Channel, emulator: DiscordEmulator, clock: time_machine.Traveller
 ) -> None:
     clock.move_to(JUST_BEFORE_SEVEN - timedelta(minutes=5))
     await coach.run("reminders set", channel=channel, warmup="07:00")
     await running.stop_bot()
     clock.move_to(JUST_BEFORE_SEVEN + timedelta(hours=3))
     await running.start_bot()
-    await no_new_message(emulator, channel.id, 0)  # type: ignore[attr-defined]
+    await no_new_message(emulator, channel.id, 0)
     assert [(d.slot, d.status) for d in await deliveries(running)] == [("warmup", "skipped")]
 
 
 async def test_a_crash_between_claim_and_send_is_retried_once_the_claim_is_stale(
     running: Sandbox,
     coach: Actor,
-    channel: object,
+    channel: Channel,
     team: TeamFixture,
     emulator: DiscordEmulator,
     clock: time_machine.Traveller,
@@ -301,7 +302,7 @@ async def test_a_crash_between_claim_and_send_is_retried_once_the_claim_is_stale
         async with make_sessionmaker(engine).begin() as s:
             s.add(
                 ReminderDelivery(
-                    team_id=team.guild.id,  # type: ignore[attr-defined]
+                    team_id=team.guild.id,
                     local_day=crashed_at.date(),
                     slot="warmup",
                     status="claimed",
@@ -313,26 +314,26 @@ async def test_a_crash_between_claim_and_send_is_retried_once_the_claim_is_stale
 
     clock.move_to(crashed_at + timedelta(minutes=1))  # inside the lease: the owner may still send
     await running.start_bot()
-    await no_new_message(emulator, channel.id, 0)  # type: ignore[attr-defined]
+    await no_new_message(emulator, channel.id, 0)
     await running.stop_bot()
 
     clock.move_to(crashed_at + timedelta(minutes=10))  # the lease is over: taken over, sent once
     await running.start_bot()
-    await emulator.wait_for_message(channel.id, timeout=10)  # type: ignore[attr-defined]
+    await emulator.wait_for_message(channel.id, timeout=10)
     rows = await deliveries(running)
     assert [(r.status, r.attempts) for r in rows] == [("sent", 2)]
 
 
 async def test_a_rate_limit_is_waited_out(
-    running: Sandbox, coach: Actor, channel: object, emulator: DiscordEmulator, clock: time_machine.Traveller
+    running: Sandbox, coach: Actor, channel: Channel, emulator: DiscordEmulator, clock: time_machine.Traveller
 ) -> None:
-    posting = f"/channels/{channel.id}/messages"  # type: ignore[attr-defined]
+    posting = f"/channels/{channel.id}/messages"
     # Set before the reminder is due (the command's reply is an interaction callback, not this path).
     emulator.faults.rate_limit("POST", posting, retry_after=0.5)
     clock.move_to(JUST_BEFORE_SEVEN)
     await coach.run("reminders set", channel=channel, warmup="07:00")
-    await emulator.wait_for_message(channel.id, timeout=10)  # type: ignore[attr-defined]
-    await no_new_message(emulator, channel.id, 1)  # type: ignore[attr-defined]
+    await emulator.wait_for_message(channel.id, timeout=10)
+    await no_new_message(emulator, channel.id, 1)
     # The warmup was answered with the 429 first, then sent once when it was over.
     assert [(f.method, f.path, f.status) for f in emulator.faults.fired] == [("POST", posting, 429)]
     assert emulator.faults.pending == 0
@@ -340,7 +341,7 @@ async def test_a_rate_limit_is_waited_out(
 
 
 async def test_a_reminder_discord_refuses_is_recorded_not_retried_and_reminders_stay_on(
-    running: Sandbox, coach: Actor, channel: object, emulator: DiscordEmulator, clock: time_machine.Traveller
+    running: Sandbox, coach: Actor, channel: Channel, emulator: DiscordEmulator, clock: time_machine.Traveller
 ) -> None:
     """AutoMod (or any 4xx about the message) refuses the warmup: sending it again would be refused
     again, so it is marked failed with the reason; the team is not paused."""
@@ -356,21 +357,21 @@ async def test_a_reminder_discord_refuses_is_recorded_not_retried_and_reminders_
     assert emulator.faults.pending == 0
     await running.stop_bot()  # a restart inside the grace window does not try it again
     await running.start_bot()
-    await no_new_message(emulator, channel.id, 0)  # type: ignore[attr-defined]
+    await no_new_message(emulator, channel.id, 0)
     assert "Reminders: **on**" in (await coach.run("reminders show")).text()
 
 
 async def test_a_lost_channel_pauses_that_team_only(
     running: Sandbox,
     coach: Actor,
-    channel: object,
+    channel: Channel,
     other_team: TeamFixture,
     emulator: DiscordEmulator,
     clock: time_machine.Traveller,
 ) -> None:
-    other_team.guild.add_member("coach", permissions=MANAGE_GUILD)  # type: ignore[attr-defined]
+    other_team.guild.add_member("coach", permissions=MANAGE_GUILD)
     other_coach = running.actor(other_team.guild, "coach")
-    other_channel = other_team.guild.channels["general"]  # type: ignore[attr-defined]
+    other_channel = other_team.guild.channels["general"]
     clock.move_to(JUST_BEFORE_SEVEN)
     await coach.run("reminders set", channel=channel, warmup="07:00")
     await other_coach.run("reminders set", channel=other_channel, warmup="07:00")
@@ -384,16 +385,16 @@ async def test_a_lost_channel_pauses_that_team_only(
 
 
 async def test_teams_sharing_a_time_share_one_job(
-    running: Sandbox, coach: Actor, channel: object, other_team: TeamFixture
+    running: Sandbox, coach: Actor, channel: Channel, other_team: TeamFixture
 ) -> None:
-    other_team.guild.add_member("coach", permissions=MANAGE_GUILD)  # type: ignore[attr-defined]
+    other_team.guild.add_member("coach", permissions=MANAGE_GUILD)
     other_coach = running.actor(other_team.guild, "coach")
     await coach.run(
         "reminders set", channel=channel, timezone="Europe/London", warmup="07:00", cooldown="19:00"
     )
     await other_coach.run(
         "reminders set",
-        channel=other_team.guild.channels["general"],  # type: ignore[attr-defined]
+        channel=other_team.guild.channels["general"],
         timezone="Europe/London",
         warmup="07:00",
         cooldown="19:00",
@@ -405,17 +406,17 @@ async def test_teams_sharing_a_time_share_one_job(
 
 
 async def test_new_york_spring_forward_day_keeps_seven_local(
-    coach: Actor, channel: object, emulator: DiscordEmulator, clock: time_machine.Traveller
+    coach: Actor, channel: Channel, emulator: DiscordEmulator, clock: time_machine.Traveller
 ) -> None:
     # 2026-03-08 is the day New York springs forward: 07:00 EDT is 11:00 UTC (it was 12:00 the day before).
     clock.move_to(datetime(2026, 3, 8, 10, 59, 57, tzinfo=UTC))
     await coach.run("reminders set", channel=channel, timezone="America/New_York", warmup="07:00")
-    message = await emulator.wait_for_message(channel.id, timeout=10)  # type: ignore[attr-defined]
+    message = await emulator.wait_for_message(channel.id, timeout=10)
     assert "warmup" in message.content.lower()
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="BACKRUN_TEST_POSTGRES_URL is not set")
-async def test_two_bot_copies_on_one_postgres_database_deliver_once(tmp_path: object) -> None:
+async def test_two_bot_copies_on_one_postgres_database_deliver_once(tmp_path: Path) -> None:
     with time_machine.travel(JUST_BEFORE_SEVEN - timedelta(seconds=2), tick=True):
         url = await empty_database("postgresql", tmp_path)
         async with open_sandbox(url, start_bot=False, log_level="WARNING") as box:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict
 
+import discord
 import pytest
 import time_machine
 from sqlalchemy import select
@@ -26,15 +28,23 @@ from tests.discord_app.conftest import TeamFixture
 BEFORE_SEVEN = datetime(2026, 3, 9, 6, 59, 50, tzinfo=UTC)
 
 
+class ClientError(TypedDict, total=False):
+    """What Discord refuses a request with: the keyword arguments of ``Faults.client_error``."""
+
+    status: int
+    code: int
+    message: str
+
+
 @pytest.fixture
 def coach(running: Sandbox, team: TeamFixture) -> Actor:
-    team.guild.add_member("coach", permissions=P.MANAGE_GUILD)  # type: ignore[attr-defined]
+    team.guild.add_member("coach", permissions=P.MANAGE_GUILD)
     return running.actor(team.guild, "coach")
 
 
 @pytest.fixture
 def channel(team: TeamFixture) -> Channel:
-    return team.guild.add_channel("training")  # type: ignore[attr-defined, no-any-return]
+    return team.guild.add_channel("training")
 
 
 async def ledger(sandbox: Sandbox) -> list[tuple[str, str]]:
@@ -58,7 +68,9 @@ async def until(condition: Callable[[], bool], what: str, seconds: float = 5) ->
 def bot_can_send(sandbox: Sandbox, channel: Channel) -> bool:
     assert sandbox.bot is not None
     cached = sandbox.bot.get_channel(channel.id)
-    return cached is not None and cached.permissions_for(cached.guild.me).send_messages  # type: ignore[union-attr]
+    if not isinstance(cached, discord.abc.GuildChannel):  # not (yet) in the bot's cache
+        return False
+    return cached.permissions_for(cached.guild.me).send_messages
 
 
 async def test_a_test_warmup_is_posted_marked_unpinged_unrecorded_and_the_real_one_still_comes(
@@ -210,9 +222,9 @@ async def test_a_removed_channel_is_reported_with_what_to_do(
 @pytest.mark.parametrize(
     ("fault", "says"),
     [
-        ({"status": 400, "code": 200000}, "Discord refused the test warmup"),
+        (ClientError(status=400, code=200000), "Discord refused the test warmup"),
         (
-            {"status": 403, "code": 50013, "message": "Missing Permissions"},
+            ClientError(status=403, code=50013, message="Missing Permissions"),
             "Discord says the channel is gone",
         ),
     ],
@@ -222,12 +234,12 @@ async def test_when_discord_refuses_the_post_the_coach_is_told_and_reminders_sta
     coach: Actor,
     channel: Channel,
     emulator: DiscordEmulator,
-    fault: dict[str, object],
+    fault: ClientError,
     says: str,
 ) -> None:
     """What the cache cannot know (AutoMod; an overwrite not seen yet): Discord's answer is passed on."""
     await coach.run("reminders set", channel=channel)
-    emulator.faults.client_error("POST", f"/channels/{channel.id}/messages", **fault)  # type: ignore[arg-type]
+    emulator.faults.client_error("POST", f"/channels/{channel.id}/messages", **fault)
     reply = await coach.run("reminders test", slot="warmup")
     assert reply.ephemeral
     assert says in reply.text()
@@ -244,7 +256,7 @@ async def test_members_without_manage_server_are_refused_with_the_permission_nam
     await coach.run("reminders set", channel=channel)
     with pytest.raises(PermissionError):  # hidden from them by default...
         await bob.run("reminders test", slot="warmup")
-    emulator.set_command_permission(team.guild, "reminders", True)  # type: ignore[arg-type]
+    emulator.set_command_permission(team.guild, "reminders", True)
     reply = await bob.run("reminders test", slot="warmup")  # ...and refused when an admin allows it
     assert reply.ephemeral
     assert "You need the Manage Server permission" in reply.text()

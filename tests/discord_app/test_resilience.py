@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from backrun_bot.sandbox.driver import Actor
 from backrun_bot.sandbox.emulator import DiscordEmulator
 
 
-async def wait_for(condition: object, timeout: float = 15) -> None:
+async def wait_for(condition: Callable[[], bool], timeout: float = 15) -> None:
     async with asyncio.timeout(timeout):
-        while not condition():  # type: ignore[operator]
+        while not condition():
             await asyncio.sleep(0.05)
 
 

@@ -17,6 +17,7 @@ from backrun_bot.sandbox.emulator import DiscordEmulator
 from backrun_bot.sandbox.harness import Sandbox
 from backrun_bot.storage.engine import create_engine
 from backrun_bot.storage.migrate import current_revision
+from tests.discord_app.conftest import TeamFixture
 
 
 def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -121,11 +122,11 @@ async def test_start_migrates_and_syncs_commands_only_when_they_change(
 
 
 async def test_the_token_is_never_logged(
-    sandbox: Sandbox, team: object, caplog: pytest.LogCaptureFixture
+    sandbox: Sandbox, team: TeamFixture, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     await sandbox.start_bot()
-    await sandbox.actor(team.guild, "alice").run("log", kind="backward", amount="400m")  # type: ignore[attr-defined]
+    await sandbox.actor(team.guild, "alice").run("log", kind="backward", amount="400m")
     await sandbox.stop_bot()
     assert "discord.gateway" in caplog.text or "discord.client" in caplog.text  # debug logs were on
     assert sandbox.emulator.token not in caplog.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import time_machine
 
 from backrun_bot.sandbox.driver import Actor, Reply
 from backrun_bot.sandbox.harness import Sandbox
@@ -45,7 +46,7 @@ async def test_duration_counts_through_pace(alice: Actor) -> None:
 async def test_bad_amounts_are_refused_privately_and_store_nothing(alice: Actor, amount: str) -> None:
     # raw: the 10,000 characters are past the option's declared max_length, which Discord's own
     # client enforces; the bot must still cope when it is sent anyway.
-    reply = await alice.run("log", kind="backward", amount=amount, raw=True)
+    reply = await alice.run_raw("log", kind="backward", amount=amount)
     assert reply.ephemeral
     assert "400m" in reply.text()  # the accepted formats are shown
     assert not reply.mention_everyone
@@ -61,15 +62,15 @@ async def test_bad_dates_are_refused(alice: Actor, date: str) -> None:
     assert "No entries yet" in (await alice.run("history")).text()
 
 
-async def test_yesterday_is_stored_on_yesterday(alice: Actor, clock: object) -> None:
+async def test_yesterday_is_stored_on_yesterday(alice: Actor, clock: time_machine.Traveller) -> None:
     reply = await alice.run("log", kind="backward", amount="400m", date="yesterday")
     assert "for 2026-03-07" in reply.text()
     history = await alice.run("history")
     assert "2026-03-07 · **400 m** backward run" in history.text()
 
 
-async def test_note_mentions_cannot_ping(alice: Actor, team: object) -> None:
-    role_id = team.roles["Sprinters"]  # type: ignore[attr-defined]
+async def test_note_mentions_cannot_ping(alice: Actor, team: TeamFixture) -> None:
+    role_id = team.roles["Sprinters"]
     reply = await alice.run(
         "log", kind="backward", amount="400m", note=f"@everyone @here <@&{role_id}> great session"
     )
@@ -84,7 +85,7 @@ async def test_note_over_200_characters_is_refused(alice: Actor) -> None:
     with pytest.raises(ValueError, match="at most 200"):
         await alice.run("log", kind="backward", amount="400m", note="n" * 201)
     # ...and the bot refuses it itself when it comes anyway.
-    reply = await alice.run("log", kind="backward", amount="400m", note="n" * 201, raw=True)
+    reply = await alice.run_raw("log", kind="backward", amount="400m", note="n" * 201)
     assert reply.ephemeral
     assert "No entries yet" in (await alice.run("history")).text()
 
@@ -142,7 +143,7 @@ async def test_history_shows_ids_newest_first_and_limit(alice: Actor) -> None:
 async def test_history_limit_out_of_range_is_refused(alice: Actor, limit: int) -> None:
     with pytest.raises(ValueError, match="must be at"):
         await alice.run("history", limit=limit)  # declared min/max: Discord's client refuses
-    reply = await alice.run("history", limit=limit, raw=True)
+    reply = await alice.run_raw("history", limit=limit)
     assert reply.ephemeral
     assert "between 1 and 25" in reply.text()
 
@@ -153,7 +154,9 @@ def field(reply: Reply, name: str) -> str:
     return str(value)
 
 
-async def test_stats_totals_share_days_and_streak(alice: Actor, bob: Actor, clock: object) -> None:
+async def test_stats_totals_share_days_and_streak(
+    alice: Actor, bob: Actor, clock: time_machine.Traveller
+) -> None:
     await alice.run("log", kind="forward", amount="1 km", date="2026-03-05")  # active, not backward
     await alice.run("log", kind="backward", amount="400m", date="yesterday")
     await alice.run("log", kind="backward", amount="600m")
@@ -189,7 +192,7 @@ async def test_the_whole_squad_logging_at_once_is_all_stored(running: Sandbox, t
     creates its record); every one is stored and answered in public."""
     names = [f"runner{i:02d}" for i in range(25)]
     for name in names:
-        team.guild.add_member(name)  # type: ignore[attr-defined]
+        team.guild.add_member(name)
     squad = [running.actor(team.guild, name) for name in names]
     replies = await asyncio.gather(*(a.run("log", kind="backward", amount="400m") for a in squad))
     assert [r.ephemeral for r in replies] == [False] * 25

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -236,7 +236,8 @@ async def api(emulator: DiscordEmulator, method: str, path: str, body: Any = Non
         return response.status, None if response.status == 204 else await response.json()
 
 
-async def eventually(condition: Any, timeout: float = 5) -> None:
+async def eventually(condition: Callable[[], object], timeout: float = 5) -> None:
+    """Wait until ``condition()`` is truthy (a count reached, a list no longer empty)."""
     async with asyncio.timeout(timeout):
         while not condition():
             await asyncio.sleep(0.02)

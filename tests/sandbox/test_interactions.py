@@ -62,8 +62,8 @@ async def test_the_client_refuses_what_discord_would_not_send(
     # A choice may be given by its name, numbers as typed text.
     reply = await alice.run("fruit pick", name="apple", size="Big", count="2")
     assert reply.content == "2x apple size 2"
-    # raw=True sends it anyway (discord.py trusts Discord's client here and takes it).
-    assert (await alice.run("fruit pick", raw=True, name="apple", count=6)).content == "6x apple size 1"
+    # run_raw sends it anyway (discord.py trusts Discord's client here and takes it).
+    assert (await alice.run_raw("fruit pick", name="apple", count=6)).content == "6x apple size 1"
     assert emulator.violations == []
 
 

@@ -38,7 +38,7 @@ async def test_what_breaks_discords_schema_is_refused_and_recorded(
     emulator: DiscordEmulator, team: Team, bot: TinyBot
 ) -> None:
     coach = actor(emulator, team.guild, "coach")
-    reply = await coach.run("post", channel=team.reminders, raw=True, text="x" * 2001)
+    reply = await coach.run_raw("post", channel=team.reminders, text="x" * 2001)
     assert reply.content == "refused 400 50035"
     assert len(emulator.violations) == 1 and "content: Must be 2000 or fewer" in emulator.violations[0]
 

@@ -68,7 +68,7 @@ def group(hhmm: str, tz: str = "UTC", slot: Slot = Slot.WARMUP) -> SlotGroup:
 
 
 def scheduler_for(fake: FakeReminders, now: datetime = NOW) -> ReminderScheduler:
-    return ReminderScheduler(fake, grace=GRACE, clock=lambda: now)  # type: ignore[arg-type]
+    return ReminderScheduler(fake, grace=GRACE, clock=lambda: now)
 
 
 async def test_one_job_per_slot_group_however_many_teams_share_it() -> None:
