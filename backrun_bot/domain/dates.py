@@ -8,7 +8,7 @@ all in that zone. The database stores moments in UTC, so a local day is turned i
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from functools import lru_cache
 from typing import Final
@@ -74,7 +74,7 @@ def local_date(moment_utc: datetime, tz: ZoneInfo) -> date:
     return moment_utc.astimezone(tz).date()
 
 
-def day_bounds_utc(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+def day_bounds_utc(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
     """``[start, end)`` of the local ``day`` in ``tz``, as aware UTC datetimes.
 
     The end is the start of the next day, so a day is 23 h or 25 h long across a DST change (23.5 h /
@@ -83,7 +83,7 @@ def day_bounds_utc(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return _day_start_utc(day, tz), _day_start_utc(day + timedelta(days=1), tz)
 
 
-def _day_start_utc(day: date, tz: ZoneInfo) -> datetime:
+def _day_start_utc(day: date, tz: tzinfo) -> datetime:
     """The first instant whose local date in ``tz`` is ``day``.
 
     Usually local midnight. When midnight is repeated (clocks go back to 00:00) the earlier one counts

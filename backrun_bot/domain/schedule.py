@@ -25,7 +25,7 @@ Input rules decided here:
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -148,7 +148,7 @@ def format_days(days: frozenset[int]) -> str:
     return ", ".join(DAY_ABBREVIATIONS[day] for day in sorted(days))
 
 
-def occurrence_utc(day: date, at: time, tz: ZoneInfo) -> datetime:
+def occurrence_utc(day: date, at: time, tz: tzinfo) -> datetime:
     """The aware UTC instant at which the wall clock in ``tz`` shows ``at`` on the local ``day``.
 
     In a fold the first of the two instants; in a gap the first valid instant after it (the change).

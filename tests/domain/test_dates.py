@@ -219,7 +219,7 @@ def test_day_starts_at_the_jump_when_the_gap_begins_before_midnight(before_midni
     day = date(2026, 5, 10)
     jump = datetime(2026, 5, 10) - before_midnight
     zone = JumpZone(jump)
-    start, end = day_bounds_utc(day, zone)  # type: ignore[arg-type]
+    start, end = day_bounds_utc(day, zone)
     assert start == jump.replace(tzinfo=UTC)
     assert start.tzinfo is UTC
     assert start.astimezone(zone).replace(tzinfo=None) == jump + timedelta(hours=1)

@@ -8,9 +8,10 @@ end to end; these are the fast ones that mutation testing runs (see tests/README
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Unpack
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -26,6 +27,7 @@ from backrun_bot.services.reminder_settings import ReminderSettingsService
 from backrun_bot.services.training import TrainingService
 from backrun_bot.storage import reminder_queries as rq
 from backrun_bot.storage.models import ReminderDelivery, Team
+from tests.services.settings_change import SettingsChange
 
 OSLO = "Europe/Oslo"
 MONDAY = date(2026, 3, 9)
@@ -109,17 +111,17 @@ class World:
     settings: ReminderSettingsService
     training: TrainingService
 
-    async def team(self, team_id: int, **change: object) -> None:
+    async def team(self, team_id: int, **change: Unpack[SettingsChange]) -> None:
         """A team with reminders on in Oslo at 07:00 and 19:00 every day (unless ``change`` says
         otherwise), set up through the settings service as ``/reminders set`` does."""
-        options: dict[str, object] = {
+        options: SettingsChange = {
             "channel_id": CHANNEL[team_id],
             "timezone": OSLO,
             "warmup": time(7),
             "cooldown": time(19),
         }
         options.update(change)
-        await self.settings.update(team_id, **options)  # type: ignore[arg-type]
+        await self.settings.update(team_id, **options)
 
     async def ledger(self, team_id: int) -> list[ReminderDelivery]:
         async with self.sessionmaker() as s:
@@ -429,11 +431,11 @@ async def _nothing(world: World, team_id: int) -> None:
 @pytest.mark.parametrize(
     ("change", "then"),
     [
-        pytest.param({"timezone": "UTC"}, _nothing, id="another-timezone"),
-        pytest.param({"warmup": time(7, 30)}, _nothing, id="another-time"),
+        pytest.param(SettingsChange(timezone="UTC"), _nothing, id="another-timezone"),
+        pytest.param(SettingsChange(warmup=time(7, 30)), _nothing, id="another-time"),
         # Its 07:00 is the cooldown, not the warmup.
-        pytest.param({"warmup": time(8), "cooldown": time(7)}, _nothing, id="another-slot"),
-        pytest.param({"days": frozenset({1, 2})}, _nothing, id="not-a-reminder-day"),
+        pytest.param(SettingsChange(warmup=time(8), cooldown=time(7)), _nothing, id="another-slot"),
+        pytest.param(SettingsChange(days=frozenset({1, 2})), _nothing, id="not-a-reminder-day"),
         pytest.param({}, _pause_for_channel, id="paused-for-its-channel"),
         pytest.param({}, _pause_until_tomorrow, id="paused-until-tomorrow"),
         pytest.param({}, _switch_off, id="switched-off"),
@@ -442,11 +444,11 @@ async def _nothing(world: World, team_id: int) -> None:
     ],
 )
 async def test_a_team_not_due_gets_nothing_and_no_row(
-    world: World, change: dict[str, object], then: object
+    world: World, change: SettingsChange, then: Callable[[World, int], Awaitable[None]]
 ) -> None:
     await world.team(TEAM_A)  # due, so the run is seen to have happened
     await world.team(TEAM_B, **change)
-    await then(world, TEAM_B)  # type: ignore[operator]
+    await then(world, TEAM_B)
     world.clock.now = max(world.clock.now, SEVEN)
 
     assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 1

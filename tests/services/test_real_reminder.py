@@ -27,44 +27,49 @@ MORNING = datetime(2026, 3, 9, 5, 0, tzinfo=UTC)  # 06:00 in Oslo
 
 
 @pytest.mark.parametrize(
-    ("change", "slot", "now", "expected"),
+    ("settings", "slot", "now", "expected"),
     [
-        ({}, Slot.WARMUP, MORNING, (True, "the real one still goes out at 07:00 Europe/Oslo")),
-        ({}, Slot.COOLDOWN, MORNING, (True, "the real one still goes out at 19:00 Europe/Oslo")),
+        (SETTINGS, Slot.WARMUP, MORNING, (True, "the real one still goes out at 07:00 Europe/Oslo")),
+        (SETTINGS, Slot.COOLDOWN, MORNING, (True, "the real one still goes out at 19:00 Europe/Oslo")),
         # 07:00 in Oslo is 06:00 UTC in March.
         (
-            {},
+            SETTINGS,
             Slot.WARMUP,
             datetime(2026, 3, 9, 6, 0, 1, tzinfo=UTC),
             (True, "the real one was due at 07:00 Europe/Oslo today"),
         ),
         (
-            {"warmup": None},
+            dataclasses.replace(SETTINGS, warmup=None),
             Slot.WARMUP,
             MORNING,
             (False, "the warmup is switched off, so no real one goes out"),
         ),
-        ({"active": False}, Slot.WARMUP, MORNING, (False, "reminders are off, so no real one goes out")),
         (
-            {"paused_until": date(2026, 3, 12)},
+            dataclasses.replace(SETTINGS, active=False),
+            Slot.WARMUP,
+            MORNING,
+            (False, "reminders are off, so no real one goes out"),
+        ),
+        (
+            dataclasses.replace(SETTINGS, paused_until=date(2026, 3, 12)),
             Slot.WARMUP,
             MORNING,
             (False, "reminders are paused until 2026-03-12"),
         ),
         (
-            {"paused_until": MONDAY},
+            dataclasses.replace(SETTINGS, paused_until=MONDAY),
             Slot.WARMUP,
             MORNING,
             (True, "the real one still goes out at 07:00 Europe/Oslo"),
         ),
         (
-            {"days": frozenset({1, 3})},
+            dataclasses.replace(SETTINGS, days=frozenset({1, 3})),
             Slot.WARMUP,
             MORNING,
             (False, "no real one goes out today (reminders go out Tue, Thu)"),
         ),
         (
-            {"pause_reason": "the bot cannot post in <#7>"},
+            dataclasses.replace(SETTINGS, pause_reason="the bot cannot post in <#7>"),
             Slot.COOLDOWN,
             MORNING,
             (False, "reminders are paused (the bot cannot post in <#7>), so no real one goes out"),
@@ -72,7 +77,6 @@ MORNING = datetime(2026, 3, 9, 5, 0, tzinfo=UTC)  # 06:00 in Oslo
     ],
 )
 def test_the_fate_of_todays_real_reminder(
-    change: dict[str, object], slot: Slot, now: datetime, expected: tuple[bool, str]
+    settings: ReminderSettings, slot: Slot, now: datetime, expected: tuple[bool, str]
 ) -> None:
-    settings = dataclasses.replace(SETTINGS, **change)  # type: ignore[arg-type]
     assert real_reminder(settings, slot, MONDAY, now) == expected

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backrun_bot.errors import InvalidInput
 from backrun_bot.services.reminder_settings import ReminderSettingsService
 from backrun_bot.storage.models import Team
+from tests.services.settings_change import SettingsChange
 
 NOW = datetime(2026, 3, 9, 6, 0, tzinfo=UTC)
 GUILD = 42
@@ -49,17 +50,17 @@ async def test_each_saved_change_is_announced_once(sessionmaker: async_sessionma
 @pytest.mark.parametrize(
     "change",
     [
-        {"warmup": time(7)},  # the first change needs a channel
-        {"channel_id": 7, "heavy_meters": 50.0},
-        {"channel_id": 7, "days": frozenset()},
+        SettingsChange(warmup=time(7)),  # the first change needs a channel
+        SettingsChange(channel_id=7, heavy_meters=50.0),
+        SettingsChange(channel_id=7, days=frozenset()),
     ],
 )
 async def test_a_refused_change_is_not_announced(
-    sessionmaker: async_sessionmaker[AsyncSession], change: dict[str, object]
+    sessionmaker: async_sessionmaker[AsyncSession], change: SettingsChange
 ) -> None:
     calls = Calls()
     with pytest.raises(InvalidInput):
-        await service(sessionmaker, calls).update(GUILD, **change)  # type: ignore[arg-type]
+        await service(sessionmaker, calls).update(GUILD, **change)
     assert calls.count == 0
 
 
