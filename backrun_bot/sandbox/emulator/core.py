@@ -92,7 +92,7 @@ class DiscordEmulator:
             application_flags=APPLICATION_FLAGS,
             heartbeat_interval_ms=heartbeat_interval,
             report=self.report,
-            on_ready=self._changed,
+            on_ready=self.notify_change,
         )
         self.world.announce = self.gateway.dispatch
 
@@ -237,7 +237,9 @@ class DiscordEmulator:
             while not self.gateway.ready_sessions():
                 await self._wait_change()
 
-    def _changed(self) -> None:
+    def notify_change(self) -> None:
+        """Wake everything waiting on the world (a message stored, an interaction answered, a
+        session ready): the REST handlers and the gateway call this after each change."""
         waiters, self._waiters = self._waiters, set()
         for waiter in waiters:
             if not waiter.done():
@@ -340,7 +342,7 @@ class DiscordEmulator:
             if guild is not None and message.author.id in guild.members:
                 data["member"] = guild.members[message.author.id].to_json(with_user=False)
             self.gateway.dispatch(event, data, 1 << 9)
-        self._changed()
+        self.notify_change()
         for listener in list(self._message_listeners):
             listener(message, created)
 

@@ -161,7 +161,7 @@ async def interaction_callback(emu: DiscordEmulator, req: Request) -> web.Stream
         record.show(message.id)
     if not record.acknowledged.done():
         record.acknowledged.set_result(kind)
-    emu._changed()
+    emu.notify_change()
 
     if req.query.get("with_response", "").lower() not in ("1", "true"):
         return no_content()
@@ -252,7 +252,7 @@ async def delete_webhook_message(emu: DiscordEmulator, req: Request) -> web.Stre
     record = _webhook_record(emu, req)
     message = _webhook_message(emu, req, record)
     message.deleted = True
-    emu._changed()
+    emu.notify_change()
     return no_content()
 
 
