@@ -360,8 +360,8 @@ class Console:
             self.show_reply(await self.actors[self.current].press(Reply.of(message), label))
         elif line.startswith("/") or word in {c["name"] for c in self.emulator.commands}:
             invocation = parse_line(line, self.emulator.commands)
-            options: dict[str, Any] = dict(invocation.options)  # text, as typed in Discord's client
-            self.show_reply(await self.actors[self.current].run(invocation.command, **options))
+            # The values go as text, as typed in Discord's client; the driver reads them as such.
+            self.show_reply(await self.actors[self.current].run(invocation.command, **invocation.options))
         else:
             raise ValueError(f"What is {word!r}? Type help for the console's words, /help for the bot's.")
 
