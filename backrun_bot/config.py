@@ -28,10 +28,23 @@ class Settings(BaseSettings):
     # How long after its time a missed reminder is still sent (issue 3).
     reminder_grace_minutes: int = Field(default=120, ge=0, le=24 * 60)
 
+    # Health and metrics (GET /healthz, GET /metrics): off unless HEALTH_PORT is set. The host
+    # defaults to loopback because the endpoint has no authentication and /metrics tells anyone who
+    # can reach it how busy the bot is; listening on 0.0.0.0 (say, in a container whose port only the
+    # orchestrator's probes and Prometheus can reach) is a deployment choice, made explicitly.
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+    health_host: str = Field(default="127.0.0.1", min_length=1)
+
     @field_validator("discord_token", mode="before")
     @classmethod
     def _blank_token(cls, value: object) -> object:
         # `DISCORD_TOKEN=` as copied from .env.example means "not set".
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("health_port", mode="before")
+    @classmethod
+    def _blank_port(cls, value: object) -> object:
+        # `HEALTH_PORT=` as in .env.example means "off".
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("discord_api_url")
