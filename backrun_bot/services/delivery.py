@@ -28,7 +28,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -68,6 +68,23 @@ class Sender(Protocol):
     ) -> int:
         """Send and return the message id. Raises ChannelUnavailable, MessageRefused or DeliveryError."""
         ...
+
+
+# What became of one team's reminder: posted; failed for good (the channel is gone or Discord refused
+# the message); not taken by Discord this time (sent by a later run once the claim is stale); skipped
+# (found past the grace window); or an unexpected error (logged with its traceback).
+Outcome = Literal["sent", "failed", "retry", "skipped", "error"]
+
+
+class Outcomes(Protocol):
+    """Told what became of each team's reminder (the bot counts them in its metrics); ``late`` is how
+    long after its time a sent one went out."""
+
+    def __call__(self, slot: str, outcome: Outcome, *, late: timedelta | None = None) -> None: ...
+
+
+def _tell_nobody(slot: str, outcome: Outcome, *, late: timedelta | None = None) -> None:
+    pass
 
 
 @dataclass(frozen=True)
@@ -127,11 +144,13 @@ class DeliveryService:
         *,
         clock: Clock,
         grace: timedelta,
+        outcomes: Outcomes = _tell_nobody,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._sender = sender
         self._clock = clock
         self._grace = grace
+        self._outcomes = outcomes
 
     # --- content --------------------------------------------------------------------------------
 
@@ -230,13 +249,14 @@ class DeliveryService:
             )
         for team_id in team_ids:
             try:
-                sent += await self._deliver_one(team_id, group.slot, day)
+                sent += await self._deliver_one(team_id, group.slot, day, instant)
             except Exception:
                 # One team's failure never stops the others.
                 log.exception("reminder %s for team %s on %s failed", group.slot.value, team_id, day)
+                self._outcomes(group.slot.value, "error")
         return sent
 
-    async def _deliver_one(self, team_id: int, slot: Slot, day: date) -> int:
+    async def _deliver_one(self, team_id: int, slot: Slot, day: date, instant: datetime) -> int:
         now = self._clock()
         async with self._sessionmaker.begin() as s:
             if not await rq.claim(s, team_id, day, slot.value, now, stale_before=now - CLAIM_LEASE):
@@ -270,20 +290,24 @@ class DeliveryService:
                 )
                 if lost_channel:
                     await rq.pause_for_channel(s, team_id, f"the bot cannot post in <#{channel_id}>")
+            self._outcomes(slot.value, "failed")
             return 0
         except DeliveryError as exc:
             # Transient: the claim goes stale after the lease and the next run or restart retries.
             log.warning("reminder for team %s not delivered, will retry: %s", team_id, exc)
+            self._outcomes(slot.value, "retry")
             return 0
         async with self._sessionmaker.begin() as s:
             await rq.finish(
                 s, team_id, day, slot.value, status="sent", message_id=message_id, now=self._clock()
             )
         log.info("sent %s reminder to team %s for %s", slot.value, team_id, day)
+        self._outcomes(slot.value, "sent", late=self._clock() - instant)
         return 1
 
     async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> None:
         """Record a reminder too late to send (past the grace window) as skipped, and log it."""
+        skipped = 0
         async with self._sessionmaker.begin() as s:
             team_ids = await rq.due_team_ids(
                 s, group.timezone, group.at.strftime("%H:%M"), group.slot.value, day, instant
@@ -300,3 +324,6 @@ class DeliveryService:
                         reason,
                         self._grace,
                     )
+                    skipped += 1
+        for _ in range(skipped):  # told once the skips are committed
+            self._outcomes(group.slot.value, "skipped")
