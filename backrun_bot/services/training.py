@@ -143,7 +143,13 @@ class TrainingService:
             if row is None:
                 raise NotFound("You have no entries in this server to undo.")
             entry = EntryView.of(row, who.user_id)
-            await queries.delete_run_session(s, row)
+            if not await queries.delete_run_session(s, row):
+                # Another undo (a double tap, or the Undo button) read the same entry and removed it
+                # first. Removing the next one instead would take away an entry nobody asked about.
+                raise NotFound(
+                    f"Your entry {entry.describe()} was already removed by another undo; "
+                    "nothing else was removed."
+                )
         return entry
 
     async def undo_entry(self, who: Who, entry_id: int, author_id: int) -> EntryView:
@@ -156,7 +162,8 @@ class TrainingService:
             if row is None:
                 raise NotFound("That entry is already gone.")
             entry = EntryView.of(row, who.user_id)
-            await queries.delete_run_session(s, row)
+            if not await queries.delete_run_session(s, row):
+                raise NotFound("That entry is already gone.")  # removed by a concurrent undo
         return entry
 
     async def history(self, guild_id: int, user_id: int, limit: int = 10) -> list[EntryView]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backrun_bot.storage.dialect import insert
@@ -104,9 +104,16 @@ async def latest_run_session(s: AsyncSession, guild_id: int, user_id: int) -> Ru
     return await s.scalar(_of(guild_id, user_id).order_by(RunSession.id.desc()).limit(1))
 
 
-async def delete_run_session(s: AsyncSession, row: RunSession) -> None:
-    await s.delete(row)
-    await s.flush()
+async def delete_run_session(s: AsyncSession, row: RunSession) -> bool:
+    """Delete the entry ``row``; False if it was already gone.
+
+    Two undos of one entry can both read it before either deletes it (a double tap, /undo while
+    pressing Undo). The DELETE itself says which of them removed it: the second one finds no row
+    (on PostgreSQL it waits for the first to commit, then matches nothing; SQLite runs one writer at
+    a time), so only one of them may tell the athlete it removed the entry.
+    """
+    statement = delete(RunSession).where(RunSession.id == row.id).returning(RunSession.id)
+    return await s.scalar(statement) is not None
 
 
 async def history(s: AsyncSession, guild_id: int, user_id: int, limit: int) -> list[RunSession]:
