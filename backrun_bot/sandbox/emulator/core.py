@@ -286,9 +286,18 @@ class DiscordEmulator:
         return self.command_registry.override(guild.id, command_name)
 
     # -- faults --------------------------------------------------------------------------------------
-    async def drop_gateway(self) -> None:
-        """Cut the gateway connection(s) without a close frame; discord.py resumes."""
+    async def drop_gateway(self, *, stay_down: bool = False) -> None:
+        """Cut the gateway connection(s) without a close frame; discord.py resumes.
+
+        ``stay_down``: an outage. New gateway connections are refused (HTTP 503 on the upgrade) until
+        :meth:`restore_gateway`, so the bot stays disconnected, retrying with backoff; REST still works.
+        """
+        self.gateway.refusing = stay_down
         await self.gateway.drop()
+
+    def restore_gateway(self) -> None:
+        """End the outage of ``drop_gateway(stay_down=True)``: the bot's next retry connects."""
+        self.gateway.refusing = False
 
     async def invalidate_session(self) -> None:
         """Send op 9 (d=false): the session ends and discord.py identifies again."""

@@ -171,6 +171,8 @@ class Gateway:
         self.identify_count = 0
         self.resume_count = 0
         self._order = 0
+        # An outage (DiscordEmulator.drop_gateway(stay_down=True)): connections are refused.
+        self.refusing = False
 
     # -- state for others ---------------------------------------------------------------------------
     def ready_sessions(self) -> list[Session]:
@@ -243,6 +245,8 @@ class Gateway:
 
     # -- the websocket --------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        if self.refusing:
+            raise web.HTTPServiceUnavailable(text="gateway unavailable (emulated outage)")
         # timeout: how long a close handshake may take before the emulator gives up on the client.
         ws = web.WebSocketResponse(compress=False, max_msg_size=0, autoping=True, timeout=2.0)
         await ws.prepare(request)
