@@ -18,9 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from backrun_bot.config import Settings
 from backrun_bot.discord_app.cogs import EXTENSIONS
 from backrun_bot.discord_app.errors import on_app_command_error
+from backrun_bot.discord_app.instrumentation import instrument_commands
 from backrun_bot.discord_app.sender import DiscordSender
 from backrun_bot.discord_app.views import UndoButton
+from backrun_bot.domain.schedule import Slot
 from backrun_bot.errors import ConfigError
+from backrun_bot.observability.health import HealthServer, start_health_server
+from backrun_bot.observability.metrics import Metrics
+from backrun_bot.observability.ratelimits import rate_limit_trace
 from backrun_bot.scheduling.scheduler import ReminderScheduler
 from backrun_bot.services.common import Clock, utc_now
 from backrun_bot.services.delivery import DeliveryService
@@ -53,10 +58,13 @@ class BackrunBot(commands.AutoShardedBot):
     delivery: DeliveryService
     plans: PlanService
     scheduler: ReminderScheduler
+    health: HealthServer | None = None
 
     def __init__(self, settings: Settings, *, clock: Clock = utc_now) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
+        # This bot's own metrics (a registry per bot: tests run many in one process).
+        metrics = Metrics()
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -68,7 +76,10 @@ class BackrunBot(commands.AutoShardedBot):
             # default). Backrun answers interactions and posts by channel id, so it needs no warm
             # guild cache; a short wait makes starts and restarts quicker.
             guild_ready_timeout=0.5,
+            # Sees every response of the bot's HTTP session, REST and interaction replies alike: 429s.
+            http_trace=rate_limit_trace(metrics),
         )
+        self.metrics = metrics
         self.settings = settings
         self.clock = clock
         use_api_url(settings.discord_api_url)
@@ -86,7 +97,14 @@ class BackrunBot(commands.AutoShardedBot):
         self.sessionmaker = make_sessionmaker(self.engine)
         grace = timedelta(minutes=self.settings.reminder_grace_minutes)
         self.training = TrainingService(self.sessionmaker, clock=self.clock)
-        self.delivery = DeliveryService(self.sessionmaker, DiscordSender(self), clock=self.clock, grace=grace)
+        self.delivery = DeliveryService(
+            self.sessionmaker,
+            DiscordSender(self),
+            clock=self.clock,
+            grace=grace,
+            outcomes=self.metrics.reminder_outcome,
+        )
+        self.metrics.prime_reminders(slot.value for slot in Slot)
         self.plans = PlanService(self.sessionmaker, clock=self.clock)
         self.scheduler = ReminderScheduler(self.delivery, grace=grace, clock=self.clock)
         # A settings change re-arms the reminder jobs; the service calls this once it has committed.
@@ -98,7 +116,12 @@ class BackrunBot(commands.AutoShardedBot):
             await self.load_extension(extension)
         self.add_dynamic_items(UndoButton)
         self.tree.on_error = on_app_command_error  # type: ignore[method-assign]
+        instrument_commands(self, self.metrics)
         await self.sync_commands_if_changed()
+        # Before the scheduler: a HEALTH_PORT already taken stops the bot before it posts anything.
+        self.health = await start_health_server(
+            self, self.metrics.registry, host=self.settings.health_host, port=self.settings.health_port
+        )
         # Last: the catch-up may post reminders, and REST is usable from here on.
         await self.scheduler.start()
 
@@ -129,6 +152,9 @@ class BackrunBot(commands.AutoShardedBot):
         log.info("connected as %s to %d servers", self.user, len(self.guilds))
 
     async def close(self) -> None:
+        if self.health is not None:
+            await self.health.stop()
+            self.health = None
         if hasattr(self, "scheduler"):
             await self.scheduler.shutdown()
         await super().close()
