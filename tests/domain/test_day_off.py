@@ -14,6 +14,9 @@ from backrun_bot.domain.load import HeavyDay, Rule
 from backrun_bot.services.delivery import MAX_MESSAGE
 
 HEAVY = HeavyDay(date(2026, 3, 8), (Rule.VOLUME,), 2000, 1600, 2000, None, None)
+HEAD = "**Day off from backward work today** — yesterday was heavy for:"
+TAIL = "Do the forward parts of the warmup; the backward work waits for tomorrow."
+NAMES_TAIL = f"Each of you can see why with `/plan`. {TAIL}"
 
 
 def squad(n: int, *, opted_out: frozenset[int] = frozenset()) -> list[DayOff]:
@@ -57,6 +60,68 @@ def test_the_reason_goes_only_when_it_does_not_fit() -> None:
     assert pinged_in(short) == {o.user_id for o in offs}  # all twenty still named
 
 
+def test_the_detailed_section_reads_word_for_word() -> None:
+    offs = [DayOff(11, "Ana", True, HEAVY), DayOff(22, "Ben", False, HEAVY)]
+    reason = "2 km of backward running (your team's heavy-day mark is 1.6 km)"
+    text, pings = day_off_section(offs, budget=1000)
+    assert text == f"{HEAD}\n• <@11>: {reason}\n• Ben: {reason}\n{TAIL}"
+    assert pings == (11,)
+
+
+def test_the_detailed_section_exactly_at_the_budget_fits_and_one_over_names_only() -> None:
+    offs = [DayOff(11, "Ana", True, HEAVY), DayOff(22, "Ben", False, HEAVY)]
+    full, _ = day_off_section(offs, budget=10_000)
+    assert day_off_section(offs, budget=len(full)) == (full, (11,))
+    assert day_off_section(offs, budget=len(full) - 1) == (f"{HEAD}\n<@11>, Ben.\n{NAMES_TAIL}", (11,))
+
+
+def names_only(offs: list[DayOff], count: int) -> str:
+    """The names-only section naming the first ``count`` athletes, as users read it."""
+    who = ", ".join(f"<@{o.user_id}>" if o.mention else o.display_name for o in offs[:count])
+    rest = len(offs) - count
+    return f"{HEAD}\n{who}{f' and {rest} more' if rest else ''}.\n{NAMES_TAIL}"
+
+
+def test_names_only_at_the_budget_edge_then_and_n_more() -> None:
+    offs = squad(5, opted_out=frozenset({1}))
+    ids = [o.user_id for o in offs]
+    everyone = names_only(offs, 5)
+    assert everyone == (
+        f"{HEAD}\n<@{ids[0]}>, Athlete 01, <@{ids[2]}>, <@{ids[3]}>, <@{ids[4]}>.\n{NAMES_TAIL}"
+    )
+    assert day_off_section(offs, budget=len(everyone)) == (everyone, (ids[0], ids[2], ids[3], ids[4]))
+    # One character short: the last athlete is counted, not named (nor pinged).
+    four = names_only(offs, 4)
+    assert four.endswith(f"<@{ids[3]}> and 1 more.\n{NAMES_TAIL}")
+    assert day_off_section(offs, budget=len(everyone) - 1) == (four, (ids[0], ids[2], ids[3]))
+    assert day_off_section(offs, budget=len(four)) == (four, (ids[0], ids[2], ids[3]))
+    assert day_off_section(offs, budget=len(four) - 1) == (names_only(offs, 3), (ids[0], ids[2]))
+    # Room for one name only.
+    one = names_only(offs, 1)
+    assert one == f"{HEAD}\n<@{ids[0]}> and 4 more.\n{NAMES_TAIL}"
+    assert day_off_section(offs, budget=len(one)) == (one, (ids[0],))
+
+
+def test_when_not_even_one_name_fits_the_athletes_are_counted_and_nobody_is_pinged() -> None:
+    offs = squad(5)
+    budget = len(names_only(offs, 1)) - 1
+    text, pings = day_off_section(offs, budget=budget)
+    assert text == f"{HEAD} 5 athletes.\n{NAMES_TAIL}"[:budget]
+    assert pings == ()
+    assert "<@" not in text
+
+
+def test_pings_are_exactly_the_named_athletes_with_mentions_on() -> None:
+    offs = squad(30, opted_out=frozenset(range(0, 30, 3)))
+    for budget in (10_000, 900, 400, 200):
+        text, pings = day_off_section(offs, budget=budget)
+        named = [o for o in offs if f"<@{o.user_id}>" in text or o.display_name in text]
+        assert named == offs[: len(named)]  # named in order, the rest counted
+        assert pings == tuple(o.user_id for o in named if o.mention)
+        assert pinged_in(text) == set(pings)
+        assert not any(o.display_name in text for o in named if o.mention)  # pinged, not also named
+
+
 # --- /plan's advice -------------------------------------------------------------------------------
 
 MONDAY = date(2026, 3, 9)
@@ -83,6 +148,45 @@ def test_a_normal_day_says_no_day_off_is_needed_and_why_not() -> None:
         "No day off needed: yesterday you ran 1.25 km backward (your team's heavy-day mark is 2.5 km)"
     )
     assert plan_advice(MONDAY, None, 0, 1600) == "No day off needed: you ran no backward meters yesterday."
+
+
+DAY_OFF_END = (
+    "\nThe warmup and cooldown below are the forward versions. Backward work resumes tomorrow, Tue 10 Mar."
+)
+
+
+@pytest.mark.parametrize(
+    ("heavy", "reason"),
+    [
+        (HEAVY, "2 km of backward running (your team's heavy-day mark is 1.6 km)"),
+        (
+            HeavyDay(date(2026, 3, 8), (Rule.SPIKE,), 1200, 1600, 1200, 800, None),
+            "a 1.2 km session, 50% longer than your longest in the previous 30 days (800 m)",
+        ),
+        (
+            HeavyDay(date(2026, 3, 8), (Rule.RATIO,), 900, 1600, 900, None, 1.62),
+            "acute:chronic load ratio 1.6 (above 1.5)",
+        ),
+        (
+            HeavyDay(date(2026, 3, 8), (Rule.VOLUME, Rule.RATIO), 2000, 1600, 2000, None, 1.62),
+            "2 km of backward running (your team's heavy-day mark is 1.6 km); acute:chronic load ratio "
+            "1.6 (above 1.5)",
+        ),
+    ],
+)
+def test_the_day_off_advice_for_each_rule_reads_word_for_word(heavy: HeavyDay, reason: str) -> None:
+    advice = plan_advice(MONDAY, heavy, heavy.backward_meters, heavy.threshold)
+    assert advice == f"**Take today off from backward work**: {reason}.{DAY_OFF_END}"
+
+
+@pytest.mark.parametrize(
+    ("backward_m", "ran"), [(400, "400 m"), (1, "1 m"), (1599.9, "1.6 km"), (1250.4, "1.25 km")]
+)
+def test_the_normal_day_advice_reads_word_for_word(backward_m: float, ran: str) -> None:
+    assert plan_advice(MONDAY, None, backward_m, 1600) == (
+        f"No day off needed: yesterday you ran {ran} backward (your team's heavy-day mark is 1.6 km), "
+        "with no sharp jump over your recent weeks."
+    )
 
 
 def test_the_longest_advice_and_either_plan_fit_one_message() -> None:
