@@ -1,10 +1,12 @@
 """The layers stay where the README puts them: the rules import neither discord nor sqlalchemy, only
-the Discord adapter (and the emulator that stands in for Discord) imports discord, and the services
-do not know the scheduler (it is told about settings changes through a callback)."""
+the Discord adapter (and the emulator that stands in for Discord) imports discord, the services
+do not know the scheduler (it is told about settings changes through a callback), and only
+``observability/`` knows Prometheus (the services report reminder outcomes through a callback)."""
 
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,7 +35,14 @@ def modules_in(*folders: str) -> list[Path]:
 
 @pytest.mark.parametrize("path", modules_in("domain"), ids=lambda p: p.name)
 def test_the_rules_are_plain_python(path: Path) -> None:
-    assert not imported_roots(path) & {"discord", "sqlalchemy", "alembic", "apscheduler", "aiohttp"}
+    assert not imported_roots(path) & {
+        "discord",
+        "sqlalchemy",
+        "alembic",
+        "apscheduler",
+        "aiohttp",
+        "prometheus_client",
+    }
     ours = {m for m in imported_modules(path) if m.startswith("backrun_bot.")}
     assert all(m.startswith(("backrun_bot.domain", "backrun_bot.errors")) for m in ours), ours
 
@@ -73,3 +82,19 @@ def test_the_emulator_knows_nothing_of_backrun_or_the_driver(path: Path) -> None
     emulator = "backrun_bot.sandbox.emulator"
     ours = {m for m in imported_modules(path) if m.split(".")[0] == "backrun_bot"}
     assert all(m == emulator or m.startswith(emulator + ".") for m in ours), ours
+
+
+OUTSIDE_OBSERVABILITY = sorted(
+    p for p in PACKAGE.rglob("*.py") if p.relative_to(PACKAGE).parts[0] != "observability"
+)
+
+
+@pytest.mark.parametrize("path", OUTSIDE_OBSERVABILITY, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_only_observability_imports_prometheus(path: Path) -> None:
+    assert "prometheus_client" not in imported_roots(path)
+
+
+def test_the_metric_definitions_import_only_prometheus() -> None:
+    """``observability/metrics.py`` is plain: whoever counts gets a ``Metrics`` handed to them."""
+    roots = imported_roots(PACKAGE / "observability" / "metrics.py") - set(sys.stdlib_module_names)
+    assert roots == {"prometheus_client"}
