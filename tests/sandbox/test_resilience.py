@@ -53,6 +53,10 @@ async def test_a_502_is_retried(emulator: DiscordEmulator, team: Team, bot: Tiny
     channel = bot.get_channel(team.reminders.id)
     assert isinstance(channel, discord.TextChannel)
     await channel.send("eventually")  # discord.py sleeps 1 s and retries
+    # The first POST really got the 502 (and nothing else did), and the retry delivered it, once.
+    fired = [(f.method, f.path, f.status) for f in emulator.faults.fired]
+    assert fired == [("POST", f"/channels/{team.reminders.id}/messages", 502)]
+    assert emulator.faults.pending == 0
     assert [m.content for m in emulator.messages(team.reminders.id)] == ["eventually"]
 
 
