@@ -2,6 +2,10 @@
 
 Discord's limits shape these: an embed description holds 4,096 characters, a field value 1,024, and
 all text of one embed 6,000; history therefore shortens notes.
+
+Whatever people typed (a note) or Discord calls them (a display name) goes through
+:func:`~backrun_bot.domain.text.literal_line`: shown as written, markdown escaped, on one line, so it
+can neither forge a line of the bot's nor become a masked link in a public reply.
 """
 
 from __future__ import annotations
@@ -9,34 +13,31 @@ from __future__ import annotations
 import discord
 
 from backrun_bot.domain.amounts import format_distance
+from backrun_bot.domain.text import literal_line
 from backrun_bot.services.plan import PlanToday
 from backrun_bot.services.reminder_settings import ReminderSettings
 from backrun_bot.services.training import EntryView, LogResult, StatsView
 
 BRAND = discord.Colour.from_rgb(46, 134, 193)
 MAX_CONTENT = 2000  # Discord's limit on a message's content
-HISTORY_NOTE_CHARS = 80
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+HISTORY_NOTE_CHARS = 80  # as sent, escapes included: 25 entries stay inside one description
 
 
 def log_message(who: str, result: LogResult) -> str:
-    """The public reply to /log. ``who`` is shown as text; allowed mentions keep it inert."""
+    """The public reply to /log. ``who`` is shown as text; allowed mentions keep it inert. The note
+    is the last line, quoted, and always one line."""
     entry = result.entry
     when = "" if entry.day == result.today else f" for {entry.day.isoformat()}"
     day_word = "today" if entry.day == result.today else entry.day.isoformat()
     lines = [
-        f"**{discord.utils.escape_markdown(who)}** logged **{entry.amount}** {entry.kind.label}{when} "
-        f"(entry #{entry.id}).",
+        f"**{literal_line(who)}** logged **{entry.amount}** {entry.kind.label}{when} (entry #{entry.id}).",
         f"Backward {day_word}: **{format_distance(result.backward_today_m)}** · "
         f"this week: **{format_distance(result.backward_week_m)}**",
     ]
     if not entry.distance_given:
         lines.append(f"(counted as about {format_distance(entry.effective_meters)} at a typical pace)")
     if entry.note:
-        lines.append(f"> {entry.note}")
+        lines.append(f"> {literal_line(entry.note)}")
     return "\n".join(lines)
 
 
@@ -46,7 +47,7 @@ def undone_message(entry: EntryView) -> str:
 
 def history_embed(name: str, entries: list[EntryView], *, own: bool) -> discord.Embed:
     """/history of ``name``; ``own`` when it is the caller's own, the only case /undo applies to."""
-    embed = discord.Embed(title=f"History — {name}", colour=BRAND)
+    embed = discord.Embed(title=f"History — {literal_line(name)}", colour=BRAND)
     if not entries:
         embed.description = "No entries yet. Log one with `/log backward 400m`."
         return embed
@@ -54,7 +55,7 @@ def history_embed(name: str, entries: list[EntryView], *, own: bool) -> discord.
     for e in entries:
         line = f"`#{e.id}` {e.day.isoformat()} · **{e.amount}** {e.kind.label}"
         if e.note:
-            line += f" — {_short(e.note, HISTORY_NOTE_CHARS)}"
+            line += f" — {literal_line(e.note, HISTORY_NOTE_CHARS)}"
         lines.append(line)
     embed.description = "\n".join(lines)
     footer = f"Newest {len(entries)}"
@@ -67,7 +68,7 @@ def history_embed(name: str, entries: list[EntryView], *, own: bool) -> discord.
 def stats_embed(name: str, stats: StatsView) -> discord.Embed:
     since = "all time" if stats.start is None else f"{stats.start.isoformat()} – {stats.end.isoformat()}"
     embed = discord.Embed(
-        title=f"Stats — {name}",
+        title=f"Stats — {literal_line(name)}",
         description=f"This {stats.period.value}: {since}"
         if stats.start
         else f"All time, to {stats.end.isoformat()}",

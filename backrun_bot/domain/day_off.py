@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from backrun_bot.domain.amounts import format_distance
 from backrun_bot.domain.drills import short_date
 from backrun_bot.domain.load import HeavyDay
+from backrun_bot.domain.text import literal_line
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,8 @@ def day_off_section(offs: Sequence[DayOff], budget: int) -> tuple[str, tuple[int
     tail = "Do the forward parts of the warmup; the backward work waits for tomorrow."
 
     def who(off: DayOff) -> str:
-        return f"<@{off.user_id}>" if off.mention else off.display_name
+        # A name is shown as written: markdown in it must not restyle or forge the public warmup.
+        return f"<@{off.user_id}>" if off.mention else literal_line(off.display_name)
 
     def pings(named: Sequence[DayOff]) -> tuple[int, ...]:
         return tuple(o.user_id for o in named if o.mention)

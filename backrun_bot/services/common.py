@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from backrun_bot.domain.dates import local_date
+from backrun_bot.domain.text import clean_name
 from backrun_bot.storage.models import Team
 
 Clock = Callable[[], datetime]
@@ -25,11 +26,18 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Who:
-    """The person using a command, in the server (team) where they use it."""
+    """The person using a command, in the server (team) where they use it.
+
+    ``display_name`` is Discord's, cleaned on the way in (never refused): it is stored, and a
+    control character in it would fail on PostgreSQL or garble the lines it is shown on.
+    """
 
     guild_id: int
     user_id: int
     display_name: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "display_name", clean_name(self.display_name))
 
 
 def team_today(team: Team, clock: Clock) -> date:

@@ -18,6 +18,7 @@ from backrun_bot.domain.amounts import Amount
 from backrun_bot.domain.dates import Period, parse_day, period_start, week_start
 from backrun_bot.domain.kinds import Kind
 from backrun_bot.domain.stats import backward_share, current_streak, longest_streak
+from backrun_bot.domain.text import clean_note
 from backrun_bot.errors import InvalidInput, NotAllowed, NotFound
 from backrun_bot.services.common import Clock, Who, team_today, utc_now
 from backrun_bot.storage import queries
@@ -106,7 +107,8 @@ class TrainingService:
         self, who: Who, kind: Kind, amount: Amount, *, note: str | None = None, day_text: str | None = None
     ) -> LogResult:
         """Store one entry; return it with the athlete's backward totals for its day and week."""
-        note = (note or "").strip() or None
+        # Control characters refused (PostgreSQL cannot store U+0000), line breaks folded to spaces.
+        note = clean_note(note)
         if note is not None and len(note) > NOTE_MAX_LENGTH:
             raise InvalidInput(f"The note is {len(note)} characters; keep it to {NOTE_MAX_LENGTH}.")
         async with self._sessionmaker.begin() as s:
