@@ -91,6 +91,14 @@ async def scheduler_problem(scheduler: SchedulerState) -> str | None:
     return None if scheduler.running else "not running"
 
 
+def _innermost(error: BaseException) -> BaseException:
+    # The driver's error says most (ConnectionRefusedError), not the wrapper the storage layer or
+    # SQLAlchemy raised from it; its class name tells what happened without naming a host or user.
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return error
+
+
 class HealthServer:
     """An aiohttp server for ``/healthz`` and ``/metrics``; :meth:`start` in ``setup_hook``,
     :meth:`stop` in ``close``."""
@@ -152,7 +160,7 @@ class HealthServer:
         except TimeoutError as exc:
             problem, error = f"no answer within {self._check_timeout:g} s", exc
         except Exception as exc:
-            problem, error = f"failed ({exc.__class__.__name__})", exc
+            problem, error = f"failed ({_innermost(exc).__class__.__name__})", exc
         self._note(name, problem, error)
         return problem
 
