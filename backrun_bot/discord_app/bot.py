@@ -3,9 +3,12 @@ fires again after every reconnect)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import logging
+import signal
 from datetime import timedelta
 from typing import Any
 
@@ -163,15 +166,51 @@ class BackrunBot(commands.AutoShardedBot):
 
 
 async def run_bot(settings: Settings) -> None:
-    """Run until stopped. Startup problems surface as :class:`ConfigError` with what to fix."""
+    """Run until stopped. Startup problems surface as :class:`ConfigError` with what to fix.
+
+    Ctrl-C (SIGINT) and SIGTERM (what systemd and ``docker stop`` send) stop the bot the same way:
+    ``asyncio.run`` cancels this task on Ctrl-C, and SIGTERM does the same here, so the bot closes
+    on the way out of ``async with`` (:meth:`BackrunBot.close`: a reminder being sent is let finish,
+    then the gateway is closed cleanly and the database released). After SIGTERM this returns
+    normally and the process exits 0: the stop was asked for and went as it should. systemd counts
+    only 0 as a clean stop (143 would need ``SuccessExitStatus=143``), and Docker and Kubernetes
+    report any other code as a failed container.
+    """
     if settings.discord_token is None:
         raise ConfigError(
             "DISCORD_TOKEN is not set: put the bot token in .env or the environment (see .env.example). "
             "To try Backrun without Discord, run: backrun-bot sandbox"
         )
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    terminated = False
+
+    def on_sigterm() -> None:
+        nonlocal terminated
+        if terminated:  # already stopping; systemd and Docker send SIGKILL if it takes too long
+            return
+        terminated = True
+        log.info("stopping on SIGTERM, as on Ctrl-C (a reminder being sent is let finish)")
+        task.cancel()
+
+    with contextlib.suppress(NotImplementedError):  # Windows' event loops: Ctrl-C still stops the bot
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+    try:
+        await _run_until_closed(settings, settings.discord_token.get_secret_value())
+    except asyncio.CancelledError:
+        # Our own cancel, the bot closed: a normal end. Any other cancel goes on up.
+        if not terminated or task.uncancel() > 0:
+            raise
+    finally:
+        with contextlib.suppress(NotImplementedError):
+            loop.remove_signal_handler(signal.SIGTERM)
+
+
+async def _run_until_closed(settings: Settings, token: str) -> None:
     async with BackrunBot(settings) as bot:
         try:
-            await bot.start(settings.discord_token.get_secret_value())
+            await bot.start(token)
         except discord.LoginFailure:
             raise ConfigError(
                 "Discord refused DISCORD_TOKEN: copy the token again from the Developer Portal "
