@@ -8,12 +8,14 @@ end to end; these are the fast ones that mutation testing runs (see tests/README
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Unpack
 
 import pytest
+from sqlalchemy import String
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backrun_bot.domain.amounts import parse_amount
@@ -25,6 +27,7 @@ from backrun_bot.services.common import Who
 from backrun_bot.services.delivery import CLAIM_LEASE, MAX_MESSAGE, DeliveryService, SlotGroup
 from backrun_bot.services.reminder_settings import ReminderSettingsService
 from backrun_bot.services.training import TrainingService
+from backrun_bot.storage import queries
 from backrun_bot.storage import reminder_queries as rq
 from backrun_bot.storage.models import ReminderDelivery, Team
 from tests.services.settings_change import SettingsChange
@@ -39,8 +42,8 @@ WARMUP = SlotGroup(OSLO, time(7), Slot.WARMUP)
 COOLDOWN = SlotGroup(OSLO, time(19), Slot.COOLDOWN)
 GRACE = timedelta(hours=2)
 
-TEAM_A, TEAM_B, TEAM_C = 101, 102, 103
-CHANNEL = {TEAM_A: 9001, TEAM_B: 9002, TEAM_C: 9003}
+TEAM_A, TEAM_B, TEAM_C, TEAM_D = 101, 102, 103, 104
+CHANNEL = {TEAM_A: 9001, TEAM_B: 9002, TEAM_C: 9003, TEAM_D: 9004}
 
 
 class Clock:
@@ -136,11 +139,27 @@ class World:
         who = Who(team_id, user_id, name)
         await self.training.log(who, Kind.BACKWARD, parse_amount(amount), day_text=day.isoformat())
 
-    async def team_row(self, team_id: int) -> Team:
-        async with self.sessionmaker() as s:
-            team = await s.get(Team, team_id)
-            assert team is not None
-            return team
+    async def history(
+        self, team_id: int, user_id: int, name: str, kind: Kind, meters: float, days: Iterable[date]
+    ) -> None:
+        """One ``meters`` entry of ``kind`` on each of ``days``, stored as ``/log`` stores them (in
+        one transaction: weeks of history would be slow one command at a time)."""
+        async with self.sessionmaker.begin() as s:
+            athlete = await queries.get_or_create_athlete(s, team_id, user_id, name)
+            for day in days:
+                await queries.add_run_session(
+                    s,
+                    athlete=athlete,
+                    kind=kind.value,
+                    is_backward=kind.is_backward,
+                    meters=meters,
+                    seconds=None,
+                    effective_meters=meters,
+                    amount_text=f"{meters:g}m",
+                    note=None,
+                    day=day,
+                    logged_at=self.clock(),
+                )
 
 
 @pytest.fixture
@@ -355,12 +374,119 @@ async def test_a_transient_failure_leaves_the_claim_to_go_stale_and_is_retried_a
     assert (await world.row(TEAM_A)).status == "sent"
 
 
+async def test_a_retry_re_takes_only_its_own_claim(world: World) -> None:
+    """Stale claims of another team, another day and the other slot lie around; a retry takes its own.
+
+    Warmup 07:00 and cooldown 08:00: a Discord outage fails both teams' Tuesday reminders, and an old
+    claim of Monday (never retried) is still there. The restart at 08:03 retries each one once.
+    """
+    for team_id in (TEAM_A, TEAM_B):
+        await world.team(team_id, cooldown=time(8))
+    eight = SEVEN + timedelta(hours=1)
+    early = SlotGroup(OSLO, time(8), Slot.COOLDOWN)
+    world.sender.failures[CHANNEL[TEAM_A]] = [DeliveryError("503")]
+    world.clock.now = SEVEN
+    await world.delivery.deliver(WARMUP, MONDAY, SEVEN)  # A fails; B is sent
+    for team_id in (TEAM_A, TEAM_B):
+        world.sender.failures[CHANNEL[team_id]] = [DeliveryError("503"), DeliveryError("503")]
+    tuesday = timedelta(days=1)
+    world.clock.now = SEVEN + tuesday
+    assert await world.delivery.deliver(WARMUP, TUESDAY, SEVEN + tuesday) == 0
+    world.clock.now = eight + tuesday
+    assert await world.delivery.deliver(early, TUESDAY, eight + tuesday) == 0
+
+    world.clock.now = eight + tuesday + timedelta(minutes=3)
+    assert await world.delivery.deliver(WARMUP, TUESDAY, SEVEN + tuesday) == 2
+    assert await world.delivery.deliver(early, TUESDAY, eight + tuesday) == 2
+
+    for team_id in (TEAM_A, TEAM_B):
+        assert [
+            (r.slot, r.status, r.attempts) for r in await world.ledger(team_id) if r.local_day == TUESDAY
+        ] == [
+            ("cooldown", "sent", 2),
+            ("warmup", "sent", 2),
+        ]
+    monday = await world.row(TEAM_A, MONDAY)
+    assert (monday.status, monday.attempts, monday.claimed_at) == ("claimed", 1, SEVEN)
+
+
+async def test_each_row_keeps_its_own_outcome(world: World) -> None:
+    await at_seven(world, TEAM_A)
+    world.sender.failures[CHANNEL[TEAM_A]] = [MessageRefused("400 blocked by AutoMod")]
+    await world.delivery.deliver(WARMUP, MONDAY, SEVEN)  # refused
+    world.clock.now = NINETEEN
+    await world.delivery.deliver(COOLDOWN, MONDAY, NINETEEN)
+    world.clock.now = SEVEN + timedelta(days=1)
+    await world.delivery.deliver(WARMUP, TUESDAY, SEVEN + timedelta(days=1))
+
+    cooldown, tuesday = world.sender.sent
+    assert [(r.local_day, r.slot, r.status, r.message_id, r.detail) for r in await world.ledger(TEAM_A)] == [
+        (MONDAY, "cooldown", "sent", cooldown.message_id, None),
+        (MONDAY, "warmup", "failed", None, "400 blocked by AutoMod"),
+        (TUESDAY, "warmup", "sent", tuesday.message_id, None),
+    ]
+
+
+async def test_a_long_refusal_is_recorded_cut_to_fit(world: World) -> None:
+    """Discord's error texts can be long; marking the row failed must not fail on them (PostgreSQL
+    refuses a value longer than the column), or the reminder would be retried and refused again."""
+    await at_seven(world, TEAM_A)
+    reason = "400 50035 Invalid Form Body: " + "content blocked by a rule; " * 20
+    world.sender.failures[CHANNEL[TEAM_A]] = [MessageRefused(reason)]
+
+    await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
+
+    row = await world.row(TEAM_A)
+    column = ReminderDelivery.__table__.c.detail.type
+    assert isinstance(column, String)
+    width = column.length
+    assert row.status == "failed" and row.detail is not None
+    assert len(row.detail) == width and reason.startswith(row.detail)
+
+
 async def test_an_unexpected_error_for_one_team_does_not_stop_the_others(world: World) -> None:
     await at_seven(world, TEAM_A, TEAM_B)
     world.sender.failures[CHANNEL[TEAM_A]] = [RuntimeError("a bug in the adapter")]
 
     assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 1
     assert [m.channel_id for m in world.sender.sent] == [CHANNEL[TEAM_B]]
+
+
+async def test_every_reminder_not_sent_is_logged_with_its_team_and_why(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The ledger says what happened; the log is where the operator reads it, so each line must name
+    the team (and the day, slot or channel where they matter) and the reason."""
+    caplog.set_level(logging.WARNING, logger="backrun_bot.services.delivery")
+    await at_seven(world, TEAM_A, TEAM_B, TEAM_C, TEAM_D)
+    failures: dict[int, Exception] = {
+        TEAM_A: ChannelUnavailable("403 Missing Access"),
+        TEAM_B: MessageRefused("400 blocked by AutoMod"),
+        TEAM_C: DeliveryError("502 Bad Gateway"),
+        TEAM_D: RuntimeError("a bug in the adapter"),
+    }
+    for team_id, error in failures.items():
+        world.sender.failures[CHANNEL[team_id]] = [error]
+
+    await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
+    world.clock.now = NINETEEN + GRACE + timedelta(minutes=1)
+    await world.delivery.skip(COOLDOWN, MONDAY, NINETEEN, reason="2:01:00 late")
+
+    def lines(team_id: int) -> list[logging.LogRecord]:
+        return [r for r in caplog.records if f"team {team_id}" in r.getMessage()]
+
+    [lost] = lines(TEAM_A)  # paused, so no cooldown to skip
+    assert str(CHANNEL[TEAM_A]) in lost.getMessage() and "403 Missing Access" in lost.getMessage()
+    refused, skipped_b = lines(TEAM_B)
+    assert all(part in refused.getMessage() for part in ("warmup", "2026-03-09", "blocked by AutoMod"))
+    transient, _ = lines(TEAM_C)
+    assert "502 Bad Gateway" in transient.getMessage()
+    crashed, _ = lines(TEAM_D)
+    assert "warmup" in crashed.getMessage() and "2026-03-09" in crashed.getMessage()
+    assert crashed.exc_info is not None and crashed.exc_info[1] is failures[TEAM_D]
+    assert all(
+        part in skipped_b.getMessage() for part in ("cooldown", "2026-03-09", "2:01:00 late", "grace 2:00:00")
+    )
 
 
 # --- too late: skipped ------------------------------------------------------------------------------
@@ -387,11 +513,15 @@ async def test_skip_records_skipped_sends_nothing_and_the_day_is_never_sent_late
     assert await world.delivery.deliver(WARMUP, TUESDAY, SEVEN + timedelta(days=1)) == 2
 
 
-async def test_skip_leaves_a_sent_reminder_sent(world: World) -> None:
+async def test_skip_leaves_a_sent_reminder_sent_and_says_nothing_of_it(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="backrun_bot.services.delivery")
     await at_seven(world, TEAM_A)
     await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
     await world.delivery.skip(WARMUP, MONDAY, SEVEN, reason="a second copy was late")
     assert (await world.row(TEAM_A)).status == "sent"
+    assert caplog.records == []  # no "skipped" line for a reminder that went out
 
 
 # --- who is due -------------------------------------------------------------------------------------
@@ -545,6 +675,42 @@ async def test_a_spike_on_recent_weeks_is_a_day_off_below_the_mark(world: World)
     assert message.mention_user_ids == (ALICE,)
 
 
+async def test_another_teams_heavy_day_is_not_named(world: World) -> None:
+    await world.team(TEAM_A)
+    await world.team(TEAM_B)
+    sunday = MONDAY - timedelta(days=1)
+    await world.log(TEAM_A, ALICE, "Alice", "2km", sunday)
+    await world.log(TEAM_B, BOB, "Bob", "2km", sunday)  # Bob is only in team B's server
+    world.clock.now = SEVEN
+
+    await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
+
+    for team_id, athlete, stranger in ((TEAM_A, ALICE, BOB), (TEAM_B, BOB, ALICE)):
+        [message] = world.sender.to(CHANNEL[team_id])
+        assert message.mention_user_ids == (athlete,)
+        assert f"<@{stranger}>" not in message.content
+
+
+async def test_forward_running_counts_towards_the_load_every_session_of_it(world: World) -> None:
+    """1 km backward, under the 1.6 km mark, after six weeks of forward running: on 600 m a day (two
+    runs of 300 m) the acute:chronic ratio is about 1.35, no day off; on 300 m a day it is about 1.62,
+    above the 1.5 limit, a day off."""
+    await world.team(TEAM_A)
+    sunday = MONDAY - timedelta(days=1)
+    weeks = [sunday - timedelta(days=n) for n in range(41)]
+    for user_id, name, runs_a_day in ((ALICE, "Alice", 2), (BOB, "Bob", 1)):
+        for _ in range(runs_a_day):
+            await world.history(TEAM_A, user_id, name, Kind.FORWARD, 300, weeks)
+        await world.history(TEAM_A, user_id, name, Kind.BACKWARD, 1000, [sunday])
+    world.clock.now = SEVEN
+
+    await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
+
+    [message] = world.sender.sent
+    assert message.mention_user_ids == (BOB,)
+    assert f"<@{BOB}>: acute:chronic load ratio 1.6 (above 1.5)" in message.content
+
+
 async def test_the_athletes_are_listed_by_name_whatever_the_case(world: World) -> None:
     await world.team(TEAM_A)
     sunday = MONDAY - timedelta(days=1)
@@ -578,6 +744,31 @@ async def test_a_whole_squad_on_a_heavy_day_fits_in_one_message(world: World) ->
     named = [uid for uid in squad if f"<@{uid}>" in real.content]
     assert named and real.mention_user_ids == tuple(named)
     assert f"and {len(squad) - len(named)} more" in real.content
+
+
+async def test_a_warmup_of_exactly_2000_characters_keeps_the_reasons_and_one_more_names_only(
+    world: World,
+) -> None:
+    """Discord takes 2,000 characters and not one more: the day-off section is sized to the room left."""
+    await world.team(TEAM_A)
+    for user_id in (ALICE, BOB, CAROL):
+        await world.log(TEAM_A, user_id, f"Runner {user_id}", "2km", MONDAY - timedelta(days=1))
+    world.clock.now = SEVEN
+
+    async with world.sessionmaker() as s:
+        team = await s.get(Team, TEAM_A)
+        assert team is not None
+        bare = await world.delivery.compose(s, team, MONDAY, Slot.WARMUP)
+        room = MAX_MESSAGE - len(bare.content)
+        # A header of n characters takes n + 2 (the blank line after it).
+        exact = await world.delivery.compose(s, team, MONDAY, Slot.WARMUP, header="h" * (room - 2))
+        over = await world.delivery.compose(s, team, MONDAY, Slot.WARMUP, header="h" * (room - 1))
+
+    assert "2 km of backward running" in bare.content and room > 2
+    assert len(exact.content) == MAX_MESSAGE and exact.content.endswith(bare.content)
+    assert len(over.content) <= MAX_MESSAGE
+    assert "2 km of backward running" not in over.content and "/plan" in over.content
+    assert over.mention_user_ids == exact.mention_user_ids == (ALICE, BOB, CAROL)
 
 
 # --- preview and /reminders test --------------------------------------------------------------------
@@ -650,15 +841,20 @@ async def test_send_test_needs_a_channel(world: World) -> None:
 
 
 @pytest.mark.parametrize(
-    ("error", "says", "hint"),
+    ("error", "says", "hints"),
     [
-        (ChannelUnavailable("403 Missing Access"), "can't post in <#9001>", "Send Messages"),
-        (MessageRefused("400 blocked"), "refused the test warmup in <#9001>", "AutoMod"),
-        (DeliveryError("503"), "did not take the test warmup", "Try again"),
+        # The permissions and the command as Discord and the bot spell them: what the coach looks for.
+        (
+            ChannelUnavailable("403 Missing Access"),
+            "can't post in <#9001>",
+            ("View Channel", "Send Messages", "`/reminders set channel:`"),
+        ),
+        (MessageRefused("400 blocked"), "refused the test warmup in <#9001>", ("AutoMod",)),
+        (DeliveryError("503"), "did not take the test warmup", ("Try again",)),
     ],
 )
 async def test_a_failed_test_tells_the_coach_and_changes_nothing(
-    world: World, error: DeliveryError, says: str, hint: str
+    world: World, error: DeliveryError, says: str, hints: tuple[str, ...]
 ) -> None:
     await world.team(TEAM_A)
     world.sender.failures[CHANNEL[TEAM_A]] = [error]
@@ -667,7 +863,8 @@ async def test_a_failed_test_tells_the_coach_and_changes_nothing(
         await world.delivery.send_test(TEAM_A, Slot.WARMUP)
 
     assert says in refused.value.message and str(error) in refused.value.message
-    assert refused.value.hint is not None and hint in refused.value.hint
+    assert refused.value.hint is not None
+    assert all(hint in refused.value.hint for hint in hints)
     settings = await world.settings.settings(TEAM_A)
     assert settings.pause_reason is None and settings.active  # a test never pauses the team
     assert await world.ledger(TEAM_A) == []
