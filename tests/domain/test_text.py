@@ -199,6 +199,8 @@ def test_a_long_note_is_shortened_to_the_limit() -> None:
     assert literal_line("x" * 100, 80) == "x" * 79 + "…"
     assert literal_line("*" * 100, 80) == "\\*" * 39 + "…"
     assert literal_line("x" * 80, 80) == "x" * 80
+    # Cut at a space: the "…" follows the last word, not the space after it.
+    assert literal_line("abc def ghi", 5) == "abc…"
 
 
 # -- the day-off names in the warmup --------------------------------------------------------------
