@@ -15,6 +15,7 @@ bot cannot send twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -39,6 +40,11 @@ REFRESH_JOB = "refresh"
 CATCH_UP_JOB = "catch-up"
 # On shutdown, a reminder run in progress gets this long to finish before it is cancelled.
 SHUTDOWN_GRACE = timedelta(seconds=10)
+# A run that failed (the database not answering, say) is tried again after a pause that starts here
+# and doubles up to RETRY_MAX, while the reminder is still inside its grace window. Delivery claims
+# each team's reminder, so a run tried again never sends one twice.
+RETRY_FIRST = timedelta(seconds=1)
+RETRY_MAX = timedelta(minutes=1)
 
 
 class Reminders(Protocol):
@@ -72,6 +78,7 @@ class ReminderScheduler:
         # session and database engine under them.
         self._in_flight: set[asyncio.Task[object]] = set()
         self._stopping = False
+        self._stopped = asyncio.Event()  # wakes a run pausing between retries
 
     @property
     def running(self) -> bool:
@@ -99,6 +106,7 @@ class ReminderScheduler:
         re-takes it within the reminder grace window.
         """
         self._stopping = True
+        self._stopped.set()
         if not self._scheduler.running:
             return
         # Pause first: APScheduler's shutdown cancels running coroutine jobs, which could cut a
@@ -154,13 +162,28 @@ class ReminderScheduler:
     async def _fire(self, group: SlotGroup, local_day: date, instant: datetime) -> None:
         self._track()
         try:
-            await self._run_occurrence(group, local_day, instant)
-        except Exception:
-            # One bad run must not stop tomorrow's: log it and re-arm all the same.
-            log.exception("reminder run %s on %s failed", job_id(group), local_day)
+            await self._run_with_retries(group, local_day, instant)
         finally:
             if not self._stopping and await self._still_wanted(group):
                 self._arm(group, after=instant)
+
+    async def _run_with_retries(self, group: SlotGroup, local_day: date, instant: datetime) -> None:
+        pause = RETRY_FIRST
+        while True:
+            try:
+                await self._run_occurrence(group, local_day, instant)
+                return
+            except Exception:
+                # One bad run must not stop tomorrow's: log it, try again while it is not too late,
+                # and re-arm all the same.
+                log.exception("reminder run %s on %s failed", job_id(group), local_day)
+            if self._stopping or self._clock() + pause - instant > self._grace:
+                return  # past the grace window it would only be skipped; the next start records that
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), pause.total_seconds())
+            if self._stopping:
+                return
+            pause = min(pause * 2, RETRY_MAX)
 
     async def _still_wanted(self, group: SlotGroup) -> bool:
         return group in await self._reminders.slot_groups()
