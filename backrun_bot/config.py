@@ -28,6 +28,15 @@ class Settings(BaseSettings):
     # How long after its time a missed reminder is still sent (issue 3).
     reminder_grace_minutes: int = Field(default=120, ge=0, le=24 * 60)
 
+    # Time limits on the database, in seconds (backrun_bot/storage/engine.py). A command not answered
+    # within 2 s is deferred ("thinking…"), so these bound how long an athlete waits before the
+    # answer or "the database is not answering". Backrun's statements take milliseconds: 5 s means
+    # a lock or an outage, not a slow query.
+    database_connect_timeout: float = Field(default=5.0, gt=0, le=60)  # PostgreSQL
+    database_statement_timeout: float = Field(default=5.0, gt=0, le=300)  # SQLite: lock wait
+    database_pool_timeout: float = Field(default=5.0, gt=0, le=60)
+    database_pool_recycle: float = Field(default=1800.0, ge=30, le=24 * 3600)  # PostgreSQL
+
     # Health and metrics (GET /healthz, GET /metrics): off unless HEALTH_PORT is set. The host
     # defaults to loopback because the endpoint has no authentication and /metrics tells anyone who
     # can reach it how busy the bot is; listening on 0.0.0.0 (say, in a container whose port only the

@@ -40,6 +40,23 @@ class NotAllowed(BackrunError):
     """The caller may not do this (a permission, or somebody else's entry)."""
 
 
+class StorageUnavailable(BackrunError):
+    """The database did not answer in time (a lock, a stalled network, a full pool) or dropped the
+    connection. The transaction was rolled back, so nothing was saved; unless ``outcome_unknown``:
+    the connection was lost while the database was committing, and only the database knows whether it
+    did. Raised by the storage layer (``storage/engine.py``) in place of the driver's own errors."""
+
+    NOTHING_SAVED = "The database is not answering right now; nothing was saved. Try again in a minute."
+    OUTCOME_UNKNOWN = (
+        "The database stopped answering while saving, so I can't tell whether it was saved. "
+        "Check `/history` in a minute before trying again."
+    )
+
+    def __init__(self, *, outcome_unknown: bool = False) -> None:
+        super().__init__(self.OUTCOME_UNKNOWN if outcome_unknown else self.NOTHING_SAVED)
+        self.outcome_unknown = outcome_unknown
+
+
 class ConfigError(Exception):
     """A setting is missing or wrong; the message says which and how to fix it."""
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backrun_bot.config import Settings
 from backrun_bot.discord_app.cogs import EXTENSIONS
+from backrun_bot.discord_app.deadline import DeadlineGuard
 from backrun_bot.discord_app.errors import on_app_command_error
 from backrun_bot.discord_app.instrumentation import instrument_commands
 from backrun_bot.discord_app.sender import DiscordSender
@@ -36,7 +37,7 @@ from backrun_bot.services.plan import PlanService
 from backrun_bot.services.reminder_settings import ReminderSettingsService
 from backrun_bot.services.training import TrainingService
 from backrun_bot.storage import queries
-from backrun_bot.storage.engine import create_engine, make_sessionmaker
+from backrun_bot.storage.engine import APPLICATION_NAME, DatabaseTimeouts, create_engine, make_sessionmaker
 from backrun_bot.storage.migrate import upgrade_to_head
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,8 @@ class BackrunBot(commands.AutoShardedBot):
         self.metrics = metrics
         self.settings = settings
         self.clock = clock
+        # Discord's 3 s: every command and button not answered after 2 s is deferred (see dispatch).
+        self.deadline = DeadlineGuard()
         use_api_url(settings.discord_api_url)
 
     async def setup_hook(self) -> None:
@@ -96,7 +99,16 @@ class BackrunBot(commands.AutoShardedBot):
             # The driver's own message, on one line (SQLAlchemy's adds a "Background" link line).
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise ConfigError(f"Cannot open the database {where}: {reason}. Check DATABASE_URL.") from exc
-        self.engine = create_engine(url)
+        self.engine = create_engine(
+            url,
+            timeouts=DatabaseTimeouts(
+                connect=self.settings.database_connect_timeout,
+                statement=self.settings.database_statement_timeout,
+                pool=self.settings.database_pool_timeout,
+                recycle=self.settings.database_pool_recycle,
+            ),
+            application_name=APPLICATION_NAME,
+        )
         self.sessionmaker = make_sessionmaker(self.engine)
         grace = timedelta(minutes=self.settings.reminder_grace_minutes)
         self.training = TrainingService(self.sessionmaker, clock=self.clock)
@@ -150,6 +162,15 @@ class BackrunBot(commands.AutoShardedBot):
             await queries.set_state(s, key, digest)
         log.info("synced %d slash commands", len(synced))
         return True
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        # discord.py dispatches "interaction" right after it created the command's (or button's) task
+        # and before that task first runs: the one moment the guard can own the response for sure.
+        if event_name == "interaction":
+            self.deadline.arm(args[0])
+        elif event_name == "app_command_completion":
+            self.deadline.finished(args[0])
+        super().dispatch(event_name, *args, **kwargs)
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d servers", self.user, len(self.guilds))

@@ -20,10 +20,11 @@ from backrun_bot.services.training import EntryView, LogResult, StatsView
 
 BRAND = discord.Colour.from_rgb(46, 134, 193)
 MAX_CONTENT = 2000  # Discord's limit on a message's content
+LATE_LINE = "(This took a while: it is stored once. Check /history before logging it again.)"
 HISTORY_NOTE_CHARS = 80  # as sent, escapes included: 25 entries stay inside one description
 
 
-def log_message(who: str, result: LogResult) -> str:
+def log_message(who: str, result: LogResult, *, late: bool = False) -> str:
     """The public reply to /log. ``who`` is shown as text; allowed mentions keep it inert. The note
     is the last line, quoted, and always one line."""
     entry = result.entry
@@ -36,6 +37,8 @@ def log_message(who: str, result: LogResult) -> str:
     ]
     if not entry.distance_given:
         lines.append(f"(counted as about {format_distance(entry.effective_meters)} at a typical pace)")
+    if late:  # the answer was deferred (a slow database): a member who has retried meanwhile should know
+        lines.append(LATE_LINE)
     if entry.note:
         lines.append(f"> {literal_line(entry.note)}")
     return "\n".join(lines)

@@ -4,7 +4,9 @@ Every slash command error reaches :func:`on_app_command_error` (installed as the
 handler); component callbacks (buttons) call :func:`reply_with_error` themselves, because
 discord.py routes their errors to a per-view handler. Users' mistakes and refusals get the
 service's own words, ephemerally; anything unexpected is logged with its traceback and the user gets
-a short apology, never silence.
+a short apology, never silence. A database that does not answer (:class:`StorageUnavailable`) is not
+the member's doing: it is logged as a warning (one line, no traceback: an outage brings many) and
+answered with its own words, which say whether anything was saved.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import logging
 import discord
 from discord import app_commands
 
-from backrun_bot.errors import BackrunError
+from backrun_bot.discord_app.deadline import GuardedResponse
+from backrun_bot.errors import BackrunError, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,8 @@ def _unwrap(error: BaseException) -> BaseException:
 def reply_text(error: BaseException) -> tuple[str, bool]:
     """The reply for an error and whether it was expected (a user's mistake or a refusal)."""
     error = _unwrap(error)
+    if isinstance(error, StorageUnavailable):
+        return error.user_text(), False
     if isinstance(error, BackrunError):
         return error.user_text(), True
     if isinstance(error, app_commands.CheckFailure):
@@ -62,15 +67,23 @@ async def reply_with_error(interaction: discord.Interaction, error: BaseExceptio
     """Answer ``interaction`` ephemerally with what went wrong (or an apology), logging the unexpected."""
     text, expected = reply_text(error)
     name = interaction.command.qualified_name if interaction.command else interaction.data
-    if expected:
+    cause = _unwrap(error)
+    if isinstance(cause, StorageUnavailable):
+        log.warning(
+            "the database did not answer %s for user %s: %r", name, interaction.user.id, cause.__cause__
+        )
+    elif expected:
         log.debug("refused %s for user %s: %s", name, interaction.user.id, text)
     else:
         log.error("unexpected error in %s", name, exc_info=error)
+    response = interaction.response
     try:
-        if interaction.response.is_done():
+        if response.is_done() and not (isinstance(response, GuardedResponse) and response.deferred):
             await interaction.followup.send(text, ephemeral=True)
         else:
-            await interaction.response.send_message(text, ephemeral=True)
+            # After a deferral the guarded response sends this as the deferred answer, ephemeral
+            # even when the "thinking…" placeholder was public.
+            await response.send_message(text, ephemeral=True)
     except discord.HTTPException:
         # The interaction may have expired while we failed; nothing more can reach the user.
         log.warning("could not deliver the error reply for %s", name, exc_info=True)

@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from backrun_bot.discord_app.bot import BackrunBot
+from backrun_bot.discord_app.deadline import PUBLIC_REPLY, answered_late
 from backrun_bot.discord_app.embeds import history_embed, log_message, stats_embed
 from backrun_bot.discord_app.transformers import AmountArg, KindArg, PeriodArg
 from backrun_bot.discord_app.views import undo_view, who_of
@@ -26,7 +27,10 @@ class TrainingCog(commands.Cog):
     def __init__(self, bot: BackrunBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="log", description="Log a run: /log backward 400m")
+    # Public: if the database is slow, the deadline guard's "thinking…" is public too.
+    @app_commands.command(
+        name="log", description="Log a run: /log backward 400m", extras={PUBLIC_REPLY: True}
+    )
     @app_commands.describe(
         kind="What you ran",
         amount="Distance or time: 400m, 1.2 km, 440yd, 0.25mi, 2 laps, 90s, 5 min, 1:30, 1h05",
@@ -44,7 +48,8 @@ class TrainingCog(commands.Cog):
         who = who_of(interaction)
         result = await self.bot.training.log(who, kind, amount, note=note, day_text=date)
         await interaction.response.send_message(
-            log_message(who.display_name, result), view=undo_view(result.entry.id, who.user_id)
+            log_message(who.display_name, result, late=answered_late(interaction)),
+            view=undo_view(result.entry.id, who.user_id),
         )
 
     @app_commands.command(name="undo", description="Remove your latest entry in this server")

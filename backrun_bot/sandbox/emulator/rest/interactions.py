@@ -280,8 +280,9 @@ async def followup(emu: DiscordEmulator, req: Request) -> web.StreamResponse:
         message = _interaction_message(emu, record, body, flags=flags, followup=True, files=req.files)
         record.followup_ids.append(message.id)
         emu.message_stored(message, created=True)
-        if record.callback_type == DEFERRED_UPDATE_MESSAGE:
-            record.show(message.id)
+        # The first visible response if there is none yet: after a deferred update, or after the
+        # deferred "thinking" message was deleted (a no-op once something is shown).
+        record.show(message.id)
     if req.query.get("wait", "").lower() in ("1", "true"):
         return json_response(message.to_json(emu.world))
     return no_content()
