@@ -37,7 +37,13 @@ from backrun_bot.services.plan import PlanService
 from backrun_bot.services.reminder_settings import ReminderSettingsService
 from backrun_bot.services.training import TrainingService
 from backrun_bot.storage import queries
-from backrun_bot.storage.engine import APPLICATION_NAME, DatabaseTimeouts, create_engine, make_sessionmaker
+from backrun_bot.storage.engine import (
+    APPLICATION_NAME,
+    DatabaseTimeouts,
+    create_engine,
+    make_sessionmaker,
+    settle_sqlite_workers,
+)
 from backrun_bot.storage.migrate import upgrade_to_head
 
 log = logging.getLogger(__name__)
@@ -98,6 +104,7 @@ class BackrunBot(commands.AutoShardedBot):
             where = make_url(url).render_as_string(hide_password=True)
             # The driver's own message, on one line (SQLAlchemy's adds a "Background" link line).
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            await settle_sqlite_workers()
             raise ConfigError(f"Cannot open the database {where}: {reason}. Check DATABASE_URL.") from exc
         self.engine = create_engine(
             url,

@@ -20,6 +20,8 @@ Every other database error (a bug, a constraint) stays what it was.
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -213,3 +215,17 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # expire_on_commit=False: rows returned from a finished transaction stay readable, which is
     # what the services hand back to the adapter.
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def settle_sqlite_workers(join_within: float = 1.0) -> None:
+    """Wait for aiosqlite's worker threads of failed connections to end while the loop still runs.
+
+    When ``aiosqlite`` fails to open a file it stops its worker thread without awaiting it; the
+    thread then hands its last result to the event loop. If the process is already on its way out
+    (a start that failed on the database), the loop may be closed by then and the thread prints a
+    traceback ("Event loop is closed") after our one-line error. Joining those threads first keeps
+    the failure to that one line. Threads of open connections are left alone: they end on close.
+    """
+    workers = [t for t in threading.enumerate() if "_connection_worker_thread" in t.name and t.is_alive()]
+    for worker in workers:
+        await asyncio.to_thread(worker.join, join_within)
