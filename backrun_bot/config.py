@@ -7,13 +7,19 @@ logging the settings never shows it.
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from backrun_bot.domain.shards import ShardSet
 from backrun_bot.errors import ConfigError
 
 DISCORD_API_URL = "https://discord.com/api/v10"
+SHARDS_NEED_POSTGRES = (
+    "SHARD_IDS needs PostgreSQL: several processes cannot share a SQLite file safely. "
+    "Use DATABASE_URL=postgresql+asyncpg://… or leave SHARD_IDS unset."
+)
 
 
 class Settings(BaseSettings):
@@ -44,6 +50,14 @@ class Settings(BaseSettings):
     health_port: int | None = Field(default=None, ge=1, le=65535)
     health_host: str = Field(default="127.0.0.1", min_length=1)
 
+    # Several processes (shards). SHARD_COUNT splits the servers into that many shards (unset: as many
+    # as Discord recommends, all in this process); SHARD_IDS (e.g. "0,1") are the ones this process
+    # connects to and sends reminders for (unset: all of them). A server belongs to shard
+    # (guild_id >> 22) % SHARD_COUNT. SHARD_IDS means other processes share the database, so it
+    # needs PostgreSQL (checked when the bot starts: check_shards_backend).
+    shard_count: int | None = Field(default=None, ge=1)
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
+
     @field_validator("discord_token", mode="before")
     @classmethod
     def _blank_token(cls, value: object) -> object:
@@ -55,6 +69,64 @@ class Settings(BaseSettings):
     def _blank_port(cls, value: object) -> object:
         # `HEALTH_PORT=` as in .env.example means "off".
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("shard_count", mode="before")
+    @classmethod
+    def _blank_count(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        # From the environment: "0,1" (spaces allowed); blank means "all of them".
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None
+        parts = [part.strip() for part in value.split(",")]
+        if not all(part.isdecimal() for part in parts):
+            raise ValueError(f"must be shard numbers separated by commas, e.g. 0,1 (not {value.strip()!r})")
+        return tuple(int(part) for part in parts)
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _ids_in_range(cls, value: tuple[int, ...] | None, info: ValidationInfo) -> tuple[int, ...] | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("name at least one shard, e.g. 0, or leave it unset for all of them")
+        repeated = sorted({i for i in value if value.count(i) > 1})
+        if repeated:
+            raise ValueError(f"names shard {', '.join(map(str, repeated))} more than once")
+        if "shard_count" not in info.data:
+            return value  # SHARD_COUNT itself is wrong and reported
+        count = info.data["shard_count"]
+        if count is None:
+            raise ValueError("needs SHARD_COUNT, the number of shards they are out of (e.g. SHARD_COUNT=2)")
+        outside = [i for i in value if not 0 <= i < count]
+        if outside:
+            raise ValueError(
+                f"shard {', '.join(map(str, outside))} does not exist: with SHARD_COUNT={count} "
+                f"the shards are 0 to {count - 1}"
+            )
+        return tuple(sorted(value))
+
+    @property
+    def shards(self) -> ShardSet:
+        """The servers this process serves: every one unless SHARD_IDS names some shards."""
+        if self.shard_count is None:
+            return ShardSet.every()
+        return ShardSet.of(self.shard_count, self.shard_ids)
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def check_shards_backend(self) -> None:
+        """Refuse SHARD_IDS on SQLite: other processes would open the same file, and SQLite's locking
+        is not made for several bots writing at once (nor works across machines or containers)."""
+        if self.shard_ids is not None and self.uses_sqlite:
+            raise ConfigError(SHARDS_NEED_POSTGRES)
 
     @field_validator("discord_api_url")
     @classmethod
