@@ -37,6 +37,7 @@ from backrun_bot.domain.day_off import DayOff, day_off_section
 from backrun_bot.domain.drills import plan_for
 from backrun_bot.domain.load import LOAD_LOOKBACK_DAYS, assess_day
 from backrun_bot.domain.schedule import Slot, format_days, occurrence_utc
+from backrun_bot.domain.shards import ShardSet
 from backrun_bot.errors import BackrunError, ChannelUnavailable, DeliveryError, InvalidInput, MessageRefused
 from backrun_bot.services.common import Clock, team_today
 from backrun_bot.services.reminder_settings import ReminderSettings
@@ -135,7 +136,12 @@ def real_reminder(settings: ReminderSettings, slot: Slot, today: date, now: date
 
 
 class DeliveryService:
-    """Sends the teams' reminders when the scheduler says a slot group is due."""
+    """Sends the teams' reminders when the scheduler says a slot group is due.
+
+    ``shards``: the servers this process serves (``SHARD_IDS``); the reminders of the others are
+    another process's (the claim would stop a double send anyway, but each process should not even
+    try the teams it does not own).
+    """
 
     def __init__(
         self,
@@ -145,7 +151,9 @@ class DeliveryService:
         clock: Clock,
         grace: timedelta,
         outcomes: Outcomes = _tell_nobody,
+        shards: ShardSet = ShardSet.every(),  # noqa: B008 (a frozen value)
     ) -> None:
+        self._shards = shards
         self._sessionmaker = sessionmaker
         self._sender = sender
         self._clock = clock
@@ -237,7 +245,7 @@ class DeliveryService:
 
     async def slot_groups(self) -> set[SlotGroup]:
         async with self._sessionmaker() as s:
-            rows = await rq.slot_groups(s)
+            rows = await rq.slot_groups(s, self._shards)
         return {SlotGroup(tz, time.fromisoformat(at), Slot(slot)) for tz, at, slot in rows}
 
     async def deliver(self, group: SlotGroup, day: date, instant: datetime) -> int:
@@ -245,7 +253,13 @@ class DeliveryService:
         sent = 0
         async with self._sessionmaker() as s:
             team_ids = await rq.due_team_ids(
-                s, group.timezone, group.at.strftime("%H:%M"), group.slot.value, day, instant
+                s,
+                group.timezone,
+                group.at.strftime("%H:%M"),
+                group.slot.value,
+                day,
+                instant,
+                shards=self._shards,
             )
         for team_id in team_ids:
             try:
@@ -310,7 +324,13 @@ class DeliveryService:
         skipped = 0
         async with self._sessionmaker.begin() as s:
             team_ids = await rq.due_team_ids(
-                s, group.timezone, group.at.strftime("%H:%M"), group.slot.value, day, instant
+                s,
+                group.timezone,
+                group.at.strftime("%H:%M"),
+                group.slot.value,
+                day,
+                instant,
+                shards=self._shards,
             )
             for team_id in team_ids:
                 if await rq.claim(

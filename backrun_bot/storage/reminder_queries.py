@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, literal, or_, select, union, update
+from sqlalchemy import BigInteger, ColumnElement, literal, or_, select, true, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backrun_bot.domain.load import DayLog
+from backrun_bot.domain.shards import ShardSet
 from backrun_bot.storage.dialect import insert
 from backrun_bot.storage.models import Athlete, ReminderDelivery, RunSession, Team
 
@@ -23,10 +24,23 @@ def _active() -> list[ColumnElement[bool]]:
     ]
 
 
-async def slot_groups(s: AsyncSession) -> list[tuple[str, str, str]]:
-    """Distinct (timezone, HH:MM, slot) among teams with reminders on: one scheduler job each."""
+def _owned(shards: ShardSet) -> ColumnElement[bool]:
+    """Teams on ``shards``, by Discord's rule ``(guild_id >> 22) % count`` (SQLite and PostgreSQL
+    both shift and take the remainder of integers); no condition when ``shards`` owns every server."""
+    if shards.owns_all:
+        return true()
+    # The numbers are plain ints from the settings, inlined so that both drivers see integer literals.
+    shard = Team.id.op(">>", return_type=BigInteger)(literal(22, BigInteger, literal_execute=True))
+    remainder = shard.op("%", return_type=BigInteger)(literal(shards.count, BigInteger, literal_execute=True))
+    return remainder.in_(sorted(shards.ids))
+
+
+async def slot_groups(s: AsyncSession, shards: ShardSet | None = None) -> list[tuple[str, str, str]]:
+    """Distinct (timezone, HH:MM, slot) among teams with reminders on (on ``shards``, default all):
+    one scheduler job each."""
+    owned = _owned(shards or ShardSet.every())
     selects = [
-        select(Team.timezone, column.label("at"), literal(slot).label("slot")).where(*_active())
+        select(Team.timezone, column.label("at"), literal(slot).label("slot")).where(*_active(), owned)
         for slot, column in SLOT_COLUMNS.items()
     ]
     rows = await s.execute(union(*selects))
@@ -35,16 +49,24 @@ async def slot_groups(s: AsyncSession) -> list[tuple[str, str, str]]:
 
 
 async def due_team_ids(
-    s: AsyncSession, timezone: str, at: str, slot: str, day: date, instant: datetime
+    s: AsyncSession,
+    timezone: str,
+    at: str,
+    slot: str,
+    day: date,
+    instant: datetime,
+    *,
+    shards: ShardSet | None = None,
 ) -> list[int]:
     """Teams in the group whose reminder for ``day`` is due: on that weekday, not paused that day,
     and whose settings already existed at ``instant`` (so a catch-up never sends a reminder for a
-    time that was set after it passed)."""
+    time that was set after it passed); only those on ``shards`` (default: every team)."""
     column = SLOT_COLUMNS[slot]
     result = await s.scalars(
         select(Team.id)
         .where(
             *_active(),
+            _owned(shards or ShardSet.every()),
             Team.timezone == timezone,
             column == at,
             Team.reminder_days.contains(str(day.weekday())),
