@@ -48,6 +48,10 @@ class DiscordEmulator:
     ``heartbeat_interval``: milliseconds told in HELLO. ``nonce_window``: seconds within which an
     ``enforce_nonce`` repeat returns the first message. ``stable_ids``: users, guilds, roles and
     channels get the same ids in every run (derived from their names; the sandbox uses this).
+    ``recommended_shards``: the shard count ``GET /gateway/bot`` recommends. The gateway honours the
+    ``shard`` of IDENTIFY: a session gets the GUILD_CREATEs, events and interactions of its shard's
+    guilds only; two sessions on one shard (a rolling deploy) both get its events, and an
+    interaction goes to the newer one.
     """
 
     def __init__(
@@ -61,8 +65,11 @@ class DiscordEmulator:
         bot_name: str = "Backrun",
         patch_discord_default_gateway: bool = True,
         stable_ids: bool = False,
+        recommended_shards: int = 1,
     ) -> None:
         self.world = World(bot_name, stable_ids=stable_ids)
+        # What GET /gateway/bot recommends; a bot without a shard count of its own opens this many.
+        self.recommended_shards = recommended_shards
         self._message_listeners: list[Callable[[Message, bool], None]] = []
         self.token: str = ".".join(
             (secrets.token_urlsafe(18), secrets.token_urlsafe(5), secrets.token_urlsafe(27))
@@ -254,10 +261,15 @@ class DiscordEmulator:
             self._waiters.discard(waiter)
 
     # -- building the world -------------------------------------------------------------------------
-    def add_guild(self, name: str, *, owner_name: str | None = None) -> Guild:
+    def add_guild(
+        self, name: str, *, owner_name: str | None = None, shard: tuple[int, int] | None = None
+    ) -> Guild:
         """A guild with a #general channel, @everyone, the bot (with its managed role) and an owner
-        (``owner_name``, else a user called "owner"); announced with GUILD_CREATE if connected."""
-        return self.world.add_guild(name, owner_name=owner_name)
+        (``owner_name``, else a user called "owner"); announced with GUILD_CREATE to the sessions of
+        its shard. ``shard``: ``(shard_id, shard_count)`` to make its id fall on that shard
+        (``(id >> 22) % shard_count == shard_id``); otherwise the id is the next one, on whatever
+        shard that is."""
+        return self.world.add_guild(name, owner_name=owner_name, shard=shard)
 
     def remove_channel(self, channel: Channel) -> None:
         """Delete the channel: sends to it get 404 Unknown Channel (10003)."""

@@ -15,7 +15,14 @@ from typing import Any
 
 from backrun_bot.sandbox.emulator import permissions as P
 from backrun_bot.sandbox.emulator.permissions import MEMBER_OVERWRITE, Overwrite
-from backrun_bot.sandbox.emulator.snowflake import SnowflakeFactory, StableIds, iso, now, snowflake_time
+from backrun_bot.sandbox.emulator.snowflake import (
+    Shard,
+    SnowflakeFactory,
+    StableIds,
+    iso,
+    now,
+    snowflake_time,
+)
 
 JSON = dict[str, Any]
 # (event name, payload, gateway intent bit that must be on to receive it)
@@ -170,9 +177,9 @@ class Member:
 class Guild:
     """A server. Tests build it with :meth:`add_role`, :meth:`add_channel` and :meth:`add_member`."""
 
-    def __init__(self, world: World, name: str, *, owner: User) -> None:
+    def __init__(self, world: World, name: str, *, owner: User, shard: Shard | None = None) -> None:
         self._world = world
-        self.id: int = world.new_id("guild", name)
+        self.id: int = world.new_id("guild", name, shard=shard)
         self.name = name
         self.owner_id = owner.id
         self.created_at = snowflake_time(self.id)  # what discord.py reads from the id
@@ -519,10 +526,12 @@ class World:
         self.users[self.bot_user.id] = self.bot_user
         self.announce: Announce = lambda event, data, intent: None
 
-    def new_id(self, *key: str | int) -> int:
+    def new_id(self, *key: str | int, shard: Shard | None = None) -> int:
         """The id for a new user, guild, role or channel: from ``key`` in a stable world, else the
-        next time-based snowflake."""
-        return self._stable.id_for(*key) if self._stable is not None else self.snowflakes.next()
+        next time-based snowflake; ``shard`` (a guild's): an id on that shard."""
+        if self._stable is not None:
+            return self._stable.id_for(*key, shard=shard)
+        return self.snowflakes.next(shard)
 
     def user_named(self, name: str) -> User:
         """The user called ``name`` (made on first use; the same one in every guild)."""
@@ -533,9 +542,9 @@ class World:
             self.users[user.id] = user
         return user
 
-    def add_guild(self, name: str, *, owner_name: str | None = None) -> Guild:
+    def add_guild(self, name: str, *, owner_name: str | None = None, shard: Shard | None = None) -> Guild:
         owner = self.user_named(owner_name or "owner")
-        guild = Guild(self, name, owner=owner)
+        guild = Guild(self, name, owner=owner, shard=shard)
         self.guilds[guild.id] = guild
         guild.live = True
         self.announce("GUILD_CREATE", guild.to_json(), INTENT_GUILDS)

@@ -21,6 +21,15 @@ DISCORD_EPOCH_MS = 1_420_070_400_000
 STABLE_EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 _STABLE_EPOCH_MS = int(STABLE_EPOCH.timestamp() * 1000)
 _DAY_MS = 86_400_000
+# Discord's sharding: a guild belongs to shard (guild_id >> 22) % shard_count.
+Shard = tuple[int, int]  # (shard id, shard count), as in IDENTIFY
+
+
+def on_shard(snowflake: int, shard: Shard) -> int:
+    """The smallest id at or after ``snowflake``, with the same low 22 bits, that falls on ``shard``
+    (its timestamp moves less than ``shard_count`` milliseconds on)."""
+    shard_id, count = shard
+    return snowflake + (((shard_id - (snowflake >> 22)) % count) << 22)
 
 
 class SnowflakeFactory:
@@ -31,12 +40,15 @@ class SnowflakeFactory:
         self._increment = 0
         self._process = os.getpid() & 0x1F
 
-    def next(self) -> int:
+    def next(self, shard: Shard | None = None) -> int:
+        """The next id; with ``shard``, the next one that falls on that shard (for a guild)."""
         millis = max(0, int(time.time() * 1000) - DISCORD_EPOCH_MS)
         self._increment = (self._increment + 1) & 0xFFF
         candidate = (millis << 22) | (1 << 17) | (self._process << 12) | self._increment
         if candidate <= self._last:
             candidate = self._last + 1
+        if shard is not None:
+            candidate = on_shard(candidate, shard)
         self._last = candidate
         return candidate
 
@@ -53,13 +65,15 @@ class StableIds:
     def __init__(self) -> None:
         self._issued: set[int] = set()
 
-    def id_for(self, *key: str | int) -> int:
+    def id_for(self, *key: str | int, shard: Shard | None = None) -> int:
         text = "\x1f".join(str(part) for part in key).encode()
         digest = int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
         millis = _STABLE_EPOCH_MS - DISCORD_EPOCH_MS + digest % _DAY_MS
         candidate = (millis << 22) | ((digest // _DAY_MS) & 0x3FFFFF)
+        if shard is not None:
+            candidate = on_shard(candidate, shard)
         while candidate in self._issued:
-            candidate += 1
+            candidate = candidate + 1 if shard is None else on_shard(candidate + 1, shard)
         self._issued.add(candidate)
         return candidate
 

@@ -92,4 +92,6 @@ async def get_gateway_bot(emu: DiscordEmulator, req: Request) -> web.StreamRespo
         "reset_after": 86_400_000,
         "max_concurrency": 1,
     }
-    return json_response({"url": emu.gateway_url, "shards": 1, "session_start_limit": limit})
+    return json_response(
+        {"url": emu.gateway_url, "shards": emu.recommended_shards, "session_start_limit": limit}
+    )
