@@ -45,7 +45,8 @@ def _sandbox(settings: Settings, database_url: str, log_level: str, *, fresh: bo
 
     if fresh:
         print(_delete_database(database_url))
-    update = {"database_url": database_url, "log_level": log_level}
+    # One bot with every shard of the emulator, whatever a production .env says about SHARD_*.
+    update = {"database_url": database_url, "log_level": log_level, "shard_count": None, "shard_ids": None}
     asyncio.run(run_console(settings.model_copy(update=update)))
 
 

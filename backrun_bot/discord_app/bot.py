@@ -14,7 +14,9 @@ from typing import Any
 
 import aiohttp
 import discord
+import yarl
 from discord.ext import commands
+from discord.gateway import DiscordWebSocket
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -44,7 +46,7 @@ from backrun_bot.storage.engine import (
     make_sessionmaker,
     settle_sqlite_workers,
 )
-from backrun_bot.storage.migrate import upgrade_to_head
+from backrun_bot.storage.migrate import COMMAND_SYNC_LOCK, startup_lock, upgrade_to_head
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,7 @@ class BackrunBot(commands.AutoShardedBot):
     health: HealthServer | None = None
 
     def __init__(self, settings: Settings, *, clock: Clock = utc_now) -> None:
+        settings.check_shards_backend()  # SHARD_IDS on SQLite: refused before anything starts
         intents = discord.Intents.none()
         intents.guilds = True
         # This bot's own metrics (a registry per bot: tests run many in one process).
@@ -88,7 +91,13 @@ class BackrunBot(commands.AutoShardedBot):
             guild_ready_timeout=0.5,
             # Sees every response of the bot's HTTP session, REST and interaction replies alike: 429s.
             http_trace=rate_limit_trace(metrics),
+            # SHARD_COUNT (None: as many as Discord recommends, GET /gateway/bot).
+            shard_count=settings.shard_count,
         )
+        if settings.shard_ids is not None:
+            # Only these shards connect here (what discord.py's shard_ids= sets; its stubs accept
+            # no None, hence after __init__). Settings made sure SHARD_COUNT is set and covers them.
+            self.shard_ids = list(settings.shard_ids)
         self.metrics = metrics
         self.settings = settings
         self.clock = clock
@@ -125,6 +134,7 @@ class BackrunBot(commands.AutoShardedBot):
             clock=self.clock,
             grace=grace,
             outcomes=self.metrics.reminder_outcome,
+            shards=self.settings.shards,  # only this process's servers get their reminders from it
         )
         self.metrics.prime_reminders(slot.value for slot in Slot)
         self.plans = PlanService(self.sessionmaker, clock=self.clock)
@@ -155,20 +165,34 @@ class BackrunBot(commands.AutoShardedBot):
         """Sync global commands only when their definitions changed since the last sync.
 
         Discord allows 200 command creates a day, so syncing on every start is a bad habit; the
-        hash of what was last synced (per application) is kept in the database.
+        hash of what was last synced (per application) is kept in the database. Processes starting
+        together on one PostgreSQL database (SHARD_IDS) take turns (an advisory lock around the check,
+        the sync and the new hash), so the first syncs and the others find the hash already stored.
         """
         payload = json.dumps(self.command_payload(), sort_keys=True, separators=(",", ":"))
         digest = hashlib.sha256(payload.encode()).hexdigest()
         key = f"commands_hash:{self.application_id}"
-        async with self.sessionmaker() as s:
-            if await queries.get_state(s, key) == digest:
-                log.info("slash commands unchanged; not syncing")
-                return False
-        synced = await self.tree.sync()
-        async with self.sessionmaker.begin() as s:
-            await queries.set_state(s, key, digest)
+        waiting = "another process is syncing the slash commands; waiting"
+        async with startup_lock(self.settings.database_url, COMMAND_SYNC_LOCK, waiting=waiting):
+            async with self.sessionmaker() as s:
+                if await queries.get_state(s, key) == digest:
+                    log.info("slash commands unchanged; not syncing")
+                    return False
+            synced = await self.tree.sync()
+            async with self.sessionmaker.begin() as s:
+                await queries.set_state(s, key, digest)
         log.info("synced %d slash commands", len(synced))
         return True
+
+    async def launch_shards(self) -> None:
+        # Without a shard count discord.py asks GET /gateway/bot how many shards and where the gateway
+        # is; given SHARD_COUNT it skips the question and connects to wss://gateway.discord.gg. Ask
+        # anyway, so the gateway follows DISCORD_API_URL either way (and a reconnect after an invalid
+        # session, which goes to DEFAULT_GATEWAY, too). On real Discord the answer is that same URL.
+        if self.shard_count is not None and not self.is_closed():
+            _, url, _ = await self.http.get_bot_gateway()
+            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+        await super().launch_shards()
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
         # discord.py dispatches "interaction" right after it created the command's (or button's) task
