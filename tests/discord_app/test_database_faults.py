@@ -115,7 +115,9 @@ async def entries(member: Actor) -> int:
 # -- SQLite: a lock held past the timeout --------------------------------------------------------------
 
 
-async def test_a_lock_past_a_short_timeout_gets_the_apology_at_once(box: Sandbox) -> None:
+async def test_a_lock_past_a_short_timeout_gets_the_apology_at_once(
+    box: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
     _, alice = await started(box, statement_timeout=1.0)
     with watching(box.emulator) as placeholders:
         async with lock_held(box.settings.database_url, 2.5):
@@ -125,6 +127,11 @@ async def test_a_lock_past_a_short_timeout_gets_the_apology_at_once(box: Sandbox
     # Answered when the 1 s lock wait gave up, before the guard's 2 s: no deferral.
     assert 1.0 <= took < DEFER_AFTER
     assert placeholders.messages == []
+    # For whoever runs the bot: one warning naming the command and the driver's error.
+    [warning] = [r for r in caplog.records if r.name == "backrun_bot.discord_app.errors"]
+    assert warning.levelname == "WARNING" and warning.exc_info is None
+    assert warning.getMessage().startswith("the database did not answer log for user")
+    assert "database is locked" in warning.getMessage()
     assert await entries(alice) == 0
     # The lock lifted: the same bot logs again, once.
     reply = await alice.run("log", kind="backward", amount="400m")

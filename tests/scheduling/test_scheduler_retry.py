@@ -42,6 +42,7 @@ class FailingReminders:
         self.failures = failures
         self.attempts: list[float] = []
         self.delivered: list[date] = []
+        self.skipped: list[date] = []
         self.failed = asyncio.Event()
 
     async def slot_groups(self) -> set[SlotGroup]:
@@ -57,7 +58,7 @@ class FailingReminders:
         return 1
 
     async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> None:
-        pass  # yesterday's warmup, seen by the catch-up at start
+        self.skipped.append(day)  # yesterday's warmup is, by the catch-up at start
 
 
 def now() -> datetime:
@@ -88,9 +89,11 @@ async def test_no_retry_once_the_grace_window_is_over() -> None:
         await asyncio.sleep(5)
     finally:
         await scheduler.shutdown()
-    # At 07:00 and a second later; the next try (two seconds on) would be past the 2 s window.
+    # At 07:00 and a second later; the next try (two seconds on) would be past the 2 s window, so the
+    # run stops there and leaves recording the skip to the next start's catch-up.
     assert len(fake.attempts) == 2
     assert fake.delivered == []
+    assert fake.skipped == [date(2026, 3, 8)]
 
 
 async def test_shutdown_does_not_wait_out_a_pause_between_retries(monkeypatch: pytest.MonkeyPatch) -> None:
