@@ -248,19 +248,17 @@ class DeliveryService:
             rows = await rq.slot_groups(s, self._shards)
         return {SlotGroup(tz, time.fromisoformat(at), Slot(slot)) for tz, at, slot in rows}
 
+    async def _due(self, s: AsyncSession, group: SlotGroup, day: date, instant: datetime) -> list[int]:
+        """The teams of this process's shards whose ``group`` reminder for ``day`` is due at ``instant``."""
+        return await rq.due_team_ids(
+            s, group.timezone, group.at.strftime("%H:%M"), group.slot.value, day, instant, shards=self._shards
+        )
+
     async def deliver(self, group: SlotGroup, day: date, instant: datetime) -> int:
         """Send ``group``'s reminder for ``day`` to every team due; returns how many were sent."""
         sent = 0
         async with self._sessionmaker() as s:
-            team_ids = await rq.due_team_ids(
-                s,
-                group.timezone,
-                group.at.strftime("%H:%M"),
-                group.slot.value,
-                day,
-                instant,
-                shards=self._shards,
-            )
+            team_ids = await self._due(s, group, day, instant)
         for team_id in team_ids:
             try:
                 sent += await self._deliver_one(team_id, group.slot, day, instant)
@@ -323,15 +321,7 @@ class DeliveryService:
         """Record a reminder too late to send (past the grace window) as skipped, and log it."""
         skipped = 0
         async with self._sessionmaker.begin() as s:
-            team_ids = await rq.due_team_ids(
-                s,
-                group.timezone,
-                group.at.strftime("%H:%M"),
-                group.slot.value,
-                day,
-                instant,
-                shards=self._shards,
-            )
+            team_ids = await self._due(s, group, day, instant)
             for team_id in team_ids:
                 if await rq.claim(
                     s, team_id, day, group.slot.value, self._clock(), stale_before=None, status="skipped"
