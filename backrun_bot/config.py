@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO")
     # How long after its time a missed reminder is still sent (issue 3).
     reminder_grace_minutes: int = Field(default=120, ge=0, le=24 * 60)
+    # How long a reminder being sent may stay unconfirmed before another run (this process after a
+    # failure, a restarted one after a crash, or a second copy) takes it over (services/delivery.py).
+    # It must outlast one send, retries included; lowering it only makes recovery after a crash quicker.
+    reminder_claim_lease_seconds: int = Field(default=120, ge=1, le=3600)
 
     # Time limits on the database, in seconds (backrun_bot/storage/engine.py). A command not answered
     # within 2 s is deferred ("thinking…"), so these bound how long an athlete waits before the
