@@ -8,7 +8,10 @@ timezone, which lives in the database.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -19,7 +22,7 @@ from backrun_bot.domain.dates import Period, parse_day, period_start, week_start
 from backrun_bot.domain.kinds import Kind
 from backrun_bot.domain.stats import backward_share, current_streak, longest_streak
 from backrun_bot.domain.text import clean_note
-from backrun_bot.errors import InvalidInput, NotAllowed, NotFound
+from backrun_bot.errors import BackrunError, InvalidInput, NotAllowed, NotFound
 from backrun_bot.services.common import Clock, Who, team_today, utc_now
 from backrun_bot.storage import queries
 from backrun_bot.storage.models import RunSession
@@ -28,6 +31,22 @@ log = logging.getLogger(__name__)
 
 NOTE_MAX_LENGTH = 200
 HISTORY_MAX = 25
+
+
+class UndoInProgress(BackrunError):
+    """An /undo while another undo of the same member in the same server is still running here.
+
+    A slow database keeps an /undo waiting; the athlete, seeing no answer, runs it again. Once the
+    first has removed the latest entry, a second /undo would read the entry before it as the latest
+    and remove that too. So the second changes nothing and says why."""
+
+    TEXT = (
+        "Your previous undo is still running, so nothing else was removed. "
+        "Its answer follows; check /history afterwards."
+    )
+
+    def __init__(self) -> None:
+        super().__init__(self.TEXT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +118,24 @@ class TrainingService:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock = utc_now) -> None:
         self._sessionmaker = sessionmaker
         self._clock = clock
+        # Undos running in this process, by (server, member): /undo and the Undo button.
+        self._undoing: Counter[tuple[int, int]] = Counter()
+
+    @contextlib.contextmanager
+    def _undo_running(self, who: Who, *, exclusive: bool) -> Iterator[None]:
+        """Count an undo of ``who`` as running for the block. ``exclusive`` (/undo, which removes
+        whatever is latest) refuses with :class:`UndoInProgress` if one is running already. Checked
+        and counted before the first ``await``, so two undos on the event loop cannot both pass."""
+        key = (who.guild_id, who.user_id)
+        if exclusive and self._undoing[key]:
+            raise UndoInProgress()
+        self._undoing[key] += 1
+        try:
+            yield
+        finally:
+            self._undoing[key] -= 1
+            if not self._undoing[key]:
+                del self._undoing[key]
 
     async def _today(self, s: AsyncSession, guild_id: int) -> date:
         return team_today(await queries.get_or_create_team(s, guild_id), self._clock)
@@ -139,25 +176,35 @@ class TrainingService:
         return LogResult(entry=entry, today=today, backward_today_m=day_total, backward_week_m=week_total)
 
     async def undo_latest(self, who: Who) -> EntryView:
-        """Remove the caller's newest entry in this server."""
-        async with self._sessionmaker.begin() as s:
-            row = await queries.latest_run_session(s, who.guild_id, who.user_id)
-            if row is None:
-                raise NotFound("You have no entries in this server to undo.")
-            entry = EntryView.of(row, who.user_id)
-            if not await queries.delete_run_session(s, row):
-                # Another undo (a double tap, or the Undo button) read the same entry and removed it
-                # first. Removing the next one instead would take away an entry nobody asked about.
-                raise NotFound(
-                    f"Your entry {entry.describe()} was already removed by another undo; "
-                    "nothing else was removed."
-                )
+        """Remove the caller's newest entry in this server; refused with :class:`UndoInProgress`
+        while another undo of theirs (command or button) is running in this process."""
+        with self._undo_running(who, exclusive=True):
+            async with self._sessionmaker.begin() as s:
+                row = await queries.latest_run_session(s, who.guild_id, who.user_id)
+                if row is None:
+                    raise NotFound("You have no entries in this server to undo.")
+                entry = EntryView.of(row, who.user_id)
+                if not await queries.delete_run_session(s, row):
+                    # Another undo (another process's, or the Undo button's) read the same entry and
+                    # removed it first. Removing the next one instead would take away an entry nobody
+                    # asked about.
+                    raise NotFound(
+                        f"Your entry {entry.describe()} was already removed by another undo; "
+                        "nothing else was removed."
+                    )
         return entry
 
     async def undo_entry(self, who: Who, entry_id: int, author_id: int) -> EntryView:
         """Remove one entry through its Undo button; only its author may."""
         if who.user_id != author_id:
             raise NotAllowed("Only the athlete who logged this entry can undo it.")
+        # The button names its entry, so a second press (or one during an /undo) can only find it
+        # gone: it is not refused. It counts as running, though, so that an /undo meanwhile (a retry
+        # of a slow press) does not remove the entry before it.
+        with self._undo_running(who, exclusive=False):
+            return await self._undo_entry(who, entry_id)
+
+    async def _undo_entry(self, who: Who, entry_id: int) -> EntryView:
         async with self._sessionmaker.begin() as s:
             # Scoped to the caller too: an old button must never reach somebody else's entry.
             row = await queries.get_run_session(s, who.guild_id, entry_id, user_id=who.user_id)

@@ -16,6 +16,10 @@ from backrun_bot.discord_app.views import undo_view, who_of
 from backrun_bot.domain.dates import Period
 from backrun_bot.services.training import HISTORY_MAX, NOTE_MAX_LENGTH
 
+# Under an /undo answered after the deadline guard deferred it (a slow database): an athlete who ran
+# /undo again meanwhile was told the first was still running; this says the first did its one removal.
+UNDO_LATE_LINE = "(This took a while: only this entry was removed. Check /history before undoing again.)"
+
 
 def _target(interaction: discord.Interaction[Any], member: discord.Member | None) -> tuple[int, str]:
     user = member or interaction.user
@@ -54,8 +58,12 @@ class TrainingCog(commands.Cog):
 
     @app_commands.command(name="undo", description="Remove your latest entry in this server")
     async def undo(self, interaction: discord.Interaction[BackrunBot]) -> None:
+        # A second /undo while this one runs is refused by the service (UndoInProgress), ephemerally.
         entry = await self.bot.training.undo_latest(who_of(interaction))
-        await interaction.response.send_message(f"Removed your entry {entry.describe()}.", ephemeral=True)
+        text = f"Removed your entry {entry.describe()}."
+        if answered_late(interaction):
+            text += "\n" + UNDO_LATE_LINE
+        await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(name="history", description="Your newest entries (or a teammate's)")
     @app_commands.describe(member="Whose history (default: yours)", limit="How many entries, 1–25")
