@@ -12,12 +12,31 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import discord
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from backrun_bot.config import Settings
 from backrun_bot.discord_app.bot import BackrunBot
 from backrun_bot.sandbox.driver import Actor, actor
 from backrun_bot.sandbox.emulator import Channel, DiscordEmulator, Guild
 from backrun_bot.services.common import Clock, utc_now
+
+
+class _SandboxSettings(Settings):
+    """:class:`Settings` made from what the harness passes and the defaults, never from the
+    environment or a ``.env``: a shell that exports a deployment's ``SHARD_IDS``, ``HEALTH_PORT``,
+    ``REMINDER_GRACE_MINUTES`` or ``DATABASE_STATEMENT_TIMEOUT`` (say) must not change the sandbox's
+    bot. A test wanting one of them sets it on ``Sandbox.settings`` (``model_copy(update=...)``)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
 
 
 @dataclass
@@ -84,8 +103,7 @@ async def open_sandbox(
     emulator = DiscordEmulator(stable_ids=stable_ids)
     await emulator.start()
     base = discord.http.Route.BASE
-    settings = Settings(
-        _env_file=None,  # a developer's .env must not leak in
+    settings: Settings = _SandboxSettings(
         discord_token=emulator.token,
         discord_api_url=emulator.api_url,
         database_url=database_url,

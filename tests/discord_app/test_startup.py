@@ -12,17 +12,25 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from backrun_bot.config import Settings
+from backrun_bot.domain.shards import ShardSet
 from backrun_bot.sandbox.driver import Actor
 from backrun_bot.sandbox.emulator import DiscordEmulator
-from backrun_bot.sandbox.harness import Sandbox
+from backrun_bot.sandbox.harness import Sandbox, open_sandbox
 from backrun_bot.storage.engine import create_engine
 from backrun_bot.storage.migrate import current_revision
+from tests.conftest import POSTGRES_URL, empty_database
 from tests.discord_app.conftest import TeamFixture
+
+# Backrun's settings, by their environment names' prefixes (config.Settings): a shell that exports a
+# deployment's (SHARD_IDS, HEALTH_PORT...) must not change what these tests start.
+SETTINGS_PREFIXES = ("DISCORD_", "DATABASE_", "LOG_", "REMINDER_", "HEALTH_", "SHARD_")
 
 
 def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """``backrun-bot`` in a clean environment (no developer .env: cwd is a temp dir)."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_", "LOG_"))}
+    """``backrun-bot`` in a clean environment: none of Backrun's settings but those in ``env``, and
+    no developer .env (cwd is a temp dir)."""
+    base = {k: v for k, v in os.environ.items() if not k.upper().startswith(SETTINGS_PREFIXES)}
     return subprocess.run(
         [sys.executable, "-m", "backrun_bot", *args],
         env={**base, **env},
@@ -32,6 +40,20 @@ def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedP
         timeout=60,
         check=False,
     )
+
+
+# What a deploy shell may export (README, "Several processes"); each would change or stop a test's bot.
+DEPLOYMENT_ENVIRONMENT = {
+    "SHARD_COUNT": "2",
+    "SHARD_IDS": "1",
+    "HEALTH_PORT": "1",  # a port the bot may not open
+    "REMINDER_GRACE_MINUTES": "0",
+    "DATABASE_URL": "postgresql+asyncpg://backrun@127.0.0.1:1/backrun",
+}
+
+
+def test_every_setting_is_kept_from_the_tests_bots() -> None:
+    assert all(name.upper().startswith(SETTINGS_PREFIXES) for name in Settings.model_fields)
 
 
 def the_one_line(result: subprocess.CompletedProcess[str]) -> str:
@@ -101,6 +123,42 @@ def test_unreachable_discord_ends_with_one_line(tmp_path: Path) -> None:
         "run", env={"DISCORD_TOKEN": "x", "DISCORD_API_URL": "http://127.0.0.1:9/api/v10"}, cwd=tmp_path
     )
     assert "Cannot reach Discord" in the_one_line(result)
+
+
+def test_run_cli_keeps_a_deploy_shells_settings_out_unless_passed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in DEPLOYMENT_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    unreachable = {"DISCORD_TOKEN": "x", "DISCORD_API_URL": "http://127.0.0.1:9/api/v10"}
+    assert "Cannot reach Discord" in the_one_line(run_cli("run", env=unreachable, cwd=tmp_path))
+    # Passed explicitly, they count (SHARD_IDS on the default SQLite database is refused).
+    shards = {**unreachable, "SHARD_COUNT": "2", "SHARD_IDS": "1"}
+    assert "SHARD_IDS needs PostgreSQL" in the_one_line(run_cli("run", env=shards, cwd=tmp_path))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_the_sandbox_bot_ignores_a_deploy_shells_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    # SQLite: SHARD_IDS would stop the bot. PostgreSQL: it would serve only shard 1 of 2.
+    if backend == "postgresql" and not POSTGRES_URL:
+        pytest.skip("BACKRUN_TEST_POSTGRES_URL is not set")
+    for name, value in DEPLOYMENT_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    url = await empty_database(backend, tmp_path)
+    async with open_sandbox(url, start_bot=False, log_level="WARNING") as box:
+        settings = box.settings
+        assert settings.database_url == url and settings.shards == ShardSet.every()
+        assert settings.health_port is None and settings.reminder_grace_minutes == 120
+        # One server on each of the two shards the shell names: the sandbox's one bot serves both.
+        guilds = [box.emulator.add_guild(f"Team {k}", shard=(k, 2)) for k in (0, 1)]
+        await box.start_bot()
+        for guild in guilds:
+            reply = await box.actor(guild, "alice").run("log", kind="backward", amount="400m")
+            assert "**400 m**" in reply.text() and not reply.ephemeral
+        await box.stop_bot()
+        assert box.emulator.violations == []
 
 
 async def test_start_migrates_and_syncs_commands_only_when_they_change(
