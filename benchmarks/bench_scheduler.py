@@ -46,9 +46,12 @@ COOLDOWNS = [f"{h:02d}:{m:02d}" for h in (17, 18, 19, 20) for m in (0, 30)]
 
 class NullSender:
     async def send(
-        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str
+        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str, key: str
     ) -> int:
         return 1
+
+    async def find(self, channel_id: int, key: str, *, since: datetime) -> int | None:
+        return None
 
 
 async def fill(url: str, teams: int) -> None:
@@ -123,7 +126,7 @@ async def main(teams: int) -> None:
         group = min(await service.slot_groups())
         started = time.perf_counter()
         day = datetime.now(UTC).date()
-        sent = await service.deliver(group, day, datetime.now(UTC))
+        sent = (await service.deliver(group, day, datetime.now(UTC))).sent
         elapsed = time.perf_counter() - started
         per_team = elapsed / max(sent, 1) * 1000
         print(f"deliver one slot group ({sent} teams): {elapsed:.3f} s, {per_team:.2f} ms/team")

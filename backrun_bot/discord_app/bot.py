@@ -26,7 +26,7 @@ from backrun_bot.discord_app.deadline import DeadlineGuard
 from backrun_bot.discord_app.errors import on_app_command_error
 from backrun_bot.discord_app.instrumentation import instrument_commands
 from backrun_bot.discord_app.sender import DiscordSender
-from backrun_bot.discord_app.views import UndoButton
+from backrun_bot.discord_app.views import PlanButton, UndoButton
 from backrun_bot.domain.schedule import Slot
 from backrun_bot.errors import ConfigError
 from backrun_bot.observability.health import HealthServer, start_health_server
@@ -133,6 +133,7 @@ class BackrunBot(commands.AutoShardedBot):
             DiscordSender(self),
             clock=self.clock,
             grace=grace,
+            lease=timedelta(seconds=self.settings.reminder_claim_lease_seconds),
             outcomes=self.metrics.reminder_outcome,
             shards=self.settings.shards,  # only this process's servers get their reminders from it
         )
@@ -146,7 +147,7 @@ class BackrunBot(commands.AutoShardedBot):
 
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        self.add_dynamic_items(UndoButton)
+        self.add_dynamic_items(UndoButton, PlanButton)
         self.tree.on_error = on_app_command_error  # type: ignore[method-assign]
         instrument_commands(self, self.metrics)
         await self.sync_commands_if_changed()

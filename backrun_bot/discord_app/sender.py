@@ -1,12 +1,20 @@
-"""The delivery service's way out: post to a channel, with exactly the allowed pings."""
+"""The delivery service's way out: post to a channel, with exactly the allowed pings, and find what
+the bot posted there before."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
+import aiohttp
 import discord
 
+from backrun_bot.discord_app.views import plan_custom_id, reminder_view
 from backrun_bot.errors import ChannelUnavailable, DeliveryError, MessageRefused
+
+# How many of a channel's messages since a reminder's time find() reads (one request per 100): a
+# reminder channel is mostly the bot's own posts, so the reminder is among the first after its time.
+FIND_LIMIT = 200
 
 
 class DiscordSender:
@@ -19,7 +27,7 @@ class DiscordSender:
         self._client = client
 
     async def send(
-        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str
+        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str, key: str
     ) -> int:
         channel = self._client.get_partial_messageable(channel_id)
         # Only the athletes named for a day off may be pinged: never everyone, here or a role.
@@ -30,7 +38,9 @@ class DiscordSender:
             replied_user=False,
         )
         try:
-            message = await channel.send(content, allowed_mentions=mentions, nonce=nonce)
+            message = await channel.send(
+                content, allowed_mentions=mentions, nonce=nonce, view=reminder_view(key)
+            )
         except (discord.NotFound, discord.Forbidden) as exc:
             raise ChannelUnavailable(f"{exc.status} {exc.text}") from exc
         except discord.HTTPException as exc:
@@ -38,4 +48,35 @@ class DiscordSender:
             if 400 <= exc.status < 500:
                 raise MessageRefused(f"{exc.status} {exc.code} {exc.text}") from exc
             raise DeliveryError(f"{exc.status} {exc.text}") from exc
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            # The connection broke (discord.py retries a few times first): Discord may or may not
+            # have the message, which the retry's find() settles.
+            raise DeliveryError(f"connection: {type(exc).__name__}: {exc}") from exc
         return message.id
+
+    async def find(self, channel_id: int, key: str, *, since: datetime) -> int | None:
+        """The bot's own message in the channel whose button carries ``key``, posted since ``since``.
+
+        Discord answers an empty list, not an error, where the bot lacks Read Message History, so
+        "not found" can also mean "could not look" (the README says to grant it).
+        """
+        me = self._client.user
+        assert me is not None  # logged in: the scheduler starts in setup_hook, after login
+        wanted = plan_custom_id(key)
+        channel = self._client.get_partial_messageable(channel_id)
+        try:
+            # The oldest first from a little before the reminder's time: that is where it would be.
+            async for message in channel.history(
+                limit=FIND_LIMIT, after=since - timedelta(seconds=5), oldest_first=True
+            ):
+                if message.author.id == me.id and any(
+                    getattr(child, "custom_id", None) == wanted
+                    for row in message.components
+                    for child in getattr(row, "children", ())
+                ):
+                    return message.id
+        except discord.HTTPException as exc:
+            raise DeliveryError(f"reading the channel: {exc.status} {exc.text}") from exc
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise DeliveryError(f"reading the channel: {type(exc).__name__}: {exc}") from exc
+        return None

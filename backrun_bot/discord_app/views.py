@@ -1,5 +1,5 @@
-"""Message components. The Undo button keeps its state in its custom id, so it still works after a
-restart (discord.py's DynamicItem re-creates it from the id of the button pressed)."""
+"""Message components. Each button keeps its state in its custom id, so it still works after a restart
+(discord.py's DynamicItem re-creates it from the id of the button pressed)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from backrun_bot.discord_app.embeds import undone_message
+from backrun_bot.discord_app.embeds import plan_message, undone_message
 from backrun_bot.discord_app.errors import reply_with_error
 from backrun_bot.services.common import Who
 
@@ -57,4 +57,49 @@ class UndoButton(
 def undo_view(entry_id: int, author_id: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(UndoButton(entry_id, author_id))
+    return view
+
+
+# On every reminder: the reminder's key (services.delivery.reminder_key: its day and slot, ":test" on a
+# test) is in the custom id, which is how a retry finds a reminder already posted (DiscordSender.find).
+PLAN_PREFIX = "backrun:plan:"
+
+
+def plan_custom_id(key: str) -> str:
+    return PLAN_PREFIX + key
+
+
+class PlanButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"backrun:plan:(?P<key>\d{4}-\d{2}-\d{2}:[a-z]+(?::test)?)",
+):
+    """ "My plan" under a reminder: whoever presses it sees their own plan for today (``/plan``) —
+    whether it is a day off for them, and why — without typing a command."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="My plan", style=discord.ButtonStyle.secondary, custom_id=plan_custom_id(key)
+            )
+        )
+        self.key = key
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> PlanButton:
+        return cls(match["key"])
+
+    async def callback(self, interaction: discord.Interaction[BackrunBot]) -> None:  # type: ignore[override]
+        try:
+            today = await interaction.client.plans.plan(who_of(interaction))
+        except Exception as exc:
+            await reply_with_error(interaction, exc)
+            return
+        await interaction.response.send_message(plan_message(today), ephemeral=True)
+
+
+def reminder_view(key: str) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(PlanButton(key))
     return view

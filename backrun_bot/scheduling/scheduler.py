@@ -27,7 +27,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from backrun_bot.domain.schedule import due_occurrences, next_occurrence
 from backrun_bot.services.common import Clock
-from backrun_bot.services.delivery import SlotGroup
+from backrun_bot.services.delivery import Delivered, SlotGroup
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +38,16 @@ CATCH_UP_LOOKBACK = timedelta(days=1)
 REFRESH_EVERY = timedelta(minutes=5)
 REFRESH_JOB = "refresh"
 CATCH_UP_JOB = "catch-up"
+RETRY_JOB_PREFIX = "retry|"  # a caught-up occurrence still pending, run again in the background
 # On shutdown, a reminder run in progress gets this long to finish before it is cancelled.
 SHUTDOWN_GRACE = timedelta(seconds=10)
-# A run that failed (the database not answering, say) is tried again after a pause that starts here
-# and doubles up to RETRY_MAX, while the reminder is still inside its grace window. Delivery claims
-# each team's reminder, so a run tried again never sends one twice.
+# A run that failed (the database not answering, say) or left reminders pending (Discord answered 5xx,
+# a crashed copy's claim not yet stale) is run again after a pause that starts here and doubles up to
+# RETRY_MAX, while the reminder is still inside its grace window; what is still pending at its end is
+# recorded as skipped. Delivery claims each team's reminder, so a run tried again never sends one twice.
 RETRY_FIRST = timedelta(seconds=1)
 RETRY_MAX = timedelta(minutes=1)
+LAST_TRY_MARGIN = timedelta(milliseconds=100)
 
 
 class Reminders(Protocol):
@@ -53,7 +56,7 @@ class Reminders(Protocol):
 
     async def slot_groups(self) -> set[SlotGroup]: ...
 
-    async def deliver(self, group: SlotGroup, day: date, instant: datetime) -> int: ...
+    async def deliver(self, group: SlotGroup, day: date, instant: datetime) -> Delivered: ...
 
     async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> None: ...
 
@@ -133,7 +136,11 @@ class ReminderScheduler:
         groups = await self._reminders.slot_groups()
         wanted = {job_id(g): g for g in groups}
         for job in self._scheduler.get_jobs():
-            if job.id not in (REFRESH_JOB, CATCH_UP_JOB) and job.id not in wanted:
+            if (
+                job.id not in (REFRESH_JOB, CATCH_UP_JOB)
+                and not job.id.startswith(RETRY_JOB_PREFIX)
+                and job.id not in wanted
+            ):
                 job.remove()
         now = self._clock()
         for jid, group in wanted.items():
@@ -168,38 +175,90 @@ class ReminderScheduler:
                 self._arm(group, after=instant)
 
     async def _run_with_retries(self, group: SlotGroup, local_day: date, instant: datetime) -> None:
+        """Run the occurrence until every team's reminder is settled, pausing longer each time, or
+        until its grace window ends (what is still pending then is recorded as skipped)."""
         pause = RETRY_FIRST
         while True:
             try:
-                await self._run_occurrence(group, local_day, instant)
-                return
+                if await self._run_occurrence(group, local_day, instant):
+                    return
             except Exception:
                 # One bad run must not stop tomorrow's: log it, try again while it is not too late,
                 # and re-arm all the same.
                 log.exception("reminder run %s on %s failed", job_id(group), local_day)
-            if self._stopping or self._clock() + pause - instant > self._grace:
-                return  # past the grace window it would only be skipped; the next start records that
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopped.wait(), pause.total_seconds())
             if self._stopping:
+                return  # what is pending is the next start's (its catch-up runs it again)
+            # The last attempt comes just before the end of the window, not after it.
+            left = instant + self._grace - self._clock() - LAST_TRY_MARGIN
+            if left <= timedelta(0):
+                await self._give_up(group, local_day, instant)
+                return
+            if not await self._pause(min(pause, left)):
                 return
             pause = min(pause * 2, RETRY_MAX)
 
-    async def _still_wanted(self, group: SlotGroup) -> bool:
-        return group in await self._reminders.slot_groups()
+    async def _pause(self, pause: timedelta) -> bool:
+        """Wait ``pause`` unless the scheduler stops first; True if it is still running."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), pause.total_seconds())
+        return not self._stopping
 
-    async def _run_occurrence(self, group: SlotGroup, local_day: date, instant: datetime) -> None:
+    async def _give_up(self, group: SlotGroup, local_day: date, instant: datetime) -> None:
+        try:
+            await self._reminders.skip(
+                group, local_day, instant, reason="not delivered by the end of its grace window"
+            )
+        except Exception:
+            log.exception(
+                "could not record %s on %s as skipped; the next start will", job_id(group), local_day
+            )
+
+    async def _still_wanted(self, group: SlotGroup) -> bool:
+        """Whether the group still has teams; if the database cannot say, it is kept (the refresh
+        removes it later if it is gone): not re-arming would lose tomorrow's reminder."""
+        try:
+            return group in await self._reminders.slot_groups()
+        except Exception:
+            log.warning(
+                "could not re-read the slot groups after %s; re-arming it", job_id(group), exc_info=True
+            )
+            return True
+
+    async def _run_occurrence(self, group: SlotGroup, local_day: date, instant: datetime) -> bool:
+        """Deliver (or, past the grace window, skip) one occurrence; True if nothing is left pending."""
         late = self._clock() - instant
         if late > self._grace:
             await self._reminders.skip(group, local_day, instant, reason=f"{late} late")
-        else:
-            await self._reminders.deliver(group, local_day, instant)
+            return True
+        delivered = await self._reminders.deliver(group, local_day, instant)
+        if delivered.pending:
+            log.info(
+                "%s on %s: %d reminders pending, trying again", job_id(group), local_day, delivered.pending
+            )
+        return delivered.pending == 0
 
     async def catch_up(self) -> None:
         """Deliver reminders whose time passed while the bot was down (once, late) within the grace
-        window; record older ones as skipped."""
+        window; record older ones as skipped. An occurrence left pending (the crashed copy's claims
+        are not stale yet, say) goes on being retried in the background like a fired one."""
         now = self._clock()
         for group in await self._reminders.slot_groups():
             tz = ZoneInfo(group.timezone)
             for local_day, instant in due_occurrences(group.at, tz, now - CATCH_UP_LOOKBACK, now):
-                await self._run_occurrence(group, local_day, instant)
+                try:
+                    settled = await self._run_occurrence(group, local_day, instant)
+                except Exception:
+                    log.exception("catch-up of %s on %s failed", job_id(group), local_day)
+                    settled = False
+                if not settled and not self._stopping:
+                    self._scheduler.add_job(
+                        self._retry_job,
+                        args=(group, local_day, instant),
+                        id=f"{RETRY_JOB_PREFIX}{job_id(group)}|{local_day}",
+                        replace_existing=True,
+                    )
+
+    async def _retry_job(self, group: SlotGroup, local_day: date, instant: datetime) -> None:
+        self._track()
+        if await self._pause(RETRY_FIRST):
+            await self._run_with_retries(group, local_day, instant)

@@ -6,13 +6,21 @@ Delivery protocol (what makes "exactly once" hold):
    of two bot copies, a restart or a double firing, exactly one insert wins and only the winner sends.
 2. **Send** through the adapter's :class:`Sender`, with a nonce derived from the key; discord.py
    sets ``enforce_nonce``, so Discord itself drops a repeat of the same nonce sent within minutes.
-3. **Mark** the row sent (or failed).
+3. **Mark** the row ``sent``, ``failed`` (for good: the channel is gone, Discord refused the message)
+   or ``retry`` (Discord did not take it this time: a 5xx, a broken connection).
 
-A crash between 1 and 3 leaves a row in state ``claimed``. Such a claim is stale after
-:data:`CLAIM_LEASE`; the next run of that slot or the catch-up at start re-takes it with a
-conditional update (again only one copy wins) and sends, as long as the reminder is still inside the
-grace window. So a crash never loses a reminder for good, and the nonce covers the one window where a
-message went out but its row was not yet marked.
+A ``retry`` row may be taken again at once; a crash between 1 and 3 leaves a row ``claimed``, which
+may be taken again once stale (after the lease, :data:`CLAIM_LEASE` by default). :meth:`deliver`
+reports such reminders as pending, and the scheduler runs the slot group again, with a growing pause,
+until every team's is settled or its grace window ends (then they are recorded as skipped). Re-taking
+is a conditional update, so again only one copy wins.
+
+An earlier attempt may have reached Discord although its row does not say so (the bot died after
+the send, a 5xx came after Discord stored the message). So a re-taken reminder is first looked for in
+the channel (:meth:`Sender.find`, by the key the message carries in its button), and recorded if it
+is there; Discord's nonce drops a repeat too, but only for a few minutes. What is left: a re-taken
+reminder is sent twice if its first copy cannot be found (deleted, or the bot lacks Read Message
+History there) and the nonce has expired.
 
 :meth:`DeliveryService.preview` composes the same messages without claiming or sending anything;
 :meth:`DeliveryService.send_test` posts one now, marked as a test and without pings, and stays out of
@@ -38,7 +46,14 @@ from backrun_bot.domain.drills import plan_for
 from backrun_bot.domain.load import LOAD_LOOKBACK_DAYS, assess_day
 from backrun_bot.domain.schedule import Slot, format_days, occurrence_utc
 from backrun_bot.domain.shards import ShardSet
-from backrun_bot.errors import BackrunError, ChannelUnavailable, DeliveryError, InvalidInput, MessageRefused
+from backrun_bot.errors import (
+    BackrunError,
+    ChannelUnavailable,
+    DeliveryError,
+    InvalidInput,
+    MessageRefused,
+    StorageUnavailable,
+)
 from backrun_bot.services.common import Clock, team_today
 from backrun_bot.services.reminder_settings import ReminderSettings
 from backrun_bot.storage import queries
@@ -65,9 +80,16 @@ class Sender(Protocol):
     """Posts a message to a channel; implemented by the Discord adapter."""
 
     async def send(
-        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str
+        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str, key: str
     ) -> int:
-        """Send and return the message id. Raises ChannelUnavailable, MessageRefused or DeliveryError."""
+        """Send and return the message id. ``key`` names the reminder (:func:`reminder_key`) and goes
+        into the message where :meth:`find` can see it. Raises ChannelUnavailable, MessageRefused or
+        DeliveryError."""
+        ...
+
+    async def find(self, channel_id: int, key: str, *, since: datetime) -> int | None:
+        """The id of the bot's own message carrying ``key`` posted in the channel since ``since``, if
+        there is one. Raises DeliveryError if the channel could not be read."""
         ...
 
 
@@ -104,6 +126,21 @@ class PostedTest:
     real_goes_out: bool
     real_one: str  # a clause: "the real one still goes out at 07:00 Europe/Oslo"
     days_off: int  # athletes named for a day off (the test pinged none of them)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What one run of a slot group did: ``sent`` reminders posted, ``pending`` ones not settled yet
+    (Discord did not take them, or another run holds them): run the group again later."""
+
+    sent: int = 0
+    pending: int = 0
+
+
+def reminder_key(day: date, slot: Slot, *, test: bool = False) -> str:
+    """What a reminder message carries to be recognised later: its day and slot (a channel is one
+    team's), with a mark on a test so that it is never taken for the real one."""
+    return f"{day.isoformat()}:{slot.value}" + (":test" if test else "")
 
 
 def _nonce(team_id: int, day: date, slot: Slot) -> str:
@@ -150,6 +187,7 @@ class DeliveryService:
         *,
         clock: Clock,
         grace: timedelta,
+        lease: timedelta = CLAIM_LEASE,
         outcomes: Outcomes = _tell_nobody,
         shards: ShardSet = ShardSet.every(),  # noqa: B008 (a frozen value)
     ) -> None:
@@ -158,6 +196,7 @@ class DeliveryService:
         self._sender = sender
         self._clock = clock
         self._grace = grace
+        self._lease = lease
         self._outcomes = outcomes
 
     # --- content --------------------------------------------------------------------------------
@@ -220,7 +259,13 @@ class DeliveryService:
             banner = f"🧪 Test — this is how today's {slot.label} {look}; {real_one}."
             composed = await self.compose(s, team, today, slot, header=banner, pings=False)
         try:
-            await self._sender.send(channel_id, composed.content, mention_user_ids=(), nonce=_test_nonce())
+            await self._sender.send(
+                channel_id,
+                composed.content,
+                mention_user_ids=(),
+                nonce=_test_nonce(),
+                key=reminder_key(today, slot, test=True),
+            )
         except ChannelUnavailable as exc:
             raise BackrunError(
                 f"I can't post in <#{channel_id}>: Discord says the channel is gone or I may not post "
@@ -254,36 +299,63 @@ class DeliveryService:
             s, group.timezone, group.at.strftime("%H:%M"), group.slot.value, day, instant, shards=self._shards
         )
 
-    async def deliver(self, group: SlotGroup, day: date, instant: datetime) -> int:
-        """Send ``group``'s reminder for ``day`` to every team due; returns how many were sent."""
-        sent = 0
+    async def deliver(self, group: SlotGroup, day: date, instant: datetime) -> Delivered:
+        """Send ``group``'s reminder for ``day`` to every team due that has not had it.
+
+        Safe to run again and again (that is how failures are retried): a team whose reminder is
+        settled is passed over. If the database stops answering, the run stops at once with
+        :class:`StorageUnavailable` (every other team would wait out the same timeout).
+        """
+        sent = pending = 0
         async with self._sessionmaker() as s:
             team_ids = await self._due(s, group, day, instant)
         for team_id in team_ids:
             try:
-                sent += await self._deliver_one(team_id, group.slot, day, instant)
+                result = await self._deliver_one(team_id, group.slot, day, instant)
+            except StorageUnavailable:
+                raise
             except Exception:
-                # One team's failure never stops the others.
-                log.exception("reminder %s for team %s on %s failed", group.slot.value, team_id, day)
+                # One team's failure never stops the others; its claim (if it was taken) is retried
+                # once stale, so it counts as pending.
+                log.exception("%s reminder of team %s for %s failed", group.slot.value, team_id, day)
                 self._outcomes(group.slot.value, "error")
-        return sent
+                pending += 1
+                continue
+            sent += result == "sent"
+            pending += result == "pending"
+        return Delivered(sent, pending)
 
-    async def _deliver_one(self, team_id: int, slot: Slot, day: date, instant: datetime) -> int:
+    async def _deliver_one(
+        self, team_id: int, slot: Slot, day: date, instant: datetime
+    ) -> Literal["sent", "pending", "settled"]:
         now = self._clock()
         async with self._sessionmaker.begin() as s:
-            if not await rq.claim(s, team_id, day, slot.value, now, stale_before=now - CLAIM_LEASE):
-                return 0
+            claim = await rq.claim(s, team_id, day, slot.value, now, stale_before=now - self._lease)
+            if not claim.won:
+                return "pending" if claim is rq.Claim.HELD else "settled"
             team = await s.get(Team, team_id)
             assert team is not None and team.reminder_channel_id is not None
             composed = await self.compose(s, team, day, slot)
             channel_id = team.reminder_channel_id
+        key = reminder_key(day, slot)
         try:
-            message_id = await self._sender.send(
-                channel_id,
-                composed.content,
-                mention_user_ids=composed.mention_user_ids,
-                nonce=_nonce(team_id, day, slot),
-            )
+            if claim is rq.Claim.RETAKEN and (found := await self._already_posted(channel_id, key, instant)):
+                message_id = found
+                log.info(
+                    "%s reminder of team %s for %s was already posted (message %s): recorded, not sent again",
+                    slot.value,
+                    team_id,
+                    day,
+                    found,
+                )
+            else:
+                message_id = await self._sender.send(
+                    channel_id,
+                    composed.content,
+                    mention_user_ids=composed.mention_user_ids,
+                    nonce=_nonce(team_id, day, slot),
+                    key=key,
+                )
         except (ChannelUnavailable, MessageRefused) as exc:
             # Sending again would fail the same way: record it. A lost channel also pauses the team;
             # a refused message (AutoMod, say) leaves the team's reminders on.
@@ -303,28 +375,52 @@ class DeliveryService:
                 if lost_channel:
                     await rq.pause_for_channel(s, team_id, f"the bot cannot post in <#{channel_id}>")
             self._outcomes(slot.value, "failed")
-            return 0
+            return "settled"
         except DeliveryError as exc:
-            # Transient: the claim goes stale after the lease and the next run or restart retries.
-            log.warning("reminder for team %s not delivered, will retry: %s", team_id, exc)
+            # Transient (a 5xx, a broken connection): marked for another attempt, which the next run
+            # makes (the scheduler runs the group again, with a growing pause, inside the grace
+            # window). Discord may have taken it anyway, so that attempt looks in the channel first.
+            log.warning(
+                "%s reminder of team %s for %s not delivered (%s), will retry", slot.value, team_id, day, exc
+            )
+            async with self._sessionmaker.begin() as s:
+                await rq.finish(
+                    s, team_id, day, slot.value, status="retry", detail=str(exc), now=self._clock()
+                )
             self._outcomes(slot.value, "retry")
-            return 0
+            return "pending"
         async with self._sessionmaker.begin() as s:
             await rq.finish(
                 s, team_id, day, slot.value, status="sent", message_id=message_id, now=self._clock()
             )
         log.info("sent %s reminder to team %s for %s", slot.value, team_id, day)
         self._outcomes(slot.value, "sent", late=self._clock() - instant)
-        return 1
+        return "sent"
+
+    async def _already_posted(self, channel_id: int, key: str, instant: datetime) -> int | None:
+        """The reminder ``key`` as an earlier, unconfirmed attempt may have posted it (the message id),
+        looked for among the channel's messages since ``instant``.
+
+        Discord's nonce check drops a repeat only for a few minutes; a retry after a crash or an
+        outage can come later. A failed look is no reason not to send: the nonce still covers a
+        retry that comes soon.
+        """
+        try:
+            return await self._sender.find(channel_id, key, since=instant)
+        except DeliveryError as exc:
+            log.warning("could not look for an earlier %s in channel %s (%s); sending", key, channel_id, exc)
+            return None
 
     async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> None:
-        """Record a reminder too late to send (past the grace window) as skipped, and log it."""
+        """Record a reminder too late to send (past the grace window, or still failing at its end) as
+        skipped, and log it; one that another run is sending right now is left to that run."""
         skipped = 0
+        now = self._clock()
         async with self._sessionmaker.begin() as s:
             team_ids = await self._due(s, group, day, instant)
             for team_id in team_ids:
-                if await rq.claim(
-                    s, team_id, day, group.slot.value, self._clock(), stale_before=None, status="skipped"
+                if await rq.skip(
+                    s, team_id, day, group.slot.value, now, stale_before=now - self._lease, reason=reason
                 ):
                     log.warning(
                         "skipped %s reminder of team %s for %s: %s (grace %s)",

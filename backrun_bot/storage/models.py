@@ -146,7 +146,7 @@ class ReminderDelivery(Base):
     team_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("teams.id", ondelete="CASCADE"))
     local_day: Mapped[date] = mapped_column(Date)
     slot: Mapped[str] = mapped_column(String(16))
-    # claimed → sent | failed | skipped
+    # claimed → sent | failed | skipped | retry (Discord did not take it: sent again, then claimed again)
     status: Mapped[str] = mapped_column(String(16))
     claimed_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, ColumnElement, literal, or_, select, true, union, update
+from sqlalchemy import BigInteger, ColumnElement, and_, literal, or_, select, true, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backrun_bot.domain.load import DayLog
@@ -78,37 +79,87 @@ async def due_team_ids(
     return list(result)
 
 
-async def claim(
-    s: AsyncSession,
-    team_id: int,
-    day: date,
-    slot: str,
-    now: datetime,
-    *,
-    stale_before: datetime | None,
-    status: str = "claimed",
-) -> bool:
-    """Take the (team, day, slot) delivery. True for exactly one caller across every bot copy.
+class Claim(enum.Enum):
+    """What :func:`claim` found for one (team, day, slot) delivery."""
 
-    A row left ``claimed`` since before ``stale_before`` (its sender crashed) is taken over by a
-    conditional update, which again only one copy can win.
+    NEW = "new"  # no row yet: this caller sends it, for the first time
+    RETAKEN = "retaken"  # an earlier attempt failed or was cut off (it may have reached Discord)
+    HELD = "held"  # another run is sending it (or was, less than a lease ago): not settled yet
+    SETTLED = "settled"  # sent, failed for good or skipped: nothing more to do
+
+    @property
+    def won(self) -> bool:
+        return self in (Claim.NEW, Claim.RETAKEN)
+
+
+# Rows whose reminder is not settled: being sent (``claimed``) or waiting for another attempt
+# (``retry``: Discord did not take it; any run may take it again at once).
+UNSETTLED = ("claimed", "retry")
+
+
+def _key(team_id: int, day: date, slot: str) -> list[ColumnElement[bool]]:
+    return [
+        ReminderDelivery.team_id == team_id,
+        ReminderDelivery.local_day == day,
+        ReminderDelivery.slot == slot,
+    ]
+
+
+def _takeable(stale_before: datetime) -> ColumnElement[bool]:
+    """A row another attempt may take: marked for a retry, or claimed and not confirmed for a lease."""
+    return or_(
+        ReminderDelivery.status == "retry",
+        and_(ReminderDelivery.status == "claimed", ReminderDelivery.claimed_at < stale_before),
+    )
+
+
+async def claim(
+    s: AsyncSession, team_id: int, day: date, slot: str, now: datetime, *, stale_before: datetime
+) -> Claim:
+    """Take the (team, day, slot) delivery: ``Claim.NEW`` or ``Claim.RETAKEN`` for exactly one caller
+    across every bot copy.
+
+    A row marked ``retry``, or left ``claimed`` since before ``stale_before`` (its sender crashed), is
+    taken over by a conditional update, which again only one copy can win.
     """
-    values = {"team_id": team_id, "local_day": day, "slot": slot, "status": status, "claimed_at": now}
+    values = {"team_id": team_id, "local_day": day, "slot": slot, "status": "claimed", "claimed_at": now}
+    inserted = await s.execute(insert(s, ReminderDelivery).values(**values).on_conflict_do_nothing())
+    if inserted.rowcount == 1:  # type: ignore[attr-defined]
+        return Claim.NEW
+    taken = await s.execute(
+        update(ReminderDelivery)
+        .where(*_key(team_id, day, slot), _takeable(stale_before))
+        .values(status="claimed", claimed_at=now, attempts=ReminderDelivery.attempts + 1)
+    )
+    if taken.rowcount == 1:  # type: ignore[attr-defined]
+        return Claim.RETAKEN
+    status = await s.scalar(select(ReminderDelivery.status).where(*_key(team_id, day, slot)))
+    return Claim.HELD if status in UNSETTLED else Claim.SETTLED
+
+
+async def skip(
+    s: AsyncSession, team_id: int, day: date, slot: str, now: datetime, *, stale_before: datetime, reason: str
+) -> bool:
+    """Record the (team, day, slot) reminder as skipped: a new row, or one left unsettled (a retry, a
+    stale claim). True if this call recorded it; a settled row or a fresh claim is left as it is."""
+    values = {
+        "team_id": team_id,
+        "local_day": day,
+        "slot": slot,
+        "status": "skipped",
+        "claimed_at": now,
+        "finished_at": now,
+        "detail": reason[:200],
+    }
     inserted = await s.execute(insert(s, ReminderDelivery).values(**values).on_conflict_do_nothing())
     if inserted.rowcount == 1:  # type: ignore[attr-defined]
         return True
-    if stale_before is None:
-        return False
+    # An unconfirmed attempt may have reached the channel; the detail says so.
+    unconfirmed = f"{reason}; earlier attempts not confirmed"
     taken = await s.execute(
         update(ReminderDelivery)
-        .where(
-            ReminderDelivery.team_id == team_id,
-            ReminderDelivery.local_day == day,
-            ReminderDelivery.slot == slot,
-            ReminderDelivery.status == "claimed",
-            ReminderDelivery.claimed_at < stale_before,
-        )
-        .values(claimed_at=now, attempts=ReminderDelivery.attempts + 1)
+        .where(*_key(team_id, day, slot), _takeable(stale_before))
+        .values(status="skipped", finished_at=now, detail=unconfirmed[:200])
     )
     return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
 
@@ -126,11 +177,7 @@ async def finish(
 ) -> None:
     await s.execute(
         update(ReminderDelivery)
-        .where(
-            ReminderDelivery.team_id == team_id,
-            ReminderDelivery.local_day == day,
-            ReminderDelivery.slot == slot,
-        )
+        .where(*_key(team_id, day, slot))
         .values(status=status, finished_at=now, message_id=message_id, detail=detail and detail[:200])
     )
 

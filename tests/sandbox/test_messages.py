@@ -9,6 +9,7 @@ import pytest
 
 from backrun_bot.sandbox.driver import actor
 from backrun_bot.sandbox.emulator import DiscordEmulator
+from backrun_bot.sandbox.emulator import permissions as P
 from tests.sandbox.conftest import Team, TinyBot, api
 
 
@@ -134,3 +135,28 @@ async def test_wait_for_message_returns_each_message_once(
     ).content == "two"
     with pytest.raises(TimeoutError):
         await emulator.wait_for_message(team.reminders.id, timeout=0.1)
+
+
+async def test_history_lists_newest_first_after_gives_the_next_ones_and_no_history_lists_nothing(
+    emulator: DiscordEmulator, team: Team, bot: TinyBot
+) -> None:
+    path = f"/channels/{team.reminders.id}/messages"
+    ids = []
+    for i in range(5):
+        status, body = await api(emulator, "POST", path, {"content": f"m{i}"})
+        assert status == 200
+        ids.append(int(body["id"]))
+
+    def contents(listed: object) -> list[str]:
+        assert isinstance(listed, list)
+        return [m["content"] for m in listed]
+
+    assert contents((await api(emulator, "GET", f"{path}?limit=2"))[1]) == ["m4", "m3"]
+    # after=: the messages right after it (not the newest ones), still newest first, as Discord does
+    # (discord.py's history(after=..., oldest_first=True) pages on that).
+    assert contents((await api(emulator, "GET", f"{path}?after={ids[0]}&limit=2"))[1]) == ["m2", "m1"]
+    assert contents((await api(emulator, "GET", f"{path}?before={ids[4]}&limit=2"))[1]) == ["m3", "m2"]
+
+    # Discord's documentation: without Read Message History "no messages will be returned" (200).
+    emulator.deny_bot(team.reminders, P.READ_MESSAGE_HISTORY)
+    assert await api(emulator, "GET", path) == (200, [])

@@ -17,7 +17,7 @@ import time_machine
 
 from backrun_bot.domain.schedule import Slot
 from backrun_bot.scheduling.scheduler import CATCH_UP_JOB, ReminderScheduler, job_id
-from backrun_bot.services.delivery import SlotGroup
+from backrun_bot.services.delivery import Delivered, SlotGroup
 
 NOW = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
 GRACE = timedelta(hours=2)
@@ -52,12 +52,12 @@ class FakeReminders:
     async def slot_groups(self) -> set[SlotGroup]:
         return set(self.groups)
 
-    async def deliver(self, group: SlotGroup, day: date, instant: datetime) -> int:
+    async def deliver(self, group: SlotGroup, day: date, instant: datetime) -> Delivered:
         self.entered.set()
         if self.gate is not None:
             await self.gate.wait()
         self.delivered.append((group, day))
-        return 1
+        return Delivered(sent=1)
 
     async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> None:
         self.skipped.append((group, day))

@@ -24,7 +24,7 @@ from backrun_bot.domain.kinds import Kind
 from backrun_bot.domain.schedule import Slot
 from backrun_bot.errors import BackrunError, ChannelUnavailable, DeliveryError, InvalidInput, MessageRefused
 from backrun_bot.services.common import Who
-from backrun_bot.services.delivery import CLAIM_LEASE, MAX_MESSAGE, DeliveryService, SlotGroup
+from backrun_bot.services.delivery import CLAIM_LEASE, MAX_MESSAGE, Delivered, DeliveryService, SlotGroup
 from backrun_bot.services.reminder_settings import ReminderSettingsService
 from backrun_bot.services.training import TrainingService
 from backrun_bot.storage import queries
@@ -66,6 +66,7 @@ class Sent:
     mention_user_ids: tuple[int, ...]
     nonce: str
     message_id: int
+    key: str
 
 
 class Crash(BaseException):
@@ -85,9 +86,12 @@ class RecordingSender:
     sent_then: dict[int, BaseException] = field(default_factory=dict)
     sent: list[Sent] = field(default_factory=list)
     attempts: list[tuple[int, str]] = field(default_factory=list)  # (channel, nonce), failed ones too
+    looked: list[tuple[int, str]] = field(default_factory=list)  # (channel, key) of each find()
+    find_failures: dict[int, list[BaseException]] = field(default_factory=dict)
+    unreadable: set[int] = field(default_factory=set)
 
     async def send(
-        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str
+        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str, key: str
     ) -> int:
         # Let another delivery run in between, as a network round trip would.
         await asyncio.sleep(0)
@@ -95,11 +99,22 @@ class RecordingSender:
         queued = self.failures.get(channel_id)
         if queued:
             raise queued.pop(0)
-        message = Sent(channel_id, content, tuple(mention_user_ids), nonce, 7_000 + len(self.sent))
+        message = Sent(channel_id, content, tuple(mention_user_ids), nonce, 7_000 + len(self.sent), key)
         self.sent.append(message)
         if channel_id in self.sent_then:
             raise self.sent_then.pop(channel_id)
         return message.message_id
+
+    async def find(self, channel_id: int, key: str, *, since: datetime) -> int | None:
+        """As Discord's channel history would show it: what was sent there with ``key`` (unless the
+        channel is ``unreadable``: no Read Message History, so Discord lists nothing)."""
+        self.looked.append((channel_id, key))
+        queued = self.find_failures.get(channel_id)
+        if queued:
+            raise queued.pop(0)
+        if channel_id in self.unreadable:
+            return None
+        return next((m.message_id for m in self.sent if m.channel_id == channel_id and m.key == key), None)
 
     def to(self, channel_id: int) -> list[Sent]:
         return [m for m in self.sent if m.channel_id == channel_id]
@@ -188,7 +203,7 @@ async def at_seven(world: World, *teams: int) -> None:
 
 async def test_the_warmup_goes_out_once_with_that_teams_plan_and_is_marked_sent(world: World) -> None:
     await at_seven(world, TEAM_A)
-    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 1
+    assert (await world.delivery.deliver(WARMUP, MONDAY, SEVEN)).sent == 1
 
     [message] = world.sender.sent
     assert message.channel_id == CHANNEL[TEAM_A]
@@ -203,7 +218,7 @@ async def test_the_cooldown_is_the_cooldown_and_its_own_delivery(world: World) -
     await at_seven(world, TEAM_A)
     await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
     world.clock.now = NINETEEN
-    assert await world.delivery.deliver(COOLDOWN, MONDAY, NINETEEN) == 1
+    assert (await world.delivery.deliver(COOLDOWN, MONDAY, NINETEEN)).sent == 1
 
     warm, cool = world.sender.sent
     assert cool.content == plan_for(TEAM_A, MONDAY).cooldown_text()
@@ -216,13 +231,13 @@ async def test_the_cooldown_is_the_cooldown_and_its_own_delivery(world: World) -
 
 async def test_running_the_slot_again_sends_nothing_more(world: World) -> None:
     await at_seven(world, TEAM_A, TEAM_B)
-    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 2
+    assert (await world.delivery.deliver(WARMUP, MONDAY, SEVEN)).sent == 2
     # A double firing, the catch-up at start, a second copy of the bot: later, and long after.
     for later in (timedelta(0), timedelta(minutes=1), CLAIM_LEASE * 3, GRACE):
         world.clock.now = SEVEN + later
-        assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 0
+        assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == Delivered(sent=0, pending=0)
     other_copy = DeliveryService(world.sessionmaker, world.sender, clock=world.clock, grace=GRACE)
-    assert await other_copy.deliver(WARMUP, MONDAY, SEVEN) == 0
+    assert (await other_copy.deliver(WARMUP, MONDAY, SEVEN)).sent == 0
 
     assert sorted(m.channel_id for m in world.sender.sent) == [CHANNEL[TEAM_A], CHANNEL[TEAM_B]]
 
@@ -235,7 +250,8 @@ async def test_two_deliveries_at_once_send_once(world: World) -> None:
         world.delivery.deliver(WARMUP, MONDAY, SEVEN), other_copy.deliver(WARMUP, MONDAY, SEVEN)
     )
 
-    assert sorted(results) == [0, 1]
+    # The loser finds the claim held (pending until the winner settles it) or already settled.
+    assert sorted(r.sent for r in results) == [0, 1]
     assert len(world.sender.sent) == 1
     assert (await world.row(TEAM_A)).status == "sent"
 
@@ -257,7 +273,7 @@ async def test_the_nonce_is_short_and_names_the_team_day_and_slot(world: World) 
 # --- crashes and the lease ------------------------------------------------------------------------
 
 
-async def test_a_claim_younger_than_the_lease_is_left_alone_an_older_one_is_sent_with_its_nonce(
+async def test_a_claim_younger_than_the_lease_is_pending_an_older_one_found_in_the_channel_is_recorded(
     world: World,
 ) -> None:
     """The bot dies after Discord took the message, before its row says "sent"."""
@@ -266,41 +282,86 @@ async def test_a_claim_younger_than_the_lease_is_left_alone_an_older_one_is_sent
     with pytest.raises(Crash):
         await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
     [first] = world.sender.sent
+    assert first.key == "2026-03-09:warmup"
     assert (await world.row(TEAM_A)).status == "claimed"
 
     restarted = DeliveryService(world.sessionmaker, world.sender, clock=world.clock, grace=GRACE)
     for young in (timedelta(seconds=1), CLAIM_LEASE - timedelta(seconds=1), CLAIM_LEASE):
         world.clock.now = SEVEN + young
-        assert await restarted.deliver(WARMUP, MONDAY, SEVEN) == 0, young
-    assert len(world.sender.sent) == 1
+        # Held by the dead copy for all the restart knows: pending, so the scheduler comes back.
+        assert await restarted.deliver(WARMUP, MONDAY, SEVEN) == Delivered(sent=0, pending=1), young
+    assert world.sender.looked == []
 
     world.clock.now = SEVEN + CLAIM_LEASE + timedelta(seconds=1)
-    assert await restarted.deliver(WARMUP, MONDAY, SEVEN) == 1
+    assert await restarted.deliver(WARMUP, MONDAY, SEVEN) == Delivered(sent=1, pending=0)
 
-    _, again = world.sender.sent
-    # The same nonce, so that Discord drops the repeat of a message it already has.
-    assert again.nonce == first.nonce
-    assert again.content == first.content
+    # Looked for in the channel and found there: recorded, not sent a second time.
+    assert world.sender.looked == [(CHANNEL[TEAM_A], first.key)]
+    assert world.sender.sent == [first]
+    row = await world.row(TEAM_A)
+    assert (row.status, row.message_id, row.attempts) == ("sent", first.message_id, 2)
+    assert row.claimed_at == world.clock.now
+
+
+async def test_a_stale_claim_not_found_in_the_channel_is_sent_again_with_its_nonce(world: World) -> None:
+    """The same crash where the bot may not read the channel's history (Discord then lists nothing):
+    sent again, with the same nonce, so that Discord still drops it if it comes soon enough."""
+    await at_seven(world, TEAM_A)
+    world.sender.unreadable.add(CHANNEL[TEAM_A])
+    world.sender.sent_then[CHANNEL[TEAM_A]] = Crash()
+    with pytest.raises(Crash):
+        await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
+    world.clock.now = SEVEN + CLAIM_LEASE + timedelta(seconds=1)
+
+    assert (await world.delivery.deliver(WARMUP, MONDAY, SEVEN)).sent == 1
+
+    first, again = world.sender.sent
+    assert (again.nonce, again.content, again.key) == (first.nonce, first.content, first.key)
     row = await world.row(TEAM_A)
     assert (row.status, row.message_id, row.attempts) == ("sent", again.message_id, 2)
-    assert row.claimed_at == world.clock.now
+
+
+async def test_a_failed_look_in_the_channel_does_not_stop_the_retry(world: World) -> None:
+    await at_seven(world, TEAM_A)
+    world.sender.failures[CHANNEL[TEAM_A]] = [DeliveryError("503")]
+    world.sender.find_failures[CHANNEL[TEAM_A]] = [DeliveryError("reading the channel: 503")]
+    await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
+
+    assert (await world.delivery.deliver(WARMUP, MONDAY, SEVEN)).sent == 1
+    assert len(world.sender.looked) == 1 and len(world.sender.to(CHANNEL[TEAM_A])) == 1
 
 
 async def test_a_re_taken_claim_is_itself_protected_by_the_lease(world: World) -> None:
     await at_seven(world, TEAM_A)
-    world.sender.failures[CHANNEL[TEAM_A]] = [DeliveryError("503"), DeliveryError("503")]
-    await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
+    world.sender.failures[CHANNEL[TEAM_A]] = [Crash(), Crash()]  # died before Discord had it
+    with pytest.raises(Crash):
+        await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
     world.clock.advance(CLAIM_LEASE + timedelta(seconds=1))
-    await world.delivery.deliver(WARMUP, MONDAY, SEVEN)  # re-taken, fails again
+    with pytest.raises(Crash):
+        await world.delivery.deliver(WARMUP, MONDAY, SEVEN)  # re-taken, dies again
     assert (await world.row(TEAM_A)).attempts == 2
 
     # The lease now counts from the re-take, not from the first claim.
     world.clock.advance(CLAIM_LEASE - timedelta(seconds=1))
-    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 0
+    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == Delivered(sent=0, pending=1)
     world.clock.advance(timedelta(seconds=2))
-    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 1
+    assert (await world.delivery.deliver(WARMUP, MONDAY, SEVEN)).sent == 1
     assert (await world.row(TEAM_A)).attempts == 3
     assert len(set(world.sender.attempts)) == 1  # every attempt the same channel and nonce
+
+
+async def test_a_lease_of_the_bots_setting_is_the_one_that_counts(world: World) -> None:
+    await at_seven(world, TEAM_A)
+    short = DeliveryService(
+        world.sessionmaker, world.sender, clock=world.clock, grace=GRACE, lease=timedelta(seconds=5)
+    )
+    world.sender.failures[CHANNEL[TEAM_A]] = [Crash()]
+    with pytest.raises(Crash):
+        await short.deliver(WARMUP, MONDAY, SEVEN)
+    world.clock.advance(timedelta(seconds=5))
+    assert (await short.deliver(WARMUP, MONDAY, SEVEN)).pending == 1
+    world.clock.advance(timedelta(seconds=1))
+    assert (await short.deliver(WARMUP, MONDAY, SEVEN)).sent == 1
 
 
 # --- failures ---------------------------------------------------------------------------------------
@@ -310,7 +371,7 @@ async def test_a_lost_channel_fails_the_row_and_pauses_that_team_only(world: Wor
     await at_seven(world, TEAM_A, TEAM_B, TEAM_C)
     world.sender.failures[CHANNEL[TEAM_B]] = [ChannelUnavailable("403 Missing Access")]
 
-    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 2
+    assert (await world.delivery.deliver(WARMUP, MONDAY, SEVEN)).sent == 2
 
     assert [m.channel_id for m in world.sender.sent] == [CHANNEL[TEAM_A], CHANNEL[TEAM_C]]
     row = await world.row(TEAM_B)
@@ -325,9 +386,9 @@ async def test_a_lost_channel_fails_the_row_and_pauses_that_team_only(world: Wor
     assert (await world.settings.settings(TEAM_A)).pause_reason is None
     # Paused: no retry, and no cooldown either, until the coach fixes the channel.
     world.clock.advance(CLAIM_LEASE * 2)
-    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 0
+    assert (await world.delivery.deliver(WARMUP, MONDAY, SEVEN)).sent == 0
     world.clock.now = NINETEEN
-    assert await world.delivery.deliver(COOLDOWN, MONDAY, NINETEEN) == 2
+    assert (await world.delivery.deliver(COOLDOWN, MONDAY, NINETEEN)).sent == 2
     assert CHANNEL[TEAM_B] not in [m.channel_id for m in world.sender.sent]
     assert len(world.sender.attempts) == 5
 
@@ -336,7 +397,7 @@ async def test_a_refused_message_fails_the_row_without_pausing_and_is_not_retrie
     await at_seven(world, TEAM_A, TEAM_B)
     world.sender.failures[CHANNEL[TEAM_A]] = [MessageRefused("400 200000 blocked by AutoMod")]
 
-    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 1
+    assert (await world.delivery.deliver(WARMUP, MONDAY, SEVEN)).sent == 1
 
     row = await world.row(TEAM_A)
     assert (row.status, row.detail, row.finished_at) == ("failed", "400 200000 blocked by AutoMod", SEVEN)
@@ -344,7 +405,7 @@ async def test_a_refused_message_fails_the_row_without_pausing_and_is_not_retrie
     assert settings.pause_reason is None and settings.active
     # Sending it again would be refused again: it is not retried, even long after the lease...
     world.clock.advance(CLAIM_LEASE * 3)
-    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 0
+    assert (await world.delivery.deliver(WARMUP, MONDAY, SEVEN)).sent == 0
     assert world.sender.to(CHANNEL[TEAM_A]) == []
     # ...but the team's next reminder goes out as usual.
     world.clock.now = NINETEEN
@@ -352,26 +413,28 @@ async def test_a_refused_message_fails_the_row_without_pausing_and_is_not_retrie
     assert len(world.sender.to(CHANNEL[TEAM_A])) == 1
 
 
-async def test_a_transient_failure_leaves_the_claim_to_go_stale_and_is_retried_after_the_lease(
+async def test_a_transient_failure_is_pending_and_the_next_run_sends_it_after_looking_in_the_channel(
     world: World,
 ) -> None:
     await at_seven(world, TEAM_A, TEAM_B)
     world.sender.failures[CHANNEL[TEAM_A]] = [DeliveryError("502 Bad Gateway")]
 
-    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 1
+    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == Delivered(sent=1, pending=1)
 
     row = await world.row(TEAM_A)
-    assert (row.status, row.finished_at, row.detail) == ("claimed", None, None)
+    assert (row.status, row.detail, row.attempts) == ("retry", "502 Bad Gateway", 1)
     assert (await world.settings.settings(TEAM_A)).pause_reason is None
-    world.clock.advance(CLAIM_LEASE - timedelta(seconds=1))
-    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 0
-    world.clock.advance(timedelta(seconds=2))
-    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 1
+    # No lease to wait for: Discord said it did not take it (the scheduler paces the runs).
+    world.clock.advance(timedelta(seconds=1))
+    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == Delivered(sent=1, pending=0)
 
     [(_, failed_nonce), (_, _), (_, retried_nonce)] = world.sender.attempts
     assert retried_nonce == failed_nonce
+    # A 502 can come after Discord stored the message: the retry looked first.
+    assert world.sender.looked == [(CHANNEL[TEAM_A], "2026-03-09:warmup")]
     assert len(world.sender.to(CHANNEL[TEAM_A])) == 1
-    assert (await world.row(TEAM_A)).status == "sent"
+    row = await world.row(TEAM_A)
+    assert (row.status, row.attempts) == ("sent", 2)
 
 
 async def test_a_retry_re_takes_only_its_own_claim(world: World) -> None:
@@ -391,13 +454,13 @@ async def test_a_retry_re_takes_only_its_own_claim(world: World) -> None:
         world.sender.failures[CHANNEL[team_id]] = [DeliveryError("503"), DeliveryError("503")]
     tuesday = timedelta(days=1)
     world.clock.now = SEVEN + tuesday
-    assert await world.delivery.deliver(WARMUP, TUESDAY, SEVEN + tuesday) == 0
+    assert (await world.delivery.deliver(WARMUP, TUESDAY, SEVEN + tuesday)).sent == 0
     world.clock.now = eight + tuesday
-    assert await world.delivery.deliver(early, TUESDAY, eight + tuesday) == 0
+    assert (await world.delivery.deliver(early, TUESDAY, eight + tuesday)).sent == 0
 
     world.clock.now = eight + tuesday + timedelta(minutes=3)
-    assert await world.delivery.deliver(WARMUP, TUESDAY, SEVEN + tuesday) == 2
-    assert await world.delivery.deliver(early, TUESDAY, eight + tuesday) == 2
+    assert (await world.delivery.deliver(WARMUP, TUESDAY, SEVEN + tuesday)).sent == 2
+    assert (await world.delivery.deliver(early, TUESDAY, eight + tuesday)).sent == 2
 
     for team_id in (TEAM_A, TEAM_B):
         assert [
@@ -407,7 +470,7 @@ async def test_a_retry_re_takes_only_its_own_claim(world: World) -> None:
             ("warmup", "sent", 2),
         ]
     monday = await world.row(TEAM_A, MONDAY)
-    assert (monday.status, monday.attempts, monday.claimed_at) == ("claimed", 1, SEVEN)
+    assert (monday.status, monday.attempts, monday.claimed_at) == ("retry", 1, SEVEN)
 
 
 async def test_each_row_keeps_its_own_outcome(world: World) -> None:
@@ -448,7 +511,7 @@ async def test_an_unexpected_error_for_one_team_does_not_stop_the_others(world: 
     await at_seven(world, TEAM_A, TEAM_B)
     world.sender.failures[CHANNEL[TEAM_A]] = [RuntimeError("a bug in the adapter")]
 
-    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 1
+    assert (await world.delivery.deliver(WARMUP, MONDAY, SEVEN)).sent == 1
     assert [m.channel_id for m in world.sender.sent] == [CHANNEL[TEAM_B]]
 
 
@@ -502,15 +565,49 @@ async def test_skip_records_skipped_sends_nothing_and_the_day_is_never_sent_late
     assert world.sender.attempts == []
     for team_id in (TEAM_A, TEAM_B):
         row = await world.row(team_id)
-        assert (row.status, row.claimed_at) == ("skipped", world.clock.now)
+        assert (row.status, row.claimed_at, row.finished_at) == ("skipped", world.clock.now, world.clock.now)
+        assert row.detail == "2:01:00 late"
     assert await world.ledger(TEAM_C) == []
     for later in (timedelta(0), CLAIM_LEASE * 2):
         world.clock.advance(later)
-        assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 0
+        assert (await world.delivery.deliver(WARMUP, MONDAY, SEVEN)).sent == 0
     assert world.sender.attempts == []
     # Only that day's: the next day goes out.
     world.clock.now = SEVEN + timedelta(days=1)
-    assert await world.delivery.deliver(WARMUP, TUESDAY, SEVEN + timedelta(days=1)) == 2
+    assert (await world.delivery.deliver(WARMUP, TUESDAY, SEVEN + timedelta(days=1))).sent == 2
+
+
+async def test_skip_records_what_failed_or_was_cut_off_and_leaves_a_send_in_progress_alone(
+    world: World,
+) -> None:
+    """At the end of the grace window: A's last try got a 503, B's sender died (its claim is stale),
+    C's claim is fresh (another copy is sending it right now), D's went out."""
+    await at_seven(world, TEAM_A, TEAM_B, TEAM_C, TEAM_D)
+
+    async def claim(team_id: int) -> None:  # as a copy that dies right after does
+        async with world.sessionmaker.begin() as s:
+            now = world.clock()
+            assert (await rq.claim(s, team_id, MONDAY, "warmup", now, stale_before=now)).won
+
+    await claim(TEAM_B)
+    await claim(TEAM_C)
+    world.sender.failures[CHANNEL[TEAM_A]] = [DeliveryError("503")]
+    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == Delivered(sent=1, pending=3)
+    world.clock.now = SEVEN + GRACE
+    await claim(TEAM_C)  # taken over just now by another copy
+    world.clock.now = SEVEN + GRACE
+
+    await world.delivery.skip(WARMUP, MONDAY, SEVEN, reason="not delivered by the end of its grace window")
+
+    status = {team: (await world.row(team)).status for team in (TEAM_A, TEAM_B, TEAM_C, TEAM_D)}
+    assert status == {TEAM_A: "skipped", TEAM_B: "skipped", TEAM_C: "claimed", TEAM_D: "sent"}
+    assert (await world.row(TEAM_B)).detail == (
+        "not delivered by the end of its grace window; earlier attempts not confirmed"
+    )
+    # Skipped is settled: nothing sends it later (C's claim is the other copy's to finish).
+    before = list(world.sender.attempts)
+    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == Delivered(sent=0, pending=1)
+    assert world.sender.attempts == before
 
 
 async def test_skip_leaves_a_sent_reminder_sent_and_says_nothing_of_it(
@@ -581,7 +678,7 @@ async def test_a_team_not_due_gets_nothing_and_no_row(
     await then(world, TEAM_B)
     world.clock.now = max(world.clock.now, SEVEN)
 
-    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 1
+    assert (await world.delivery.deliver(WARMUP, MONDAY, SEVEN)).sent == 1
     await world.delivery.skip(WARMUP, MONDAY, SEVEN, reason="checking skip picks the same teams")
 
     assert [m.channel_id for m in world.sender.sent] == [CHANNEL[TEAM_A]]
@@ -593,7 +690,7 @@ async def test_paused_until_today_goes_out_today(world: World) -> None:
     world.clock.now = SEVEN - timedelta(days=1)  # paused yesterday, until today
     await world.settings.pause(TEAM_A, MONDAY)
     world.clock.now = SEVEN
-    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 1
+    assert (await world.delivery.deliver(WARMUP, MONDAY, SEVEN)).sent == 1
 
 
 async def test_only_the_reminder_days_get_it(world: World) -> None:
@@ -603,7 +700,7 @@ async def test_only_the_reminder_days_get_it(world: World) -> None:
         day = MONDAY + timedelta(days=offset)
         instant = SEVEN + timedelta(days=offset)
         world.clock.now = instant
-        if await world.delivery.deliver(WARMUP, day, instant):
+        if (await world.delivery.deliver(WARMUP, day, instant)).sent:
             sent_on.append(day.weekday())
     assert sent_on == [0, 2, 4]
 
@@ -816,7 +913,7 @@ async def test_send_test_posts_today_without_pings_or_a_row_and_the_real_one_sti
     assert await world.ledger(TEAM_A) == []
 
     world.clock.now = SEVEN
-    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == 1
+    assert (await world.delivery.deliver(WARMUP, MONDAY, SEVEN)).sent == 1
     real = world.sender.sent[-1]
     assert real.mention_user_ids == (ALICE,)
     assert real.nonce not in (first.nonce, second.nonce)

@@ -44,11 +44,14 @@ class FailingSender:
     fails: dict[int, Exception] = field(default_factory=dict)
 
     async def send(
-        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str
+        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str, key: str
     ) -> int:
         if channel_id in self.fails:
             raise self.fails[channel_id]
         return 1
+
+    async def find(self, channel_id: int, key: str, *, since: datetime) -> int | None:
+        return None
 
 
 class StandingClock:
@@ -80,7 +83,7 @@ async def setup(sessionmaker: async_sessionmaker[AsyncSession]) -> Setup:
 
 async def test_each_sent_reminder_is_told_with_how_late_it_went_out(setup: Setup) -> None:
     setup.clock.now = SEVEN + timedelta(minutes=42)  # a catch-up
-    assert await setup.delivery.deliver(WARMUP, MONDAY, SEVEN) == 2
+    assert (await setup.delivery.deliver(WARMUP, MONDAY, SEVEN)).sent == 2
     assert setup.told.calls == [("warmup", "sent", timedelta(minutes=42))] * 2
     await setup.delivery.deliver(WARMUP, MONDAY, SEVEN)  # already sent: nothing happens, nothing told
     assert len(setup.told.calls) == 2
@@ -100,7 +103,7 @@ async def test_a_reminder_that_did_not_go_out_is_told_why(
 ) -> None:
     setup.clock.now = SEVEN
     setup.sender.fails[CHANNEL[TEAM_A]] = error
-    assert await setup.delivery.deliver(WARMUP, MONDAY, SEVEN) == 1  # team B's still goes out
+    assert (await setup.delivery.deliver(WARMUP, MONDAY, SEVEN)).sent == 1  # team B's still goes out
     assert sorted(setup.told.calls, key=lambda c: c[1] != "sent") == [
         ("warmup", "sent", timedelta(0)),
         ("warmup", outcome, None),
@@ -119,5 +122,5 @@ async def test_without_a_callback_nobody_is_told_and_delivery_works(
 ) -> None:
     quiet = DeliveryService(sessionmaker, setup.sender, clock=setup.clock, grace=GRACE)
     setup.clock.now = SEVEN
-    assert await quiet.deliver(WARMUP, MONDAY, SEVEN) == 2
+    assert (await quiet.deliver(WARMUP, MONDAY, SEVEN)).sent == 2
     assert setup.told.calls == []

@@ -58,11 +58,14 @@ class Recorder:
     sent: list[tuple[int, str]] = field(default_factory=list)
 
     async def send(
-        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str
+        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str, key: str
     ) -> int:
         await asyncio.sleep(0)
         self.sent.append((channel_id, nonce))
         return len(self.sent)
+
+    async def find(self, channel_id: int, key: str, *, since: datetime) -> int | None:
+        return None  # nothing here is ever re-taken
 
 
 def channel_of(guild_id: int) -> int:
@@ -101,14 +104,14 @@ async def test_each_process_sends_its_own_servers_reminders(
     first, to_first = process(sessionmaker, clock, FIRST)
     second, to_second = process(sessionmaker, clock, SECOND)
 
-    assert await first.deliver(WARMUP, MONDAY, SEVEN) == 3
+    assert (await first.deliver(WARMUP, MONDAY, SEVEN)).sent == 3
     assert channels(to_first) == sorted(map(channel_of, ON_0))
     # The second process has not run yet: the first left the other shard's servers alone.
     async with sessionmaker() as s:
         for guild_id in ON_1:
             assert await rq.deliveries(s, guild_id) == []
 
-    assert await second.deliver(WARMUP, MONDAY, SEVEN) == 2
+    assert (await second.deliver(WARMUP, MONDAY, SEVEN)).sent == 2
     assert channels(to_second) == sorted(map(channel_of, ON_1))
 
 

@@ -23,6 +23,7 @@ class Fault:
     global_: bool = False
     code: int = 0
     message: str = ""
+    after_handling: bool = False  # the request takes effect, then the error is the answer
 
     @property
     def is_rate_limit(self) -> bool:
@@ -58,11 +59,19 @@ class Faults:
         sends it: JSON body, ``Retry-After``, ``X-RateLimit-*`` and ``Via: 1.1 google`` headers."""
         self._faults.append(Fault(method.upper(), re.compile(path_regex), times, 429, retry_after, global_))
 
-    def server_error(self, method: str, path_regex: str, status: int = 502, times: int = 1) -> None:
-        """The next ``times`` matching requests get ``status`` (a 5xx) instead of an answer."""
+    def server_error(
+        self, method: str, path_regex: str, status: int = 502, times: int = 1, *, after_handling: bool = False
+    ) -> None:
+        """The next ``times`` matching requests get ``status`` (a 5xx) instead of an answer.
+
+        ``after_handling``: each request takes effect first (a message is stored and shown) and only
+        the answer is lost, as when Discord's edge times out on a request its backend completed.
+        """
         if not 500 <= status <= 599:
             raise ValueError("server_error takes a 5xx status")
-        self._faults.append(Fault(method.upper(), re.compile(path_regex), times, status))
+        self._faults.append(
+            Fault(method.upper(), re.compile(path_regex), times, status, after_handling=after_handling)
+        )
 
     def client_error(
         self,

@@ -110,17 +110,23 @@ async def get_guild_member(emu: DiscordEmulator, req: Request) -> web.StreamResp
 
 @route("GET", "/channels/{channel_id}/messages")
 async def list_messages(emu: DiscordEmulator, req: Request) -> web.StreamResponse:
-    channel = _channel(emu, req, need=P.VIEW_CHANNEL | P.READ_MESSAGE_HISTORY)
+    """Newest first, as Discord lists them. Without Read Message History Discord answers an empty
+    list, not an error; ``after`` gives the ``limit`` messages right after it (still newest first)."""
+    channel = _channel(emu, req, need=P.VIEW_CHANNEL)
+    if not channel.guild.permissions_in(channel.guild.me, channel) & P.READ_MESSAGE_HISTORY:
+        return json_response([])
     try:
         limit = min(100, max(1, int(req.query.get("limit", "50"))))
     except ValueError:
         limit = 50
-    history = list(reversed(emu.messages(channel.id)))
+    history = sorted(emu.messages(channel.id), key=lambda m: m.id, reverse=True)
     if "before" in req.query:
-        history = [m for m in history if m.id < int(req.query["before"])]
-    if "after" in req.query:
-        history = [m for m in history if m.id > int(req.query["after"])]
-    return json_response([m.to_json(emu.world) for m in history[:limit]])
+        history = [m for m in history if m.id < int(req.query["before"])][:limit]
+    elif "after" in req.query:
+        history = [m for m in history if m.id > int(req.query["after"])][-limit:]
+    else:
+        history = history[:limit]
+    return json_response([m.to_json(emu.world) for m in history])
 
 
 @route("GET", "/channels/{channel_id}/messages/{message_id}")

@@ -2,8 +2,9 @@
 
 Every request under ``/api/v10`` goes through :func:`_dispatch`: route lookup (unknown -> 404 code 0,
 a violation), bot authentication (401 -> discord.py's LoginFailure; not a violation: wrong tokens are
-a user error), injected faults, body parsing (JSON or multipart with ``payload_json``), validation
-against Discord's OpenAPI schema (400 50035 "Invalid Form Body", a violation), then the handler.
+a user error), the global rate limit if switched on (``ratelimit.py``), injected faults, body
+parsing (JSON or multipart with ``payload_json``), validation against Discord's OpenAPI schema
+(400 50035 "Invalid Form Body", a violation), then the handler.
 Handlers (the sibling modules, registered with :func:`route`) check Discord's limits with
 :func:`check_limits` and raise :class:`ApiError` for Discord's JSON errors.
 """
@@ -160,8 +161,14 @@ async def _dispatch(emu: DiscordEmulator, request: web.Request) -> web.StreamRes
     found, params = _find(method, path)
     if found.auth and request.headers.get("Authorization") != f"Bot {emu.token}":
         raise ApiError(401, 0, "401: Unauthorized")
+    # Discord's global limit per token (per address without one), before anything else answers.
+    who = request.headers.get("Authorization") or request.remote or ""
+    limited = emu.global_limit.check(method, path, found.template, who)
+    if limited is not None:
+        await request.read()
+        return limited
     fault = emu.faults.take(method, path)
-    if fault is not None:
+    if fault is not None and not fault.after_handling:
         await request.read()
         return _fault_response(fault)
     req = Request(method, path, found.template, params, request.query)
@@ -173,7 +180,10 @@ async def _dispatch(emu: DiscordEmulator, request: web.Request) -> web.StreamRes
         problems = emu.validator.validate(method, found.template, req.body)
         if problems:
             raise invalid_form(method, found.template, problems)
-    return await found.handler(emu, req)
+    response = await found.handler(emu, req)
+    if fault is not None:  # after_handling: done (a message stored, say), but the answer is an error
+        return _fault_response(fault)
+    return response
 
 
 def invalid_form(method: str, template: str, problems: list[Problem]) -> ApiError:
