@@ -29,6 +29,7 @@ from backrun_bot.sandbox.emulator.interactions import (
 )
 from backrun_bot.sandbox.emulator.mentions import compute_pings
 from backrun_bot.sandbox.emulator.model import JSON, Channel, Guild, Member, Message, World
+from backrun_bot.sandbox.emulator.ratelimit import GlobalRateLimit
 from backrun_bot.sandbox.emulator.rest import build_app
 from backrun_bot.sandbox.emulator.validation import OpenApiValidator
 
@@ -51,7 +52,9 @@ class DiscordEmulator:
     ``recommended_shards``: the shard count ``GET /gateway/bot`` recommends. The gateway honours the
     ``shard`` of IDENTIFY: a session gets the GUILD_CREATEs, events and interactions of its shard's
     guilds only; two sessions on one shard (a rolling deploy) both get its events, and an
-    interaction goes to the newer one.
+    interaction goes to the newer one. ``global_rate_limit``: requests per second per bot token
+    beyond which REST answers Discord's global 429 (``ratelimit.py``; None: no limit, the default;
+    switch it on or off later with ``global_limit.enable()`` / ``disable()``).
     """
 
     def __init__(
@@ -66,6 +69,7 @@ class DiscordEmulator:
         patch_discord_default_gateway: bool = True,
         stable_ids: bool = False,
         recommended_shards: int = 1,
+        global_rate_limit: int | None = None,
     ) -> None:
         self.world = World(bot_name, stable_ids=stable_ids)
         # What GET /gateway/bot recommends; a bot without a shard count of its own opens this many.
@@ -79,6 +83,7 @@ class DiscordEmulator:
         self.nonce_window = nonce_window
         self.interaction_token_lifetime = interaction_token_lifetime
         self.faults = Faults()
+        self.global_limit = GlobalRateLimit(global_rate_limit)
         self.violations: list[str] = []
         self.verify_key = secrets.token_hex(32)
         self.command_registry = CommandRegistry(self.world)
