@@ -130,6 +130,8 @@ class RunSession(Base):
         CheckConstraint("meters IS NOT NULL OR seconds IS NOT NULL", name="amount_given"),
         CheckConstraint("effective_meters > 0", name="positive_volume"),
         Index("ix_run_sessions_athlete_day", "athlete_id", "day"),
+        # An athlete's newest entry by id (/undo) without walking the whole table's primary key.
+        Index("ix_run_sessions_athlete_id_id", "athlete_id", "id"),
         Index("ix_run_sessions_team_day", "team_id", "day"),
         # Ids are shown to athletes and kept in Undo buttons, so SQLite must never hand out the id
         # of an undone entry again (PostgreSQL sequences never do).
@@ -154,7 +156,10 @@ class ReminderDelivery(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     detail: Mapped[str | None] = mapped_column(String(200))
 
-    __table_args__ = (UniqueConstraint("team_id", "local_day", "slot", name="uq_reminder_deliveries_key"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "local_day", "slot", name="uq_reminder_deliveries_key"),
+        Index("ix_reminder_deliveries_local_day", "local_day"),  # the daily pruning of old rows
+    )
 
 
 class BotState(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backrun_bot.storage.dialect import insert
@@ -80,12 +80,23 @@ async def add_run_session(
     return row
 
 
+def _athlete_id(guild_id: int, user_id: int) -> ScalarSelect[int]:
+    """The athlete's id, found through the (team, user) unique index."""
+    return select(Athlete.id).where(Athlete.team_id == guild_id, Athlete.user_id == user_id).scalar_subquery()
+
+
+def _mine(guild_id: int, user_id: int) -> ColumnElement[bool]:
+    """Entries of one athlete, by the athlete's own (athlete_id, day) index.
+
+    Not a join filtered by team and user: with it the planners walked the team's (team_id, day)
+    index (SQLite) or scanned every athlete (PostgreSQL), so one member's /stats cost as much as the
+    whole team's history. The athlete belongs to the team, so this is scoped to the server too.
+    """
+    return RunSession.athlete_id == _athlete_id(guild_id, user_id)
+
+
 def _of(guild_id: int, user_id: int) -> Select[RunSession]:
-    return (
-        select(RunSession)
-        .join(Athlete, RunSession.athlete_id == Athlete.id)
-        .where(RunSession.team_id == guild_id, Athlete.user_id == user_id)
-    )
+    return select(RunSession).where(_mine(guild_id, user_id))
 
 
 async def get_run_session(
@@ -99,9 +110,15 @@ async def get_run_session(
     return row
 
 
+def latest_query(guild_id: int, user_id: int) -> Select[RunSession]:
+    # Served by the (athlete_id, id) index; without it PostgreSQL walked the whole table's primary key
+    # backwards until it met one of the athlete's entries.
+    return _of(guild_id, user_id).order_by(RunSession.id.desc()).limit(1)
+
+
 async def latest_run_session(s: AsyncSession, guild_id: int, user_id: int) -> RunSession | None:
     """The athlete's most recently logged entry (by when it was logged, not the day it is for)."""
-    return await s.scalar(_of(guild_id, user_id).order_by(RunSession.id.desc()).limit(1))
+    return await s.scalar(latest_query(guild_id, user_id))
 
 
 async def delete_run_session(s: AsyncSession, row: RunSession) -> bool:
@@ -116,10 +133,13 @@ async def delete_run_session(s: AsyncSession, row: RunSession) -> bool:
     return await s.scalar(statement) is not None
 
 
+def history_query(guild_id: int, user_id: int, limit: int) -> Select[RunSession]:
+    return _of(guild_id, user_id).order_by(RunSession.day.desc(), RunSession.id.desc()).limit(limit)
+
+
 async def history(s: AsyncSession, guild_id: int, user_id: int, limit: int) -> list[RunSession]:
     """Newest first: by training day, then by when it was logged."""
-    query = _of(guild_id, user_id).order_by(RunSession.day.desc(), RunSession.id.desc()).limit(limit)
-    return list(await s.scalars(query))
+    return list(await s.scalars(history_query(guild_id, user_id, limit)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +150,9 @@ class KindTotal:
     seconds: float  # seconds given by duration entries
 
 
-async def totals_by_kind(
-    s: AsyncSession, guild_id: int, user_id: int, start: date | None, end: date
-) -> list[KindTotal]:
+def totals_query(
+    guild_id: int, user_id: int, start: date | None, end: date
+) -> Select[str, int, float, float | None]:
     query = (
         select(
             RunSession.kind,
@@ -140,35 +160,52 @@ async def totals_by_kind(
             func.sum(RunSession.effective_meters),
             func.coalesce(func.sum(RunSession.seconds), 0.0),
         )
-        .join(Athlete, RunSession.athlete_id == Athlete.id)
-        .where(RunSession.team_id == guild_id, Athlete.user_id == user_id, RunSession.day <= end)
+        .where(_mine(guild_id, user_id), RunSession.day <= end)
         .group_by(RunSession.kind)
     )
-    if start is not None:
-        query = query.where(RunSession.day >= start)
-    rows = (await s.execute(query)).all()
+    return query if start is None else query.where(RunSession.day >= start)
+
+
+async def totals_by_kind(
+    s: AsyncSession, guild_id: int, user_id: int, start: date | None, end: date
+) -> list[KindTotal]:
+    rows = (await s.execute(totals_query(guild_id, user_id, start, end))).all()
     return [
         KindTotal(kind, int(count), float(meters or 0.0), float(seconds or 0.0))
         for kind, count, meters, seconds in rows
     ]
 
 
+def backward_meters_query(guild_id: int, user_id: int, start: date, end: date) -> Select[float]:
+    return select(func.coalesce(func.sum(RunSession.effective_meters), 0.0)).where(
+        _mine(guild_id, user_id),
+        RunSession.is_backward.is_(True),
+        RunSession.day >= start,
+        RunSession.day <= end,
+    )
+
+
 async def backward_meters_between(
     s: AsyncSession, guild_id: int, user_id: int, start: date, end: date
 ) -> float:
-    query = (
-        select(func.coalesce(func.sum(RunSession.effective_meters), 0.0))
-        .join(Athlete, RunSession.athlete_id == Athlete.id)
-        .where(
-            RunSession.team_id == guild_id,
-            Athlete.user_id == user_id,
-            RunSession.is_backward.is_(True),
-            RunSession.day >= start,
-            RunSession.day <= end,
-        )
-    )
-    total = await s.scalar(query)
+    total = await s.scalar(backward_meters_query(guild_id, user_id, start, end))
     return float(total or 0.0)
+
+
+def active_days_query(
+    guild_id: int, user_id: int, start: date | None, end: date, *, backward_only: bool = False
+) -> Select[date]:
+    query = (
+        select(RunSession.day)
+        .where(_mine(guild_id, user_id), RunSession.day <= end)
+        .distinct()
+        .order_by(RunSession.day)
+    )
+    if start is not None:
+        query = query.where(RunSession.day >= start)
+    if backward_only:
+        query = query.where(RunSession.is_backward.is_(True))
+    return query
 
 
 async def active_days(
@@ -181,18 +218,8 @@ async def active_days(
     backward_only: bool = False,
 ) -> list[date]:
     """Distinct days with an entry (or a backward entry) in [start, end], oldest first."""
-    query = (
-        select(RunSession.day)
-        .join(Athlete, RunSession.athlete_id == Athlete.id)
-        .where(RunSession.team_id == guild_id, Athlete.user_id == user_id, RunSession.day <= end)
-        .distinct()
-        .order_by(RunSession.day)
-    )
-    if start is not None:
-        query = query.where(RunSession.day >= start)
-    if backward_only:
-        query = query.where(RunSession.is_backward.is_(True))
-    return list(await s.scalars(query))
+    days = await s.scalars(active_days_query(guild_id, user_id, start, end, backward_only=backward_only))
+    return list(days)
 
 
 async def get_state(s: AsyncSession, key: str) -> str | None:
