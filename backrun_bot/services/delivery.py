@@ -65,6 +65,8 @@ log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=2)
 # Discord's limit on the content of one message.
 MAX_MESSAGE = 2000
+# A skipped slot group is one log line (not one per team), naming at most this many teams.
+SKIPPED_NAMED = 20
 
 
 @dataclass(frozen=True, order=True)
@@ -413,23 +415,28 @@ class DeliveryService:
 
     async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> None:
         """Record a reminder too late to send (past the grace window, or still failing at its end) as
-        skipped, and log it; one that another run is sending right now is left to that run."""
-        skipped = 0
+        skipped, and log it in one line for the whole group; one that another run is sending right
+        now is left to that run."""
         now = self._clock()
         async with self._sessionmaker.begin() as s:
             team_ids = await self._due(s, group, day, instant)
-            for team_id in team_ids:
-                if await rq.skip(
-                    s, team_id, day, group.slot.value, now, stale_before=now - self._lease, reason=reason
-                ):
-                    log.warning(
-                        "skipped %s reminder of team %s for %s: %s (grace %s)",
-                        group.slot.value,
-                        team_id,
-                        day,
-                        reason,
-                        self._grace,
-                    )
-                    skipped += 1
-        for _ in range(skipped):  # told once the skips are committed
+            skipped = await rq.skip(
+                s, team_ids, day, group.slot.value, now, stale_before=now - self._lease, reason=reason
+            )
+        if skipped:
+            shown = ", ".join(map(str, skipped[:SKIPPED_NAMED]))
+            more = f" and {len(skipped) - SKIPPED_NAMED} more" if len(skipped) > SKIPPED_NAMED else ""
+            log.warning(
+                "skipped the %s reminder of %d team(s) for %s at %s %s: %s (grace %s); team(s) %s%s",
+                group.slot.value,
+                len(skipped),
+                day,
+                group.at.strftime("%H:%M"),
+                group.timezone,
+                reason,
+                self._grace,
+                shown,
+                more,
+            )
+        for _ in skipped:  # told once the skips are committed
             self._outcomes(group.slot.value, "skipped")

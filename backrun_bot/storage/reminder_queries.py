@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, ColumnElement, and_, literal, or_, select, true, union, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    SQLColumnExpression,
+    and_,
+    exists,
+    literal,
+    or_,
+    select,
+    true,
+    union,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backrun_bot.domain.load import DayLog
@@ -73,6 +86,9 @@ async def due_team_ids(
             Team.reminder_days.contains(str(day.weekday())),
             or_(Team.paused_until.is_(None), Team.paused_until <= day),
             Team.reminders_updated_at <= instant,
+            # Not settled already: a run made again (a retry, the catch-up, another copy) touches only
+            # the reminders still to send, through the delivery key's unique index.
+            ~exists().where(*_key(Team.id, day, slot), ReminderDelivery.status.not_in(UNSETTLED)),
         )
         .order_by(Team.id)
     )
@@ -92,12 +108,15 @@ class Claim(enum.Enum):
         return self in (Claim.NEW, Claim.RETAKEN)
 
 
+# Teams per statement when many are skipped at once (SQLite allows 32,766 bound values; 7 per row).
+SKIP_BATCH = 1000
+
 # Rows whose reminder is not settled: being sent (``claimed``) or waiting for another attempt
 # (``retry``: Discord did not take it; any run may take it again at once).
 UNSETTLED = ("claimed", "retry")
 
 
-def _key(team_id: int, day: date, slot: str) -> list[ColumnElement[bool]]:
+def _key(team_id: int | SQLColumnExpression[int], day: date, slot: str) -> list[ColumnElement[bool]]:
     return [
         ReminderDelivery.team_id == team_id,
         ReminderDelivery.local_day == day,
@@ -138,30 +157,55 @@ async def claim(
 
 
 async def skip(
-    s: AsyncSession, team_id: int, day: date, slot: str, now: datetime, *, stale_before: datetime, reason: str
-) -> bool:
-    """Record the (team, day, slot) reminder as skipped: a new row, or one left unsettled (a retry, a
-    stale claim). True if this call recorded it; a settled row or a fresh claim is left as it is."""
-    values = {
-        "team_id": team_id,
-        "local_day": day,
-        "slot": slot,
-        "status": "skipped",
-        "claimed_at": now,
-        "finished_at": now,
-        "detail": reason[:200],
-    }
-    inserted = await s.execute(insert(s, ReminderDelivery).values(**values).on_conflict_do_nothing())
-    if inserted.rowcount == 1:  # type: ignore[attr-defined]
-        return True
-    # An unconfirmed attempt may have reached the channel; the detail says so.
-    unconfirmed = f"{reason}; earlier attempts not confirmed"
-    taken = await s.execute(
-        update(ReminderDelivery)
-        .where(*_key(team_id, day, slot), _takeable(stale_before))
-        .values(status="skipped", finished_at=now, detail=unconfirmed[:200])
-    )
-    return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+    s: AsyncSession,
+    team_ids: Sequence[int],
+    day: date,
+    slot: str,
+    now: datetime,
+    *,
+    stale_before: datetime,
+    reason: str,
+) -> list[int]:
+    """Record the (team, day, slot) reminders of ``team_ids`` as skipped, in a few statements however
+    many teams: new rows, and rows left unsettled (a retry, a stale claim). Returns the teams this
+    call recorded; a settled row or a fresh claim (another copy sending it now) is left as it is."""
+    recorded: list[int] = []
+    for start in range(0, len(team_ids), SKIP_BATCH):
+        batch = list(team_ids[start : start + SKIP_BATCH])
+        values = [
+            {
+                "team_id": team_id,
+                "local_day": day,
+                "slot": slot,
+                "status": "skipped",
+                "claimed_at": now,
+                "finished_at": now,
+                "detail": reason[:200],
+            }
+            for team_id in batch
+        ]
+        inserted = await s.scalars(
+            insert(s, ReminderDelivery)
+            .values(values)
+            .on_conflict_do_nothing()
+            .returning(ReminderDelivery.team_id)
+        )
+        recorded += inserted
+        # An unconfirmed attempt may have reached the channel; the detail says so.
+        unconfirmed = f"{reason}; earlier attempts not confirmed"
+        taken = await s.scalars(
+            update(ReminderDelivery)
+            .where(
+                ReminderDelivery.team_id.in_(batch),
+                ReminderDelivery.local_day == day,
+                ReminderDelivery.slot == slot,
+                _takeable(stale_before),
+            )
+            .values(status="skipped", finished_at=now, detail=unconfirmed[:200])
+            .returning(ReminderDelivery.team_id)
+        )
+        recorded += taken
+    return sorted(set(recorded))
 
 
 async def finish(

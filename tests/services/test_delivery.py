@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Unpack
 
 import pytest
-from sqlalchemy import String
+from sqlalchemy import String, event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backrun_bot.domain.amounts import parse_amount
@@ -133,7 +133,7 @@ class World:
         """A team with reminders on in Oslo at 07:00 and 19:00 every day (unless ``change`` says
         otherwise), set up through the settings service as ``/reminders set`` does."""
         options: SettingsChange = {
-            "channel_id": CHANNEL[team_id],
+            "channel_id": CHANNEL.get(team_id, team_id + 100_000),
             "timezone": OSLO,
             "warmup": time(7),
             "cooldown": time(19),
@@ -540,16 +540,37 @@ async def test_every_reminder_not_sent_is_logged_with_its_team_and_why(
 
     [lost] = lines(TEAM_A)  # paused, so no cooldown to skip
     assert str(CHANNEL[TEAM_A]) in lost.getMessage() and "403 Missing Access" in lost.getMessage()
-    refused, skipped_b = lines(TEAM_B)
+    [refused] = lines(TEAM_B)
     assert all(part in refused.getMessage() for part in ("warmup", "2026-03-09", "blocked by AutoMod"))
-    transient, _ = lines(TEAM_C)
-    assert "502 Bad Gateway" in transient.getMessage()
-    crashed, _ = lines(TEAM_D)
+    [transient] = lines(TEAM_C)
+    assert all(part in transient.getMessage() for part in ("warmup", "2026-03-09", "502 Bad Gateway"))
+    [crashed] = lines(TEAM_D)
     assert "warmup" in crashed.getMessage() and "2026-03-09" in crashed.getMessage()
     assert crashed.exc_info is not None and crashed.exc_info[1] is failures[TEAM_D]
-    assert all(
-        part in skipped_b.getMessage() for part in ("cooldown", "2026-03-09", "2:01:00 late", "grace 2:00:00")
+    # The skipped cooldowns: one line for the slot group, naming its teams.
+    [skipped] = [r for r in caplog.records if r.getMessage().startswith("skipped")]
+    assert skipped.getMessage() == (
+        "skipped the cooldown reminder of 3 team(s) for 2026-03-09 at 19:00 Europe/Oslo: 2:01:00 late "
+        f"(grace 2:00:00); team(s) {TEAM_B}, {TEAM_C}, {TEAM_D}"
     )
+
+
+async def test_a_skipped_group_of_many_teams_is_one_line_naming_twenty(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="backrun_bot.services.delivery")
+    teams = range(5000, 5025)
+    for team_id in teams:
+        await world.team(team_id, channel_id=team_id + 100_000)
+    world.clock.now = SEVEN + GRACE + timedelta(minutes=1)
+
+    await world.delivery.skip(WARMUP, MONDAY, SEVEN, reason="2:01:00 late")
+
+    [line] = [r.getMessage() for r in caplog.records]
+    named = ", ".join(str(t) for t in list(teams)[:20])
+    assert line.startswith("skipped the warmup reminder of 25 team(s) for 2026-03-09 at 07:00 Europe/Oslo")
+    assert line.endswith(f"team(s) {named} and 5 more")
+    assert [r.status for t in teams for r in await world.ledger(t)] == ["skipped"] * 25
 
 
 # --- too late: skipped ------------------------------------------------------------------------------
@@ -965,3 +986,26 @@ async def test_a_failed_test_tells_the_coach_and_changes_nothing(
     settings = await world.settings.settings(TEAM_A)
     assert settings.pause_reason is None and settings.active  # a test never pauses the team
     assert await world.ledger(TEAM_A) == []
+
+
+async def test_a_run_made_again_reads_once_and_touches_no_settled_reminder(world: World) -> None:
+    """A retry, the catch-up at start or another copy runs a slot group again: the teams already
+    settled cost nothing but the one query that leaves them out (issue 9)."""
+    teams = range(6000, 6040)
+    for team_id in teams:
+        await world.team(team_id)
+    world.clock.now = SEVEN
+    assert (await world.delivery.deliver(WARMUP, MONDAY, SEVEN)).sent == 40
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    engine = world.sessionmaker.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        world.clock.advance(CLAIM_LEASE * 2)
+        assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == Delivered(sent=0, pending=0)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == 1 and statements[0].lstrip().upper().startswith("SELECT"), statements
