@@ -22,6 +22,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -38,6 +39,9 @@ CATCH_UP_LOOKBACK = timedelta(days=1)
 REFRESH_EVERY = timedelta(minutes=5)
 REFRESH_JOB = "refresh"
 CATCH_UP_JOB = "catch-up"
+PRUNE_JOB = "prune"
+# The daily pruning of old delivery rows, at a quiet hour (UTC) that is on no reminder's minute.
+PRUNE_AT = (3, 17)
 RETRY_JOB_PREFIX = "retry|"  # a caught-up occurrence still pending, run again in the background
 # On shutdown, a reminder run in progress gets this long to finish before it is cancelled.
 SHUTDOWN_GRACE = timedelta(seconds=10)
@@ -59,6 +63,8 @@ class Reminders(Protocol):
     async def deliver(self, group: SlotGroup, day: date, instant: datetime) -> Delivered: ...
 
     async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> None: ...
+
+    async def prune(self) -> int: ...
 
 
 def job_id(group: SlotGroup) -> str:
@@ -88,8 +94,8 @@ class ReminderScheduler:
         return bool(self._scheduler.running)
 
     def job_count(self) -> int:
-        """All jobs: one per slot group plus the periodic refresh (and, just after start, the
-        one-off catch-up until it has run)."""
+        """All jobs: one per slot group plus the periodic refresh and the daily pruning (and, just
+        after start, the one-off catch-up until it has run)."""
         return len(self._scheduler.get_jobs())
 
     async def start(self) -> None:
@@ -99,6 +105,11 @@ class ReminderScheduler:
         await self.refresh()
         self._scheduler.add_job(
             self._refresh_job, trigger=IntervalTrigger(seconds=REFRESH_EVERY.total_seconds()), id=REFRESH_JOB
+        )
+        self._scheduler.add_job(
+            self._prune_job,
+            trigger=CronTrigger(hour=PRUNE_AT[0], minute=PRUNE_AT[1], timezone="UTC"),
+            id=PRUNE_JOB,
         )
         self._scheduler.add_job(self._catch_up_job, id=CATCH_UP_JOB)  # no trigger: runs now
 
@@ -137,7 +148,7 @@ class ReminderScheduler:
         wanted = {job_id(g): g for g in groups}
         for job in self._scheduler.get_jobs():
             if (
-                job.id not in (REFRESH_JOB, CATCH_UP_JOB)
+                job.id not in (REFRESH_JOB, CATCH_UP_JOB, PRUNE_JOB)
                 and not job.id.startswith(RETRY_JOB_PREFIX)
                 and job.id not in wanted
             ):
@@ -151,6 +162,13 @@ class ReminderScheduler:
     async def _refresh_job(self) -> None:
         self._track()
         await self.refresh()
+
+    async def _prune_job(self) -> None:
+        self._track()
+        try:
+            await self._reminders.prune()
+        except Exception:
+            log.exception("pruning the reminder ledger failed; tried again tomorrow")
 
     async def _catch_up_job(self) -> None:
         self._track()

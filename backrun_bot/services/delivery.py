@@ -63,6 +63,10 @@ from backrun_bot.storage.models import Team
 log = logging.getLogger(__name__)
 
 CLAIM_LEASE = timedelta(minutes=2)
+# How long the delivery ledger keeps a day's rows. Exactly-once needs a row only until its reminder's
+# grace window is over (a day at most); the rest is history for /reminders show and for an operator
+# asking "did Monday's warmup go out?", for which about three months is plenty.
+LEDGER_DAYS = 90
 # Discord's limit on the content of one message.
 MAX_MESSAGE = 2000
 # A skipped slot group is one log line (not one per team), naming at most this many teams.
@@ -190,6 +194,7 @@ class DeliveryService:
         clock: Clock,
         grace: timedelta,
         lease: timedelta = CLAIM_LEASE,
+        ledger_days: int = LEDGER_DAYS,
         outcomes: Outcomes = _tell_nobody,
         shards: ShardSet = ShardSet.every(),  # noqa: B008 (a frozen value)
     ) -> None:
@@ -199,6 +204,7 @@ class DeliveryService:
         self._clock = clock
         self._grace = grace
         self._lease = lease
+        self._ledger_days = ledger_days
         self._outcomes = outcomes
 
     # --- content --------------------------------------------------------------------------------
@@ -412,6 +418,15 @@ class DeliveryService:
         except DeliveryError as exc:
             log.warning("could not look for an earlier %s in channel %s (%s); sending", key, channel_id, exc)
             return None
+
+    async def prune(self) -> int:
+        """Delete the ledger's rows older than its retention (``ledger_days``); returns how many."""
+        before = self._clock().date() - timedelta(days=self._ledger_days)
+        async with self._sessionmaker() as s:
+            removed = await rq.prune(s, before)
+        if removed:
+            log.info("pruned %d reminder delivery rows from before %s", removed, before)
+        return removed
 
     async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> None:
         """Record a reminder too late to send (past the grace window, or still failing at its end) as

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     SQLColumnExpression,
     and_,
+    delete,
     exists,
     literal,
     or_,
@@ -224,6 +225,20 @@ async def finish(
         .where(*_key(team_id, day, slot))
         .values(status=status, finished_at=now, message_id=message_id, detail=detail and detail[:200])
     )
+
+
+async def prune(s: AsyncSession, before: date, *, batch: int = 10_000) -> int:
+    """Delete the delivery rows of days before ``before``, ``batch`` rows per statement (the first
+    pruning of a big ledger must not hold one long transaction). Returns how many went."""
+    removed = 0
+    while True:
+        ids = select(ReminderDelivery.id).where(ReminderDelivery.local_day < before).limit(batch)
+        gone = await s.execute(delete(ReminderDelivery).where(ReminderDelivery.id.in_(ids.scalar_subquery())))
+        count = int(gone.rowcount)  # type: ignore[attr-defined]
+        removed += count
+        await s.commit()
+        if count < batch:
+            return removed
 
 
 async def pause_for_channel(s: AsyncSession, team_id: int, reason: str) -> None:

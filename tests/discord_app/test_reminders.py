@@ -400,9 +400,9 @@ async def test_teams_sharing_a_time_share_one_job(
         cooldown="19:00",
     )
     assert running.bot is not None
-    assert running.bot.scheduler.job_count() == 3  # warmup, cooldown, refresh
+    assert running.bot.scheduler.job_count() == 4  # warmup, cooldown, refresh, pruning
     await other_coach.run("reminders set", warmup="06:30")
-    assert running.bot.scheduler.job_count() == 4
+    assert running.bot.scheduler.job_count() == 5
 
 
 async def test_new_york_spring_forward_day_keeps_seven_local(
@@ -431,7 +431,7 @@ async def test_two_bot_copies_on_one_postgres_database_deliver_once(tmp_path: Pa
             try:
                 await box.actor(guild, "coach").run("reminders set", channel=reminders, warmup="07:00")
                 await second.scheduler.refresh()  # what its periodic refresh job does within 5 min
-                assert second.scheduler.job_count() == 3
+                assert second.scheduler.job_count() == 4
                 await box.emulator.wait_for_message(reminders.id, timeout=10)
                 await asyncio.sleep(2)
                 assert len(box.emulator.messages(reminders.id)) == 1

@@ -16,7 +16,7 @@ import pytest
 import time_machine
 
 from backrun_bot.domain.schedule import Slot
-from backrun_bot.scheduling.scheduler import CATCH_UP_JOB, ReminderScheduler, job_id
+from backrun_bot.scheduling.scheduler import CATCH_UP_JOB, PRUNE_JOB, ReminderScheduler, job_id
 from backrun_bot.services.delivery import Delivered, SlotGroup
 
 NOW = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
@@ -48,6 +48,7 @@ class FakeReminders:
         self.skipped: list[tuple[SlotGroup, date]] = []
         self.gate: asyncio.Event | None = None  # when set, deliver waits for it
         self.entered = asyncio.Event()
+        self.pruned = 0
 
     async def slot_groups(self) -> set[SlotGroup]:
         return set(self.groups)
@@ -61,6 +62,10 @@ class FakeReminders:
 
     async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> None:
         self.skipped.append((group, day))
+
+    async def prune(self) -> int:
+        self.pruned += 1
+        return 0
 
 
 def group(hhmm: str, tz: str = "UTC", slot: Slot = Slot.WARMUP) -> SlotGroup:
@@ -78,10 +83,10 @@ async def test_one_job_per_slot_group_however_many_teams_share_it() -> None:
     await scheduler.start()
     try:
         await caught_up(scheduler)
-        assert scheduler.job_count() == len(groups) + 1  # and the periodic refresh
+        assert scheduler.job_count() == len(groups) + 2  # and the periodic refresh and pruning
         fake.groups = {group("07:00")}
         await scheduler.refresh()
-        assert scheduler.job_count() == 2
+        assert scheduler.job_count() == 3
     finally:
         await scheduler.shutdown()
 
@@ -161,3 +166,23 @@ async def test_shutdown_cancels_a_run_that_outlives_its_grace() -> None:
     await asyncio.sleep(0)
     assert fake.delivered == []
     assert not scheduler.running
+
+
+async def test_old_delivery_rows_are_pruned_daily_at_a_quiet_hour() -> None:
+    fake = FakeReminders({group("07:00")})
+    scheduler = scheduler_for(fake)
+    await scheduler.start()
+    try:
+        job = scheduler._scheduler.get_job(PRUNE_JOB)
+        assert job is not None
+        # NOW is 08:00 UTC: the next pruning is at 03:17 UTC tomorrow, then every day.
+        assert job.next_run_time == datetime(2026, 3, 10, 3, 17, tzinfo=UTC)
+        assert job.trigger.get_next_fire_time(None, job.next_run_time + timedelta(seconds=1)) == datetime(
+            2026, 3, 11, 3, 17, tzinfo=UTC
+        )
+        await job.func()
+        assert fake.pruned == 1
+        await scheduler.refresh()  # a refresh never removes it
+        assert scheduler._scheduler.get_job(PRUNE_JOB) is not None
+    finally:
+        await scheduler.shutdown()

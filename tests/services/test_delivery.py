@@ -1009,3 +1009,31 @@ async def test_a_run_made_again_reads_once_and_touches_no_settled_reminder(world
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert len(statements) == 1 and statements[0].lstrip().upper().startswith("SELECT"), statements
+
+
+async def test_delivery_rows_past_the_retention_are_pruned(world: World) -> None:
+    await world.team(TEAM_A)
+    for days_ago in (0, 1, 89, 90, 91, 400):
+        day = MONDAY - timedelta(days=days_ago)
+        async with world.sessionmaker.begin() as s:
+            assert (await rq.claim(s, TEAM_A, day, "warmup", SEVEN, stale_before=SEVEN)).won
+    world.clock.now = SEVEN
+
+    assert await world.delivery.prune() == 2  # 91 and 400 days ago: past the 90 days kept
+    kept = sorted((MONDAY - r.local_day).days for r in await world.ledger(TEAM_A))
+    assert kept == [0, 1, 89, 90]
+    assert await world.delivery.prune() == 0
+
+    short = DeliveryService(world.sessionmaker, world.sender, clock=world.clock, grace=GRACE, ledger_days=1)
+    assert await short.prune() == 2
+    assert sorted((MONDAY - r.local_day).days for r in await world.ledger(TEAM_A)) == [0, 1]
+
+
+async def test_pruning_goes_in_batches_until_nothing_old_is_left(world: World) -> None:
+    for team_id in range(7000, 7025):
+        await world.team(team_id)
+        async with world.sessionmaker.begin() as s:
+            await rq.claim(s, team_id, MONDAY - timedelta(days=100), "warmup", SEVEN, stale_before=SEVEN)
+    async with world.sessionmaker() as s:
+        assert await rq.prune(s, MONDAY, batch=10) == 25
+    assert [r for t in range(7000, 7025) for r in await world.ledger(t)] == []
