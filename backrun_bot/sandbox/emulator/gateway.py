@@ -5,7 +5,8 @@
 * op 6 RESUME -> the events after ``seq`` again, then RESUMED; an unknown or ended session gets
   op 9 INVALID_SESSION (d=false).
 * :meth:`Gateway.drop` closes the TCP connection without a close frame (the client sees 1006 and
-  resumes); :meth:`Gateway.invalidate` sends op 9 (d=false); :meth:`Gateway.reconnect` sends op 7.
+  resumes; with ``forget_sessions``, the sessions end too, so that RESUME is refused with op 9);
+  :meth:`Gateway.invalidate` sends op 9 (d=false); :meth:`Gateway.reconnect` sends op 7.
 * Transport compression: ``zlib-stream`` (what discord.py 2.7 asks for unless ``zstandard`` is
   installed) as one zlib stream flushed with Z_SYNC_FLUSH per message; ``zstd-stream`` when the
   ``zstandard`` package is present; otherwise plain text frames (discord.py reads those too).
@@ -169,7 +170,8 @@ class Gateway:
         self.sessions: dict[str, Session] = {}
         self.connections: set[Connection] = set()
         self.identify_count = 0
-        self.resume_count = 0
+        self.resume_count = 0  # RESUMEs taken
+        self.refused_resume_count = 0  # RESUMEs answered with op 9 (an unknown or ended session)
         self._order = 0
         # An outage (DiscordEmulator.drop_gateway(stay_down=True)): connections are refused.
         self.refusing = False
@@ -211,12 +213,16 @@ class Gateway:
         return True
 
     # -- faults -------------------------------------------------------------------------------------
-    async def drop(self) -> int:
-        """Cut every connection abruptly; returns how many were cut."""
+    async def drop(self, *, forget_sessions: bool = False) -> int:
+        """Cut every connection abruptly; returns how many were cut. ``forget_sessions``: their
+        sessions end as well (Discord lost them while the connection was down), so the clients'
+        RESUME is answered with op 9 and they identify again."""
         cut = 0
         for connection in list(self.connections):
             if connection.session is not None:
                 connection.session.ready = False
+                if forget_sessions:
+                    connection.session.alive = False
             connection.drop()
             cut += 1
         await asyncio.sleep(0)
@@ -386,6 +392,7 @@ class Gateway:
         session = self.sessions.get(str(data.get("session_id")))
         seq = data.get("seq")
         if session is None or not session.alive or not isinstance(seq, int) or seq > session.seq:
+            self.refused_resume_count += 1
             connection.send({"op": INVALID_SESSION, "d": False, "s": None, "t": None})
             return
         old = session.connection
