@@ -205,6 +205,9 @@ class DeliveryService:
         self._grace = grace
         self._lease = lease
         self._ledger_days = ledger_days
+        # The slot groups as last read, and the settings version they were read at (slot_groups()).
+        self._groups: frozenset[SlotGroup] | None = None
+        self._groups_version = 0
         self._outcomes = outcomes
 
     # --- content --------------------------------------------------------------------------------
@@ -297,9 +300,19 @@ class DeliveryService:
     # --- delivery -------------------------------------------------------------------------------
 
     async def slot_groups(self) -> set[SlotGroup]:
+        """The distinct reminders of this process's teams (one scheduler job each).
+
+        Asked on every firing and every refresh; the full read (every team with reminders on) runs
+        only when some team's settings changed since the last one, which one lookup tells.
+        """
         async with self._sessionmaker() as s:
+            version = await rq.settings_generation(s)
+            if self._groups is not None and version == self._groups_version:
+                return set(self._groups)
             rows = await rq.slot_groups(s, self._shards)
-        return {SlotGroup(tz, time.fromisoformat(at), Slot(slot)) for tz, at, slot in rows}
+        self._groups = frozenset(SlotGroup(tz, time.fromisoformat(at), Slot(slot)) for tz, at, slot in rows)
+        self._groups_version = version
+        return set(self._groups)
 
     async def _due(self, s: AsyncSession, group: SlotGroup, day: date, instant: datetime) -> list[int]:
         """The teams of this process's shards whose ``group`` reminder for ``day`` is due at ``instant``."""

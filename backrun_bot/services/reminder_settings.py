@@ -23,6 +23,7 @@ from backrun_bot.domain.schedule import format_days
 from backrun_bot.errors import InvalidInput
 from backrun_bot.services.common import Clock, Who, team_today
 from backrun_bot.storage import queries
+from backrun_bot.storage import reminder_queries as rq
 from backrun_bot.storage.models import Team
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,7 @@ class ReminderSettingsService:
                 team.heavy_meters = heavy_meters
             team.reminders_active = True
             team.reminders_updated_at = self._clock()
+            await rq.bump_settings_generation(s)
             settings = ReminderSettings.of(team)
         await self._changed()
         return settings
@@ -155,6 +157,7 @@ class ReminderSettingsService:
             team.paused_until = until
             if until is None:
                 team.reminders_active = False
+            await rq.bump_settings_generation(s)
             settings = ReminderSettings.of(team)
         await self._changed()
         return settings
@@ -168,6 +171,7 @@ class ReminderSettingsService:
             team.pause_reason = None
             team.reminders_active = True
             team.reminders_updated_at = self._clock()
+            await rq.bump_settings_generation(s)
             settings = ReminderSettings.of(team)
         await self._changed()
         return settings

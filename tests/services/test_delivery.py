@@ -1037,3 +1037,46 @@ async def test_pruning_goes_in_batches_until_nothing_old_is_left(world: World) -
     async with world.sessionmaker() as s:
         assert await rq.prune(s, MONDAY, batch=10) == 25
     assert [r for t in range(7000, 7025) for r in await world.ledger(t)] == []
+
+
+async def test_slot_groups_are_read_again_only_after_a_settings_change(world: World) -> None:
+    """Asked on every firing and refresh: one lookup of the settings counter while nothing changed
+    (issue 9: the full read scanned every team), the full read after any change, from any copy."""
+    await world.team(TEAM_A)
+    assert await world.delivery.slot_groups() == {WARMUP, COOLDOWN}
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    engine = world.sessionmaker.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert await world.delivery.slot_groups() == {WARMUP, COOLDOWN}
+        assert len(statements) == 1 and "bot_state" in statements[0], statements
+        # Another copy's settings service (same clock instant: the counter, not the time, tells).
+        other = ReminderSettingsService(world.sessionmaker, clock=world.clock)
+        await other.update(TEAM_B, channel_id=CHANNEL[TEAM_B], timezone=OSLO, warmup=time(8))
+        assert SlotGroup(OSLO, time(8), Slot.WARMUP) in await world.delivery.slot_groups()
+        await other.pause(TEAM_B, None)
+        assert await world.delivery.slot_groups() == {WARMUP, COOLDOWN}
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    # A team paused by a lost channel leaves its groups too.
+    world.clock.now = SEVEN
+    world.sender.failures[CHANNEL[TEAM_A]] = [ChannelUnavailable("404 Unknown Channel")]
+    await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
+    assert await world.delivery.slot_groups() == set()
+
+
+async def test_the_settings_counter_misses_no_change_made_at_once(world: World) -> None:
+    async def bump() -> None:
+        async with world.sessionmaker.begin() as s:
+            await rq.bump_settings_generation(s)
+
+    async with world.sessionmaker() as s:
+        before = await rq.settings_generation(s)
+    # One after another on SQLite (one writer at a time), truly at once on PostgreSQL.
+    await asyncio.gather(*(bump() for _ in range(20)))
+    async with world.sessionmaker() as s:
+        assert await rq.settings_generation(s) == before + 20
