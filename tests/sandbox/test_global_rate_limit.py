@@ -1,5 +1,6 @@
 """The emulator's global rate limit (``ratelimit.py``): N requests per second per bot token, Discord's
-429 with its body and headers beyond that, interaction callbacks and webhooks exempt, off by default.
+429 with its body and headers beyond that, interaction callbacks and webhooks exempt; on by default
+at Discord's 50, and it can be switched off.
 
 The limit's clock is replaced by one the test moves, so which request is refused is decided by the
 test, not by how fast the machine is.
@@ -40,17 +41,16 @@ async def raw(
         return response.status, dict(response.headers), await response.json()
 
 
-async def test_off_by_default_and_50_per_second_once_on(emulator: DiscordEmulator, team: Team) -> None:
-    assert not emulator.global_limit.enabled
+async def test_50_per_second_by_default_and_none_once_off(emulator: DiscordEmulator, team: Team) -> None:
+    assert emulator.global_limit.per_second == DISCORD_GLOBAL_LIMIT == 50
     emulator.global_limit.clock = Clock()  # every request at the same instant
-    statuses = [(await raw(emulator, "/users/@me"))[0] for _ in range(DISCORD_GLOBAL_LIMIT + 5)]
-    assert statuses == [200] * (DISCORD_GLOBAL_LIMIT + 5) and emulator.global_limit.given == 0
-    emulator.global_limit.enable()
     statuses = [(await raw(emulator, "/users/@me"))[0] for _ in range(DISCORD_GLOBAL_LIMIT + 2)]
     assert statuses == [200] * DISCORD_GLOBAL_LIMIT + [429, 429]
     assert emulator.global_limit.admitted == DISCORD_GLOBAL_LIMIT == emulator.global_limit.peak
     emulator.global_limit.disable()
-    assert (await raw(emulator, "/users/@me"))[0] == 200
+    statuses = [(await raw(emulator, "/users/@me"))[0] for _ in range(DISCORD_GLOBAL_LIMIT + 5)]
+    assert statuses == [200] * (DISCORD_GLOBAL_LIMIT + 5) and emulator.global_limit.given == 2
+    assert not DiscordEmulator(global_rate_limit=None).global_limit.enabled
 
 
 async def test_beyond_the_limit_discords_global_429_until_the_second_has_passed(
@@ -84,7 +84,7 @@ async def test_beyond_the_limit_discords_global_429_until_the_second_has_passed(
         ("GET", "/users/@me"),
         ("GET", "/users/@me"),
     ]
-    assert emulator.global_limit.given == 3 and emulator.global_limit.admitted == 4
+    assert emulator.global_limit.given == 3
     assert emulator.faults.injected == 0  # the limit is no fault: those stay the test's own
 
 
@@ -115,6 +115,7 @@ async def test_replies_to_interactions_go_through_with_the_budget_spent(
     emulator.global_limit.clock = Clock()
     emulator.global_limit.enable(1)
     assert (await raw(emulator, "/users/@me"))[0] == 200  # the second's one request
+    admitted = emulator.global_limit.admitted
     coach = actor(emulator, team.guild, "coach")
     for n in range(3):
         assert (await coach.run("echo", text=f"hi {n}")).content == f"hi {n}"  # the callback
@@ -122,7 +123,7 @@ async def test_replies_to_interactions_go_through_with_the_budget_spent(
     assert (await coach.run("slow", followup=True)).content == "thought (follow-up)"  # POST webhook
     buttons = await coach.run("buttons")
     assert (await coach.press(buttons, "Undo")).content == "undone by coach"  # UPDATE_MESSAGE
-    assert emulator.global_limit.given == 0 and emulator.global_limit.admitted == 1
+    assert emulator.global_limit.given == 0 and emulator.global_limit.admitted == admitted
     assert (await raw(emulator, "/users/@me"))[0] == 429  # while REST stays limited
     assert emulator.violations == []
 

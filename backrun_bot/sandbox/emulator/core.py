@@ -29,7 +29,7 @@ from backrun_bot.sandbox.emulator.interactions import (
 )
 from backrun_bot.sandbox.emulator.mentions import compute_pings
 from backrun_bot.sandbox.emulator.model import JSON, Channel, Guild, Member, Message, World
-from backrun_bot.sandbox.emulator.ratelimit import GlobalRateLimit
+from backrun_bot.sandbox.emulator.ratelimit import DISCORD_GLOBAL_LIMIT, GlobalRateLimit
 from backrun_bot.sandbox.emulator.rest import build_app
 from backrun_bot.sandbox.emulator.validation import OpenApiValidator
 
@@ -53,8 +53,8 @@ class DiscordEmulator:
     ``shard`` of IDENTIFY: a session gets the GUILD_CREATEs, events and interactions of its shard's
     guilds only; two sessions on one shard (a rolling deploy) both get its events, and an
     interaction goes to the newer one. ``global_rate_limit``: requests per second per bot token
-    beyond which REST answers Discord's global 429 (``ratelimit.py``; None: no limit, the default;
-    switch it on or off later with ``global_limit.enable()`` / ``disable()``).
+    beyond which REST answers Discord's global 429 (``ratelimit.py``; Discord's 50 by default, None
+    for no limit; ``global_limit.enable(n)`` / ``disable()`` change it while running).
     """
 
     def __init__(
@@ -69,7 +69,7 @@ class DiscordEmulator:
         patch_discord_default_gateway: bool = True,
         stable_ids: bool = False,
         recommended_shards: int = 1,
-        global_rate_limit: int | None = None,
+        global_rate_limit: int | None = DISCORD_GLOBAL_LIMIT,
     ) -> None:
         self.world = World(bot_name, stable_ids=stable_ids)
         # What GET /gateway/bot recommends; a bot without a shard count of its own opens this many.
