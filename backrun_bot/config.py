@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     # needs PostgreSQL (checked when the bot starts: check_shards_backend).
     shard_count: int | None = Field(default=None, ge=1)
     shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
+    # Discord's global rate limit for the bot token, requests per second (50 unless Discord raised
+    # it for this bot). Reminders and other proactive sends are paced to this process's share of it
+    # (its shards out of SHARD_COUNT), less 4 % headroom: discord_app/pacing.py.
+    global_rate_limit: int = Field(default=50, ge=1, le=100_000)
 
     @field_validator("discord_token", mode="before")
     @classmethod

@@ -25,6 +25,7 @@ from backrun_bot.discord_app.cogs import EXTENSIONS
 from backrun_bot.discord_app.deadline import DeadlineGuard
 from backrun_bot.discord_app.errors import on_app_command_error
 from backrun_bot.discord_app.instrumentation import instrument_commands
+from backrun_bot.discord_app.pacing import Pacer
 from backrun_bot.discord_app.sender import DiscordSender
 from backrun_bot.discord_app.views import PlanButton, UndoButton
 from backrun_bot.domain.schedule import Slot
@@ -78,6 +79,10 @@ class BackrunBot(commands.AutoShardedBot):
         intents.guilds = True
         # This bot's own metrics (a registry per bot: tests run many in one process).
         metrics = Metrics()
+        # Reminders and other proactive requests wait their turn here: this process's share of the
+        # token's global rate limit (pacing.py). Made now, since the HTTP trace below tells it of 429s.
+        pacer = Pacer.for_share(settings.global_rate_limit, settings.shards, on_wait=metrics.pacer_waited)
+        metrics.pacer_configured(pacer.rate)
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -90,7 +95,7 @@ class BackrunBot(commands.AutoShardedBot):
             # guild cache; a short wait makes starts and restarts quicker.
             guild_ready_timeout=0.5,
             # Sees every response of the bot's HTTP session, REST and interaction replies alike: 429s.
-            http_trace=rate_limit_trace(metrics),
+            http_trace=rate_limit_trace(metrics, on_rate_limited=pacer.rate_limited),
             # SHARD_COUNT (None: as many as Discord recommends, GET /gateway/bot).
             shard_count=settings.shard_count,
         )
@@ -99,6 +104,7 @@ class BackrunBot(commands.AutoShardedBot):
             # no None, hence after __init__). Settings made sure SHARD_COUNT is set and covers them.
             self.shard_ids = list(settings.shard_ids)
         self.metrics = metrics
+        self.pacer = pacer
         self.settings = settings
         self.clock = clock
         # Discord's 3 s: every command and button not answered after 2 s is deferred (see dispatch).
@@ -130,7 +136,7 @@ class BackrunBot(commands.AutoShardedBot):
         self.training = TrainingService(self.sessionmaker, clock=self.clock)
         self.delivery = DeliveryService(
             self.sessionmaker,
-            DiscordSender(self),
+            DiscordSender(self, self.pacer),
             clock=self.clock,
             grace=grace,
             lease=timedelta(seconds=self.settings.reminder_claim_lease_seconds),

@@ -9,12 +9,14 @@ from datetime import datetime, timedelta
 import aiohttp
 import discord
 
+from backrun_bot.discord_app.pacing import Pacer
 from backrun_bot.discord_app.views import plan_custom_id, reminder_view
 from backrun_bot.errors import ChannelUnavailable, DeliveryError, MessageRefused
 
 # How many of a channel's messages since a reminder's time find() reads (one request per 100): a
 # reminder channel is mostly the bot's own posts, so the reminder is among the first after its time.
 FIND_LIMIT = 200
+HISTORY_PAGE = 100  # messages per request of discord.py's channel.history
 
 
 class DiscordSender:
@@ -23,8 +25,11 @@ class DiscordSender:
     discord.py waits out 429s itself (honouring ``retry_after``), so only real failures get here.
     """
 
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client, pacer: Pacer) -> None:
         self._client = client
+        # Every request made here is the bot's own initiative: each waits its turn under Discord's
+        # global rate limit (pacing.py).
+        self._pacer = pacer
 
     async def send(
         self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str, key: str
@@ -37,6 +42,7 @@ class DiscordSender:
             users=[discord.Object(id=i) for i in mention_user_ids],
             replied_user=False,
         )
+        await self._pacer.wait()
         try:
             message = await channel.send(
                 content, allowed_mentions=mentions, nonce=nonce, view=reminder_view(key)
@@ -64,6 +70,8 @@ class DiscordSender:
         assert me is not None  # logged in: the scheduler starts in setup_hook, after login
         wanted = plan_custom_id(key)
         channel = self._client.get_partial_messageable(channel_id)
+        await self._pacer.wait()  # the first page
+        seen = 0
         try:
             # The oldest first from a little before the reminder's time: that is where it would be.
             async for message in channel.history(
@@ -75,6 +83,9 @@ class DiscordSender:
                     for child in getattr(row, "children", ())
                 ):
                     return message.id
+                seen += 1
+                if seen % HISTORY_PAGE == 0 and seen < FIND_LIMIT:
+                    await self._pacer.wait()  # a full page read: discord.py asks for the next one
         except discord.HTTPException as exc:
             raise DeliveryError(f"reading the channel: {exc.status} {exc.text}") from exc
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:

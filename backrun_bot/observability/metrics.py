@@ -8,9 +8,9 @@ Each bot has its own :class:`~prometheus_client.CollectorRegistry`, never the pr
 one: the tests start many bots in one process, and a metric registered twice in one registry is an
 error. ``/metrics`` serves exactly this registry.
 
-Not here yet: ``backrun_pacer_wait_seconds``. There is no send pacer; a series that exists but can
-never move would read on a dashboard as "the pacer never waits". The issue that adds the pacer adds
-its histogram here, next to the others.
+The pacer (``discord_app/pacing.py``) keeps the bot's proactive requests under Discord's global
+rate limit: ``backrun_pacer_wait_seconds`` is how long each of them waited for its turn, and
+``backrun_pacer_requests_per_second`` the rate it paces to (this process's share of the limit).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 # How a slash command ended: answered, refused (the user's mistake, a missing permission: the
 # reply says what to do) or an unexpected error (the user got an apology; there is a traceback).
@@ -36,6 +36,10 @@ COMMAND_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 30.0)
 # On time is within a second or so; a catch-up after a restart is minutes to hours late (up to the
 # grace window, REMINDER_GRACE_MINUTES).
 LATENESS_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 86400.0)
+# A paced request waits nothing (0: the bucket "le=0.0" counts those), about one interval (20 ms at
+# 48/s) while a fan-out runs one send after another, its place in the queue times the interval when
+# sends run side by side, and a 429's Retry-After (a second or more) after a global one.
+PACER_BUCKETS = (0.0, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
 
 class Metrics:
@@ -77,6 +81,19 @@ class Metrics:
         )
         for scope in RATE_LIMIT_SCOPES:
             self.discord_429.labels(scope)
+        self.pacer_wait = Histogram(
+            "backrun_pacer_wait_seconds",
+            "Seconds each proactive request (a reminder, a look for one already posted) waited for the "
+            "pacer before going to Discord, back-offs after a global 429 included.",
+            buckets=PACER_BUCKETS,
+            registry=self.registry,
+        )
+        self.pacer_rate = Gauge(
+            "backrun_pacer_requests_per_second",
+            "Proactive requests per second this process allows itself: its shards' share of "
+            "GLOBAL_RATE_LIMIT, less the headroom.",
+            registry=self.registry,
+        )
 
     # A series that does not exist yet is no zero to Prometheus: a rate or an alert over it has
     # nothing to work on until the first event. So every series is created at 0 up front.
@@ -107,3 +124,10 @@ class Metrics:
 
     def rate_limited(self, scope: str) -> None:
         self.discord_429.labels(scope if scope in RATE_LIMIT_SCOPES else "unknown").inc()
+
+    def pacer_waited(self, seconds: float) -> None:
+        """One paced request went out after ``seconds`` (matches the pacer's ``on_wait``)."""
+        self.pacer_wait.observe(max(0.0, seconds))
+
+    def pacer_configured(self, rate: float) -> None:
+        self.pacer_rate.set(rate)
