@@ -29,6 +29,7 @@ the ledger, so the real one still goes out at its time.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import logging
@@ -43,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backrun_bot.domain.day_off import DayOff, day_off_section
 from backrun_bot.domain.drills import plan_for
-from backrun_bot.domain.load import LOAD_LOOKBACK_DAYS, assess_day
+from backrun_bot.domain.load import LOAD_LOOKBACK_DAYS, DayLog, assess_day
 from backrun_bot.domain.schedule import Slot, format_days, occurrence_utc
 from backrun_bot.domain.shards import ShardSet
 from backrun_bot.errors import (
@@ -58,7 +59,7 @@ from backrun_bot.services.common import Clock, team_today
 from backrun_bot.services.reminder_settings import ReminderSettings
 from backrun_bot.storage import queries
 from backrun_bot.storage import reminder_queries as rq
-from backrun_bot.storage.models import Team
+from backrun_bot.storage.models import Athlete, Team
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,11 @@ CLAIM_LEASE = timedelta(minutes=2)
 LEDGER_DAYS = 90
 # Discord's limit on the content of one message.
 MAX_MESSAGE = 2000
+# The fan-out claims, reads and records this many teams at a time (a constant number of statements
+# each), and keeps this many sends in flight: enough to use Discord's 50 requests/s over real
+# round trips, which one send at a time could not.
+FANOUT_BATCH = 100
+SEND_CONCURRENCY = 8
 # A skipped slot group is one log line (not one per team), naming at most this many teams.
 SKIPPED_NAMED = 20
 
@@ -121,6 +127,24 @@ class Composed:
     content: str
     mention_user_ids: tuple[int, ...]
     days_off: int = 0  # athletes named for a day off
+
+
+@dataclass(frozen=True)
+class _Post:
+    """One team's reminder, claimed and composed, to be sent."""
+
+    team_id: int
+    channel_id: int
+    composed: Composed
+    retaken: bool  # an earlier attempt may have reached the channel: look there first
+
+
+@dataclass(frozen=True)
+class _Result:
+    team_id: int
+    outcome: Outcome
+    finished: rq.Finished | None  # None: left claimed (it goes stale and is retried)
+    lost_channel: bool = False
 
 
 @dataclass(frozen=True)
@@ -215,6 +239,12 @@ class DeliveryService:
     async def days_off(self, s: AsyncSession, team: Team, heavy_day: date) -> list[DayOff]:
         """Athletes of ``team`` whose ``heavy_day`` was heavy, with the rules that fired."""
         logs = await rq.day_logs(s, team.id, heavy_day - timedelta(days=LOAD_LOOKBACK_DAYS), heavy_day)
+        return self._days_off_in(team, logs, heavy_day)
+
+    @staticmethod
+    def _days_off_in(
+        team: Team, logs: Sequence[tuple[Athlete, list[DayLog]]], heavy_day: date
+    ) -> list[DayOff]:
         result = []
         for athlete, days in logs:
             heavy = assess_day(days, heavy_day, team.heavy_meters)
@@ -229,12 +259,18 @@ class DeliveryService:
 
         ``pings=False`` names every athlete given a day off by display name and pings nobody.
         """
+        offs = await self.days_off(s, team, day - timedelta(days=1)) if slot is Slot.WARMUP else []
+        return self._compose(team, day, slot, offs, header=header, pings=pings)
+
+    @staticmethod
+    def _compose(
+        team: Team, day: date, slot: Slot, offs: list[DayOff], *, header: str = "", pings: bool = True
+    ) -> Composed:
         plan = plan_for(team.id, day)
         head = f"{header}\n\n" if header else ""
         if slot is Slot.COOLDOWN:
             return Composed(head + plan.cooldown_text(), ())
         warmup = head + plan.warmup_text()
-        offs = await self.days_off(s, team, day - timedelta(days=1))
         if not offs:
             return Composed(warmup, ())
         if not pings:
@@ -323,44 +359,103 @@ class DeliveryService:
     async def deliver(self, group: SlotGroup, day: date, instant: datetime) -> Delivered:
         """Send ``group``'s reminder for ``day`` to every team due that has not had it.
 
+        In batches of :data:`FANOUT_BATCH` teams, each a constant number of statements (claim, read
+        the teams and their day-off data, record the outcomes), with up to :data:`SEND_CONCURRENCY`
+        sends in flight (the adapter paces them under Discord's global limit).
+
         Safe to run again and again (that is how failures are retried): a team whose reminder is
         settled is passed over. If the database stops answering, the run stops at once with
         :class:`StorageUnavailable` (every other team would wait out the same timeout).
         """
-        sent = pending = 0
         async with self._sessionmaker() as s:
             team_ids = await self._due(s, group, day, instant)
-        for team_id in team_ids:
+        total = Delivered()
+        for start in range(0, len(team_ids), FANOUT_BATCH):
+            batch = team_ids[start : start + FANOUT_BATCH]
             try:
-                result = await self._deliver_one(team_id, group.slot, day, instant)
+                done = await self._deliver_batch(batch, group.slot, day, instant)
             except StorageUnavailable:
                 raise
             except Exception:
-                # One team's failure never stops the others; its claim (if it was taken) is retried
-                # once stale, so it counts as pending.
-                log.exception("%s reminder of team %s for %s failed", group.slot.value, team_id, day)
+                # One batch's failure never stops the others; its claims (those taken) are retried
+                # once stale, so its teams count as pending.
+                log.exception("%s reminders of teams %s for %s failed", group.slot.value, batch, day)
                 self._outcomes(group.slot.value, "error")
-                pending += 1
-                continue
-            sent += result == "sent"
-            pending += result == "pending"
-        return Delivered(sent, pending)
+                done = Delivered(pending=len(batch))
+            total = Delivered(total.sent + done.sent, total.pending + done.pending)
+        return total
 
-    async def _deliver_one(
-        self, team_id: int, slot: Slot, day: date, instant: datetime
-    ) -> Literal["sent", "pending", "settled"]:
+    async def _deliver_batch(
+        self, team_ids: Sequence[int], slot: Slot, day: date, instant: datetime
+    ) -> Delivered:
         now = self._clock()
         async with self._sessionmaker.begin() as s:
-            claim = await rq.claim(s, team_id, day, slot.value, now, stale_before=now - self._lease)
-            if not claim.won:
-                return "pending" if claim is rq.Claim.HELD else "settled"
-            team = await s.get(Team, team_id)
-            assert team is not None and team.reminder_channel_id is not None
-            composed = await self.compose(s, team, day, slot)
-            channel_id = team.reminder_channel_id
+            claims = await rq.claim_many(s, team_ids, day, slot.value, now, stale_before=now - self._lease)
+            won = [team_id for team_id in team_ids if claims.get(team_id, rq.Claim.SETTLED).won]
+            teams = await rq.teams(s, won)
+            logs: dict[int, list[tuple[Athlete, list[DayLog]]]] = {}
+            if slot is Slot.WARMUP and won:
+                heavy_day = day - timedelta(days=1)
+                logs = await rq.day_logs_many(
+                    s, won, heavy_day - timedelta(days=LOAD_LOOKBACK_DAYS), heavy_day
+                )
+        held = sum(claim is rq.Claim.HELD for claim in claims.values())
+        posts = []
+        for team_id in won:
+            team = teams[team_id]
+            assert team.reminder_channel_id is not None
+            offs = self._days_off_in(team, logs.get(team_id, []), day - timedelta(days=1))
+            composed = self._compose(team, day, slot, offs)
+            posts.append(
+                _Post(team_id, team.reminder_channel_id, composed, claims[team_id] is rq.Claim.RETAKEN)
+            )
+        results = await self._send_all(posts, slot, day, instant)
+        lost = {
+            r.team_id: f"the bot cannot post in <#{post.channel_id}>"
+            for post, r in zip(posts, results, strict=True)
+            if r.lost_channel
+        }
+        async with self._sessionmaker.begin() as s:
+            await rq.finish_many(
+                s, day, slot.value, [r.finished for r in results if r.finished], self._clock()
+            )
+            await rq.pause_for_channels(s, lost)
+        # Told once the outcomes are committed.
+        late = self._clock() - instant
+        for r in results:
+            self._outcomes(slot.value, r.outcome, late=late if r.outcome == "sent" else None)
+        sent = sum(r.outcome == "sent" for r in results)
+        pending = held + sum(r.outcome in ("retry", "error") for r in results)
+        return Delivered(sent, pending)
+
+    async def _send_all(
+        self, posts: Sequence[_Post], slot: Slot, day: date, instant: datetime
+    ) -> list[_Result]:
+        """Send each post, up to SEND_CONCURRENCY at once; results in the order of ``posts``.
+
+        Anything that is not an ``Exception`` (the task cancelled at shutdown, the process ending) stops
+        the lot: the sends still in flight are cancelled and their claims left to go stale.
+        """
+        gate = asyncio.Semaphore(SEND_CONCURRENCY)
+
+        async def one(post: _Post) -> _Result:
+            async with gate:
+                return await self._send_one(post, slot, day, instant)
+
+        tasks = [asyncio.ensure_future(one(post)) for post in posts]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+
+    async def _send_one(self, post: _Post, slot: Slot, day: date, instant: datetime) -> _Result:
+        team_id, channel_id = post.team_id, post.channel_id
         key = reminder_key(day, slot)
         try:
-            if claim is rq.Claim.RETAKEN and (found := await self._already_posted(channel_id, key, instant)):
+            if post.retaken and (found := await self._already_posted(channel_id, key, instant)):
                 message_id = found
                 log.info(
                     "%s reminder of team %s for %s was already posted (message %s): recorded, not sent again",
@@ -372,8 +467,8 @@ class DeliveryService:
             else:
                 message_id = await self._sender.send(
                     channel_id,
-                    composed.content,
-                    mention_user_ids=composed.mention_user_ids,
+                    post.composed.content,
+                    mention_user_ids=post.composed.mention_user_ids,
                     nonce=_nonce(team_id, day, slot),
                     key=key,
                 )
@@ -389,14 +484,7 @@ class DeliveryService:
                 log.error(
                     "Discord refused the %s reminder of team %s for %s: %s", slot.value, team_id, day, exc
                 )
-            async with self._sessionmaker.begin() as s:
-                await rq.finish(
-                    s, team_id, day, slot.value, status="failed", detail=str(exc), now=self._clock()
-                )
-                if lost_channel:
-                    await rq.pause_for_channel(s, team_id, f"the bot cannot post in <#{channel_id}>")
-            self._outcomes(slot.value, "failed")
-            return "settled"
+            return _Result(team_id, "failed", rq.Finished(team_id, "failed", detail=str(exc)), lost_channel)
         except DeliveryError as exc:
             # Transient (a 5xx, a broken connection): marked for another attempt, which the next run
             # makes (the scheduler runs the group again, with a growing pause, inside the grace
@@ -404,19 +492,13 @@ class DeliveryService:
             log.warning(
                 "%s reminder of team %s for %s not delivered (%s), will retry", slot.value, team_id, day, exc
             )
-            async with self._sessionmaker.begin() as s:
-                await rq.finish(
-                    s, team_id, day, slot.value, status="retry", detail=str(exc), now=self._clock()
-                )
-            self._outcomes(slot.value, "retry")
-            return "pending"
-        async with self._sessionmaker.begin() as s:
-            await rq.finish(
-                s, team_id, day, slot.value, status="sent", message_id=message_id, now=self._clock()
-            )
+            return _Result(team_id, "retry", rq.Finished(team_id, "retry", detail=str(exc)))
+        except Exception:
+            # Not Discord's answer but a bug: the claim stays until it is stale and is retried then.
+            log.exception("%s reminder of team %s for %s failed", slot.value, team_id, day)
+            return _Result(team_id, "error", None)
         log.info("sent %s reminder to team %s for %s", slot.value, team_id, day)
-        self._outcomes(slot.value, "sent", late=self._clock() - instant)
-        return "sent"
+        return _Result(team_id, "sent", rq.Finished(team_id, "sent", message_id=message_id))
 
     async def _already_posted(self, channel_id: int, key: str, instant: datetime) -> int | None:
         """The reminder ``key`` as an earlier, unconfirmed attempt may have posted it (the message id),

@@ -167,9 +167,8 @@ class TrainingService:
             )
             # Totals are for the entry's own day and week, so a late entry for yesterday shows
             # yesterday's picture rather than an unchanged today.
-            day_total = await queries.backward_meters_between(s, who.guild_id, who.user_id, day, day)
-            week_total = await queries.backward_meters_between(
-                s, who.guild_id, who.user_id, week_start(day), week_start(day) + timedelta(days=6)
+            day_total, week_total = await queries.backward_meters_of_day_and_week(
+                s, who.guild_id, who.user_id, day, (week_start(day), week_start(day) + timedelta(days=6))
             )
             entry = EntryView.of(row, who.user_id)
         log.info("guild %s user %s logged entry %s", who.guild_id, who.user_id, entry.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, delete, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backrun_bot.storage.dialect import insert
@@ -190,6 +190,27 @@ async def backward_meters_between(
 ) -> float:
     total = await s.scalar(backward_meters_query(guild_id, user_id, start, end))
     return float(total or 0.0)
+
+
+async def backward_meters_of_day_and_week(
+    s: AsyncSession, guild_id: int, user_id: int, day: date, week: tuple[date, date]
+) -> tuple[float, float]:
+    """The athlete's backward meters on ``day`` and in ``week`` (its first and last day, which
+    include ``day``), in one read."""
+    first, last = week
+    if not first <= day <= last:
+        raise ValueError(f"{day} is not in the week {first}..{last}")
+    on_day = case((RunSession.day == day, RunSession.effective_meters), else_=0.0)
+    query = select(
+        func.coalesce(func.sum(on_day), 0.0), func.coalesce(func.sum(RunSession.effective_meters), 0.0)
+    ).where(
+        _mine(guild_id, user_id),
+        RunSession.is_backward.is_(True),
+        RunSession.day >= first,
+        RunSession.day <= last,
+    )
+    day_total, week_total = (await s.execute(query)).one()
+    return float(day_total), float(week_total)
 
 
 def active_days_query(

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import enum
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Integer,
+    ScalarSelect,
     SQLColumnExpression,
     Text,
     and_,
+    case,
     cast,
     delete,
     exists,
@@ -151,6 +155,10 @@ def _key(team_id: int | SQLColumnExpression[int], day: date, slot: str) -> list[
     ]
 
 
+def _key_of_day(day: date, slot: str) -> list[ColumnElement[bool]]:
+    return [ReminderDelivery.local_day == day, ReminderDelivery.slot == slot]
+
+
 def _takeable(stale_before: datetime) -> ColumnElement[bool]:
     """A row another attempt may take: marked for a retry, or claimed and not confirmed for a lease."""
     return or_(
@@ -181,6 +189,104 @@ async def claim(
         return Claim.RETAKEN
     status = await s.scalar(select(ReminderDelivery.status).where(*_key(team_id, day, slot)))
     return Claim.HELD if status in UNSETTLED else Claim.SETTLED
+
+
+async def claim_many(
+    s: AsyncSession, team_ids: Sequence[int], day: date, slot: str, now: datetime, *, stale_before: datetime
+) -> dict[int, Claim]:
+    """:func:`claim` for many teams in at most three statements: insert the new claims, take over the
+    takeable rows, and read the state of the rest. Rows are taken in team order, so two copies
+    claiming the same teams at once wait for each other rather than deadlock."""
+    if not team_ids:
+        return {}
+    ordered = sorted(set(team_ids))
+    values = [
+        {"team_id": team_id, "local_day": day, "slot": slot, "status": "claimed", "claimed_at": now}
+        for team_id in ordered
+    ]
+    new = set(
+        await s.scalars(
+            insert(s, ReminderDelivery)
+            .values(values)
+            .on_conflict_do_nothing()
+            .returning(ReminderDelivery.team_id)
+        )
+    )
+    claims = dict.fromkeys(new, Claim.NEW)
+    rest = [team_id for team_id in ordered if team_id not in new]
+    if rest:
+        retaken = await s.scalars(
+            update(ReminderDelivery)
+            .where(
+                ReminderDelivery.team_id.in_(rest),
+                ReminderDelivery.local_day == day,
+                ReminderDelivery.slot == slot,
+                _takeable(stale_before),
+            )
+            .values(status="claimed", claimed_at=now, attempts=ReminderDelivery.attempts + 1)
+            .returning(ReminderDelivery.team_id)
+        )
+        claims.update(dict.fromkeys(retaken, Claim.RETAKEN))
+    others = [team_id for team_id in rest if team_id not in claims]
+    if others:
+        rows = await s.execute(
+            select(ReminderDelivery.team_id, ReminderDelivery.status).where(
+                ReminderDelivery.team_id.in_(others),
+                ReminderDelivery.local_day == day,
+                ReminderDelivery.slot == slot,
+            )
+        )
+        for team_id, status in rows:
+            claims[team_id] = Claim.HELD if status in UNSETTLED else Claim.SETTLED
+    return claims
+
+
+@dataclass(frozen=True)
+class Finished:
+    """How one team's reminder ended in a run: ``sent`` (with its message), ``failed`` or ``retry``."""
+
+    team_id: int
+    status: str
+    message_id: int | None = None
+    detail: str | None = None
+
+
+async def finish_many(
+    s: AsyncSession, day: date, slot: str, finished: Sequence[Finished], now: datetime
+) -> None:
+    """Record how the reminders of a run ended: one UPDATE per status, however many teams."""
+    by_status: dict[str, list[Finished]] = defaultdict(list)
+    for row in finished:
+        by_status[row.status].append(row)
+    for status, rows in by_status.items():
+        ids = [row.team_id for row in rows]
+        message_ids = {row.team_id: row.message_id for row in rows if row.message_id is not None}
+        details = {row.team_id: row.detail[:200] for row in rows if row.detail}
+        await s.execute(
+            update(ReminderDelivery)
+            .where(
+                ReminderDelivery.team_id.in_(ids),
+                ReminderDelivery.local_day == day,
+                ReminderDelivery.slot == slot,
+            )
+            .values(
+                status=status,
+                finished_at=now,
+                message_id=case(message_ids, value=ReminderDelivery.team_id) if message_ids else None,
+                detail=case(details, value=ReminderDelivery.team_id) if details else None,
+            )
+        )
+
+
+async def pause_for_channels(s: AsyncSession, reasons: dict[int, str]) -> None:
+    """Pause the reminders of teams whose channel is lost, each with its reason (one UPDATE)."""
+    if not reasons:
+        return
+    trimmed = {team_id: reason[:200] for team_id, reason in reasons.items()}
+    await s.execute(
+        update(Team).where(Team.id.in_(list(trimmed))).values(pause_reason=case(trimmed, value=Team.id))
+    )
+    await bump_settings_generation(s)
 
 
 async def skip(
@@ -284,23 +390,39 @@ async def deliveries(s: AsyncSession, team_id: int) -> list[ReminderDelivery]:
 async def day_logs(
     s: AsyncSession, team_id: int, start: date, end: date, *, user_id: int | None = None
 ) -> list[tuple[Athlete, list[DayLog]]]:
-    """Each athlete's days in [start, end]: backward sessions (effective meters) and forward meters.
+    """Each athlete's days in [start, end]: backward sessions (effective meters) and forward meters."""
+    athlete = None
+    if user_id is not None:
+        athlete = (
+            select(Athlete.id).where(Athlete.team_id == team_id, Athlete.user_id == user_id).scalar_subquery()
+        )
+    return (await _day_logs(s, [team_id], start, end, athlete=athlete)).get(team_id, [])
 
-    Two queries: the sessions as plain columns (no ORM object per row: a 300-athlete team has
-    18,000 rows in the lookback), then the athletes who have any.
-    """
+
+async def day_logs_many(
+    s: AsyncSession, team_ids: Sequence[int], start: date, end: date
+) -> dict[int, list[tuple[Athlete, list[DayLog]]]]:
+    """:func:`day_logs` of many teams in two queries (a fan-out batch), by team."""
+    return await _day_logs(s, team_ids, start, end) if team_ids else {}
+
+
+async def _day_logs(
+    s: AsyncSession,
+    team_ids: Sequence[int],
+    start: date,
+    end: date,
+    *,
+    athlete: ScalarSelect[int] | None = None,
+) -> dict[int, list[tuple[Athlete, list[DayLog]]]]:
+    """Two queries: the sessions as plain rows (no ORM object per row: a 300-athlete team has 18,000
+    rows in the lookback), then the athletes who have any."""
     query = (
         select(RunSession.athlete_id, RunSession.day, RunSession.is_backward, RunSession.effective_meters)
-        .where(RunSession.team_id == team_id, RunSession.day >= start, RunSession.day <= end)
+        .where(RunSession.team_id.in_(list(team_ids)), RunSession.day >= start, RunSession.day <= end)
         .order_by(RunSession.athlete_id, RunSession.day, RunSession.id)
     )
-    if user_id is not None:
-        query = query.where(
-            RunSession.athlete_id
-            == select(Athlete.id)
-            .where(Athlete.team_id == team_id, Athlete.user_id == user_id)
-            .scalar_subquery()
-        )
+    if athlete is not None:
+        query = query.where(RunSession.athlete_id == athlete)
     # Through the connection: plain rows, without the ORM's result processing (most of the time).
     # The rows come by athlete and day, so each athlete's days are built in one pass.
     conn = await s.connection()
@@ -319,7 +441,16 @@ async def day_logs(
             forward += meters
     if current is not None:
         logs.setdefault(current[0], []).append(DayLog(current[1], tuple(sessions), forward))
-    if not logs:
-        return []
-    athletes = await s.scalars(select(Athlete).where(Athlete.id.in_(sorted(logs))).order_by(Athlete.id))
-    return [(athlete, logs[athlete.id]) for athlete in athletes]
+    result: dict[int, list[tuple[Athlete, list[DayLog]]]] = {}
+    if logs:
+        athletes = await s.scalars(select(Athlete).where(Athlete.id.in_(sorted(logs))).order_by(Athlete.id))
+        for one in athletes:
+            result.setdefault(one.team_id, []).append((one, logs[one.id]))
+    return result
+
+
+async def teams(s: AsyncSession, team_ids: Sequence[int]) -> dict[int, Team]:
+    """The teams of ``team_ids``, by id (one query)."""
+    if not team_ids:
+        return {}
+    return {team.id: team for team in await s.scalars(select(Team).where(Team.id.in_(list(team_ids))))}

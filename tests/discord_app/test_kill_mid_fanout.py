@@ -29,6 +29,7 @@ from backrun_bot.storage.engine import create_engine, make_sessionmaker
 from backrun_bot.storage.migrate import upgrade_to_head
 from backrun_bot.storage.models import ReminderDelivery
 from tests.conftest import POSTGRES_URL, empty_database
+from tests.discord_app.test_startup import SETTINGS_NAMES
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -38,11 +39,7 @@ LEASE_SECONDS = 3
 
 
 def bot_env(emulator: DiscordEmulator, url: str) -> dict[str, str]:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DISCORD_", "DATABASE_", "LOG_", "HEALTH_", "SHARD_", "REMINDER_"))
-    }
+    base = {k: v for k, v in os.environ.items() if k.upper() not in SETTINGS_NAMES}
     return {
         **base,
         "DISCORD_TOKEN": emulator.token,

@@ -39,7 +39,7 @@ from backrun_bot.storage.engine import create_engine, make_sessionmaker
 from backrun_bot.storage.migrate import COMMAND_SYNC_LOCK, current_revision
 from backrun_bot.storage.models import ReminderDelivery, Team
 from tests.conftest import POSTGRES_URL, empty_database
-from tests.discord_app.test_startup import run_cli, the_one_line
+from tests.discord_app.test_startup import SETTINGS_NAMES, run_cli, the_one_line
 from tests.storage.test_migrations import HEAD
 
 MANAGE_GUILD = 1 << 5
@@ -292,11 +292,7 @@ async def test_two_copies_of_a_shard_never_post_a_reminder_twice(
 
 
 def bot_env(emulator: DiscordEmulator, url: str, shard_ids: str) -> dict[str, str]:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DISCORD_", "DATABASE_", "LOG_", "HEALTH_", "SHARD_"))
-    }
+    base = {k: v for k, v in os.environ.items() if k.upper() not in SETTINGS_NAMES}
     return {
         **base,
         "DISCORD_TOKEN": emulator.token,

@@ -24,7 +24,14 @@ from backrun_bot.domain.kinds import Kind
 from backrun_bot.domain.schedule import Slot
 from backrun_bot.errors import BackrunError, ChannelUnavailable, DeliveryError, InvalidInput, MessageRefused
 from backrun_bot.services.common import Who
-from backrun_bot.services.delivery import CLAIM_LEASE, MAX_MESSAGE, Delivered, DeliveryService, SlotGroup
+from backrun_bot.services.delivery import (
+    CLAIM_LEASE,
+    MAX_MESSAGE,
+    SEND_CONCURRENCY,
+    Delivered,
+    DeliveryService,
+    SlotGroup,
+)
 from backrun_bot.services.reminder_settings import ReminderSettingsService
 from backrun_bot.services.training import TrainingService
 from backrun_bot.storage import queries
@@ -89,12 +96,20 @@ class RecordingSender:
     looked: list[tuple[int, str]] = field(default_factory=list)  # (channel, key) of each find()
     find_failures: dict[int, list[BaseException]] = field(default_factory=dict)
     unreadable: set[int] = field(default_factory=set)
+    delay: float = 0.0  # each send's round trip
+    in_flight: int = 0
+    peak_in_flight: int = 0
 
     async def send(
         self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str, key: str
     ) -> int:
         # Let another delivery run in between, as a network round trip would.
-        await asyncio.sleep(0)
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.in_flight -= 1
         self.attempts.append((channel_id, nonce))
         queued = self.failures.get(channel_id)
         if queued:
@@ -1080,3 +1095,45 @@ async def test_the_settings_counter_misses_no_change_made_at_once(world: World) 
     await asyncio.gather(*(bump() for _ in range(20)))
     async with world.sessionmaker() as s:
         assert await rq.settings_generation(s) == before + 20
+
+
+async def test_the_fan_out_costs_a_few_statements_per_batch_not_per_team(world: World) -> None:
+    """250 teams, some with day-off data: claim, read and record in batches (issue 9: 4 statements
+    and 2 commits per team before)."""
+    teams = list(range(8000, 8250))
+    for team_id in teams:
+        await world.team(team_id)
+    for team_id in teams[:50]:
+        await world.history(
+            team_id, team_id, f"athlete {team_id}", Kind.BACKWARD, 2000, [MONDAY - timedelta(days=1)]
+        )
+    world.clock.now = SEVEN
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    engine = world.sessionmaker.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == Delivered(sent=250, pending=0)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    batches = 3  # of 100
+    # The due teams once; per batch: claim, the teams, their sessions and athletes, the outcomes.
+    assert len(statements) <= 1 + batches * 6, statements
+    assert len(world.sender.sent) == 250
+    named = [m for m in world.sender.sent if m.mention_user_ids]
+    assert sorted(m.channel_id for m in named) == sorted(CHANNEL.get(t, t + 100_000) for t in teams[:50])
+    assert {r.status for t in teams for r in await world.ledger(t)} == {"sent"}
+
+
+async def test_the_fan_out_keeps_a_few_sends_in_flight(world: World) -> None:
+    """One send at a time cannot reach Discord's 50/s over real round trips; the pacer, not the
+    fan-out, keeps it under the limit."""
+    for team_id in range(9000, 9030):
+        await world.team(team_id)
+    world.clock.now = SEVEN
+    world.sender.delay = 0.01
+    assert (await world.delivery.deliver(WARMUP, MONDAY, SEVEN)).sent == 30
+    assert world.sender.peak_in_flight == SEND_CONCURRENCY

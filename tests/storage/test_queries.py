@@ -96,6 +96,25 @@ async def test_totals_days_and_latest(sessionmaker: Sessions) -> None:
         assert [r.day for r in newest] == [d2, d2]
 
 
+async def test_backward_meters_of_a_day_and_its_week_in_one_read(sessionmaker: Sessions) -> None:
+    monday, wednesday, sunday = date(2026, 3, 2), date(2026, 3, 4), date(2026, 3, 8)
+    week = (monday, sunday)
+    await log(sessionmaker, 1, 5, monday, 300)
+    await log(sessionmaker, 1, 5, wednesday, 400)
+    await log(sessionmaker, 1, 5, wednesday, 50)
+    await log(sessionmaker, 1, 5, wednesday, 2000, kind="forward", backward=False)
+    await log(sessionmaker, 1, 5, sunday + timedelta(days=1), 700)  # next week
+    await log(sessionmaker, 1, 5, monday - timedelta(days=1), 900)  # last week
+    await log(sessionmaker, 1, 6, wednesday, 111)  # someone else
+    await log(sessionmaker, 2, 5, wednesday, 222)  # the same user in another server
+    async with sessionmaker() as s:
+        assert await queries.backward_meters_of_day_and_week(s, 1, 5, wednesday, week) == (450, 750)
+        assert await queries.backward_meters_of_day_and_week(s, 1, 5, sunday, week) == (0, 750)
+        assert await queries.backward_meters_of_day_and_week(s, 1, 7, sunday, week) == (0, 0)
+        with pytest.raises(ValueError, match="not in the week"):
+            await queries.backward_meters_of_day_and_week(s, 1, 5, sunday + timedelta(days=1), week)
+
+
 async def test_delete(sessionmaker: Sessions) -> None:
     entry = await log(sessionmaker, 1, 5, date(2026, 3, 8), 400)
     async with sessionmaker.begin() as s:
