@@ -35,6 +35,25 @@ def longest_streak(backward_days: Iterable[date]) -> int:
     return best
 
 
+def streaks(runs: Iterable[tuple[date, int]], today: date) -> tuple[int, int]:
+    """The current and the longest streak from runs of consecutive backward days, each given as
+    (last day, length) — as the database groups them. Same rules as :func:`current_streak` and
+    :func:`longest_streak` (the current one may end yesterday; runs after ``today`` are ignored)."""
+    current = longest = 0
+    yesterday = date.fromordinal(today.toordinal() - 1) if today > date.min else None
+    ends: dict[date, int] = {}
+    for last, length in runs:
+        if last > today:
+            continue
+        ends[last] = length
+        longest = max(longest, length)
+    if today in ends:
+        current = ends[today]
+    elif yesterday is not None and yesterday in ends:
+        current = ends[yesterday]
+    return current, longest
+
+
 def backward_share(backward_meters: float, total_meters: float) -> float | None:
     """Backward metres as a fraction (0..1) of all metres; None when there is no running at all.
 

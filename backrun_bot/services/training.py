@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backrun_bot.domain.amounts import Amount
 from backrun_bot.domain.dates import Period, parse_day, period_start, week_start
 from backrun_bot.domain.kinds import Kind
-from backrun_bot.domain.stats import backward_share, current_streak, longest_streak
+from backrun_bot.domain.stats import backward_share, streaks
 from backrun_bot.domain.text import clean_note
 from backrun_bot.errors import BackrunError, InvalidInput, NotAllowed, NotFound
 from backrun_bot.services.common import Clock, Who, team_today, utc_now
@@ -227,8 +227,9 @@ class TrainingService:
             start = period_start(period, today)
             totals = await queries.totals_by_kind(s, guild_id, user_id, start, today)
             days = await queries.active_days(s, guild_id, user_id, start, today)
-            # Streaks look at all time: a streak that began before the period still counts.
-            backward_days = await queries.active_days(s, guild_id, user_id, None, today, backward_only=True)
+            # Streaks look at all time (a streak that began before the period still counts), counted
+            # in SQL: one row per run of days, not one per day of five years.
+            current, longest = streaks(await queries.backward_runs(s, guild_id, user_id, today), today)
         order = list(Kind)
         lines = sorted(
             (KindLine(Kind(t.kind), t.count, t.meters, t.seconds) for t in totals),
@@ -246,6 +247,6 @@ class TrainingService:
             total_meters=total,
             backward_share=backward_share(backward, total),
             active_days=len(days),
-            current_streak=current_streak(backward_days, today),
-            longest_streak=longest_streak(backward_days),
+            current_streak=current,
+            longest_streak=longest,
         )

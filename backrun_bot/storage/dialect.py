@@ -1,4 +1,5 @@
-"""The one place that picks SQL by dialect: an INSERT that can say ON CONFLICT.
+"""The one place that picks SQL by dialect: an INSERT that can say ON CONFLICT, and a date as a day
+number.
 
 SQLAlchemy's generic INSERT has no ON CONFLICT clause; SQLite and PostgreSQL both have one, each
 through its own dialect's ``Insert``. Everything that inserts-or-skips (or upserts) goes through
@@ -9,8 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Integer
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 
 def insert(s: AsyncSession, table: Any) -> sqlite.Insert | postgresql.Insert:
@@ -18,3 +23,21 @@ def insert(s: AsyncSession, table: Any) -> sqlite.Insert | postgresql.Insert:
     if s.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+class day_number(FunctionElement[int]):  # a SQL function, named like one
+    """A DATE as whole days since 1970-01-01, so that consecutive days are consecutive numbers."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(day_number, "sqlite")
+def _day_number_sqlite(element: day_number, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite keeps dates as ISO text; julianday() of 1970-01-01 is 2440587.5.
+    return f"CAST(julianday({compiler.process(element.clauses, **kw)}) - 2440587.5 AS INTEGER)"
+
+
+@compiles(day_number, "postgresql")
+def _day_number_postgresql(element: day_number, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)} - DATE '1970-01-01')"

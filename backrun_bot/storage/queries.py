@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import ColumnElement, ScalarSelect, Select, case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backrun_bot.storage.dialect import insert
+from backrun_bot.storage.dialect import day_number, insert
 from backrun_bot.storage.models import Athlete, BotState, RunSession, Team
 
 
@@ -211,6 +211,29 @@ async def backward_meters_of_day_and_week(
     )
     day_total, week_total = (await s.execute(query)).one()
     return float(day_total), float(week_total)
+
+
+def backward_runs_query(guild_id: int, user_id: int, end: date) -> Select[date, int]:
+    """The athlete's runs of consecutive backward days up to ``end``: (last day, length) each.
+
+    Gaps and islands in SQL: a day's number minus its rank among the athlete's days is the same for
+    every day of one run. Reads only the athlete's own index entries (one per backward day).
+    """
+    days = (
+        select(RunSession.day)
+        .where(_mine(guild_id, user_id), RunSession.is_backward.is_(True), RunSession.day <= end)
+        .distinct()
+        .subquery()
+    )
+    island = (day_number(days.c.day) - func.row_number().over(order_by=days.c.day)).label("island")
+    numbered = select(days.c.day, island).subquery()
+    return select(func.max(numbered.c.day), func.count()).group_by(numbered.c.island)
+
+
+async def backward_runs(s: AsyncSession, guild_id: int, user_id: int, end: date) -> list[tuple[date, int]]:
+    return [
+        (last, int(length)) for last, length in await s.execute(backward_runs_query(guild_id, user_id, end))
+    ]
 
 
 def active_days_query(

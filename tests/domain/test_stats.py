@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backrun_bot.domain.stats import backward_share, current_streak, longest_streak
+from backrun_bot.domain.stats import backward_share, current_streak, longest_streak, streaks
 
 TODAY = date(2025, 3, 14)
 
@@ -94,3 +94,39 @@ def test_streak_properties(days: list[date]) -> None:
 )
 def test_backward_share(backward: float, total: float, expected: float | None) -> None:
     assert backward_share(backward, total) == expected
+
+
+def runs_of(days: list[date]) -> list[tuple[date, int]]:
+    """Runs of consecutive days as (last day, length), as the database groups them."""
+    runs: list[tuple[date, int]] = []
+    for day in sorted(set(days)):
+        if runs and runs[-1][0] + timedelta(days=1) == day:
+            runs[-1] = (day, runs[-1][1] + 1)
+        else:
+            runs.append((day, 1))
+    return runs
+
+
+@given(st.lists(st.integers(min_value=-3, max_value=60), max_size=40))
+def test_streaks_from_runs_agree_with_the_streaks_of_the_days(offsets: list[int]) -> None:
+    days = days_back(*offsets)
+    kept = [day for day in days if day <= TODAY]  # what the database reads (days up to today)
+    assert streaks(runs_of(kept), TODAY) == (current_streak(days, TODAY), longest_streak(kept))
+
+
+@pytest.mark.parametrize(
+    ("runs", "expected"),
+    [
+        ([], (0, 0)),
+        ([(TODAY, 3)], (3, 3)),
+        ([(TODAY - timedelta(days=1), 2), (TODAY - timedelta(days=10), 7)], (2, 7)),
+        ([(TODAY - timedelta(days=2), 5)], (0, 5)),
+        ([(TODAY + timedelta(days=1), 9), (TODAY, 1)], (1, 1)),
+    ],
+)
+def test_streaks_from_runs(runs: list[tuple[date, int]], expected: tuple[int, int]) -> None:
+    assert streaks(runs, TODAY) == expected
+
+
+def test_streaks_on_the_first_day_there_is() -> None:
+    assert streaks([(date.min, 1)], date.min) == (1, 1)

@@ -115,6 +115,29 @@ async def test_backward_meters_of_a_day_and_its_week_in_one_read(sessionmaker: S
             await queries.backward_meters_of_day_and_week(s, 1, 5, sunday + timedelta(days=1), week)
 
 
+async def test_backward_runs_are_grouped_in_the_database(sessionmaker: Sessions) -> None:
+    """Runs of consecutive backward days as (last day, length), across month, year and leap-day
+    boundaries; several entries a day count once; forward days, days after the end and other
+    athletes' days are not counted."""
+    runs = {
+        (date(2024, 2, 27), 4): [date(2024, 2, 27) - timedelta(days=n) for n in range(4)],
+        (date(2024, 3, 2), 3): [date(2024, 2, 29), date(2024, 3, 1), date(2024, 3, 2)],
+        (date(2025, 1, 1), 2): [date(2024, 12, 31), date(2025, 1, 1)],
+        (date(2025, 6, 1), 1): [date(2025, 6, 1)],
+    }
+    for days in runs.values():
+        for day in days:
+            await log(sessionmaker, 1, 5, day, 100)
+    await log(sessionmaker, 1, 5, date(2025, 1, 1), 50)  # a second entry that day
+    await log(sessionmaker, 1, 5, date(2025, 1, 2), 900, kind="forward", backward=False)
+    await log(sessionmaker, 1, 5, date(2025, 6, 2), 100)  # after the end
+    await log(sessionmaker, 1, 6, date(2025, 1, 2), 100)  # another athlete
+    await log(sessionmaker, 2, 5, date(2025, 1, 2), 100)  # the same user in another server
+    async with sessionmaker() as s:
+        assert sorted(await queries.backward_runs(s, 1, 5, date(2025, 6, 1))) == sorted(runs)
+        assert await queries.backward_runs(s, 1, 7, date(2025, 6, 1)) == []
+
+
 async def test_delete(sessionmaker: Sessions) -> None:
     entry = await log(sessionmaker, 1, 5, date(2026, 3, 8), 400)
     async with sessionmaker.begin() as s:

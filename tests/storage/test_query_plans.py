@@ -71,6 +71,7 @@ def per_athlete_reads() -> dict[str, AnySelect]:
         "totals": queries.totals_query(BIG_TEAM, ME, start, TODAY),
         "backward meters": queries.backward_meters_query(BIG_TEAM, ME, start, TODAY),
         "active days": queries.active_days_query(BIG_TEAM, ME, start, TODAY, backward_only=True),
+        "streaks": queries.backward_runs_query(BIG_TEAM, ME, TODAY),
     }
 
 
