@@ -25,6 +25,13 @@ log = logging.getLogger(__name__)
 PERMISSION_NAMES = {"manage_guild": "Manage Server", "manage_channels": "Manage Channels"}
 
 APOLOGY = "Sorry, something went wrong on our side and nothing was saved. Please try again in a moment."
+# Discord's client keeps its own copy of the commands; after an update of the bot it may send an
+# older shape (a required option it did not know yet, a subcommand since removed) until reloaded.
+# The bot syncs whenever its definitions change, so this is the member's stale copy, not a bug.
+STALE_COMMAND = (
+    "Discord showed you an older version of this command. Reload Discord (Ctrl+R, or restart the app) "
+    "and try again."
+)
 
 
 def _unwrap(error: BaseException) -> BaseException:
@@ -55,6 +62,8 @@ def reply_text(error: BaseException) -> tuple[str, bool]:
         if isinstance(error, app_commands.NoPrivateMessage):
             return "This command only works in a server.", True
         return "You can't use this command here.", True
+    if isinstance(error, app_commands.CommandSignatureMismatch | app_commands.CommandNotFound):
+        return STALE_COMMAND, True
     if isinstance(error, app_commands.TransformerError):
         # Only a value Discord's own client would not send (not one of the choices, say).
         return "One of the options has a value this command does not accept.", True
