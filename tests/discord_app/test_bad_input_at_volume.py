@@ -77,13 +77,10 @@ ROUNDS = 700
 TIMEZONES = ("Europe/London", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "UTC", "Etc/GMT+12")
 OUTCOME_WAIT = 5.0  # seconds for the bot to count an interaction it has answered
 
-# Bugs found by this test whose fix lies in code another session owns: the inputs that trigger them
-# are not sent here until the fix is in. Each is pinned by a strict xfail test below, which starts to
-# fail (XPASS) once the bug is fixed: then delete its line here. (command, option): the test.
-KNOWN_BUGS = {
-    ("reminders test", "slot"): "test_reminders_test_refuses_a_slot_that_is_not_one_of_its_choices",
-    ("notify", "mentions"): "test_notify_refuses_a_value_that_is_not_one_of_its_choices",
-}
+# Bugs this test found are fixed; an input that once triggered one is sent like any other. (A bug
+# found later whose fix must wait: its (command, option) here, mapped to the strict xfail test that
+# pins it, keeps those inputs out until the fix is in.)
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 @dataclass
@@ -431,12 +428,6 @@ async def test_a_command_the_bot_no_longer_has_is_answered_the_same_way(
     assert log_problems.describe() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cogs/reminders.py: /reminders test hands any string to Slot(slot), so a value that is not "
-    "a choice raises ValueError (the apology, an ERROR with a traceback); annotate slot as "
-    "app_commands.Choice[str] (discord.py then refuses other values) or give it a transformer",
-)
 async def test_reminders_test_refuses_a_slot_that_is_not_one_of_its_choices(
     running: Sandbox, team: TeamFixture, log_problems: LogProblems
 ) -> None:
@@ -447,11 +438,6 @@ async def test_reminders_test_refuses_a_slot_that_is_not_one_of_its_choices(
     assert log_problems.describe() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cogs/reminders.py: /notify takes any value but 'on' for 'off' (mentions: str is never "
-    "checked against its choices); annotate it as app_commands.Choice[str] or give it a transformer",
-)
 async def test_notify_refuses_a_value_that_is_not_one_of_its_choices(alice: Actor) -> None:
     reply = await alice.run_raw("notify", mentions="yes please")
     assert reply.ephemeral

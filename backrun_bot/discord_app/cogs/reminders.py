@@ -117,7 +117,9 @@ class RemindersCog(commands.GroupCog, group_name="reminders", group_description=
     @app_commands.command(name="test", description="Post today's warmup or cooldown now, marked as a test")
     @app_commands.describe(slot="Which reminder to post (nobody is pinged; the real one still goes out)")
     @app_commands.choices(slot=[app_commands.Choice(name=s.label, value=s.value) for s in Slot])
-    async def test(self, interaction: discord.Interaction[BackrunBot], slot: str) -> None:
+    async def test(
+        self, interaction: discord.Interaction[BackrunBot], slot: app_commands.Choice[str]
+    ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         guild_id = _guild_id(interaction)
         settings = await self.bot.reminder_settings.settings(guild_id)
@@ -136,7 +138,8 @@ class RemindersCog(commands.GroupCog, group_name="reminders", group_description=
                 then="Give me that in the channel's permissions, or pick another with "
                 "`/reminders set channel:`.",
             )
-        posted = await self.bot.delivery.send_test(guild_id, Slot(slot))
+        # A Choice: discord.py refuses a value that is not one of the choices (a stale client's).
+        posted = await self.bot.delivery.send_test(guild_id, Slot(slot.value))
         lines = [f"Posted a test {posted.slot.label} in <#{posted.channel_id}>."]
         lines.append(posted.real_one[0].upper() + posted.real_one[1:] + ".")
         if posted.days_off:
@@ -174,8 +177,10 @@ class PlanCog(commands.Cog):
     @app_commands.choices(
         mentions=[app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
     )
-    async def notify(self, interaction: discord.Interaction[BackrunBot], mentions: str) -> None:
-        enabled = mentions == "on"
+    async def notify(
+        self, interaction: discord.Interaction[BackrunBot], mentions: app_commands.Choice[str]
+    ) -> None:
+        enabled = mentions.value == "on"
         await self.bot.reminder_settings.set_mentions(who_of(interaction), enabled)
         text = "You'll be mentioned" if enabled else "You'll be named without a ping"
         await interaction.response.send_message(f"{text} when a day off is suggested.", ephemeral=True)
