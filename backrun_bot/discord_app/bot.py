@@ -24,6 +24,7 @@ from backrun_bot.config import Settings
 from backrun_bot.discord_app.cogs import EXTENSIONS
 from backrun_bot.discord_app.deadline import DeadlineGuard
 from backrun_bot.discord_app.errors import on_app_command_error
+from backrun_bot.discord_app.http_buckets import sweep_buckets_once_a_minute
 from backrun_bot.discord_app.instrumentation import instrument_commands
 from backrun_bot.discord_app.pacing import Pacer
 from backrun_bot.discord_app.sender import DiscordSender
@@ -103,6 +104,7 @@ class BackrunBot(commands.AutoShardedBot):
             # Only these shards connect here (what discord.py's shard_ids= sets; its stubs accept
             # no None, hence after __init__). Settings made sure SHARD_COUNT is set and covers them.
             self.shard_ids = list(settings.shard_ids)
+        sweep_buckets_once_a_minute(self.http)  # not a scan of every bucket per new channel (the module)
         self.metrics = metrics
         self.pacer = pacer
         self.settings = settings
