@@ -1,7 +1,8 @@
 """The real bot's reminder fan-out against the emulator with Discord's global rate limit switched on
 (issue 9): paced under it, a fan-out of hundreds meets no 429; forced over it (the emulator's limit
 below what the bot was told), every 429 is counted by scope, logged once with its scope, and every
-team still gets its reminder exactly once. ``/metrics`` shows the pacer.
+team still gets its reminder exactly once. ``/metrics`` shows the pacer. The look for a reminder
+already posted waits its turn for each page of the channel it reads.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import aiohttp
 import pytest
@@ -17,12 +18,16 @@ import time_machine
 
 from backrun_bot.config import load_settings
 from backrun_bot.discord_app.bot import BackrunBot
+from backrun_bot.discord_app.pacing import Pacer
+from backrun_bot.discord_app.sender import DiscordSender
+from backrun_bot.domain.schedule import Slot
 from backrun_bot.sandbox.emulator import Channel, DiscordEmulator, Message
 from backrun_bot.sandbox.harness import Sandbox
+from backrun_bot.services.delivery import reminder_key
 from backrun_bot.services.reminder_settings import ReminderSettingsService
 from backrun_bot.storage.engine import create_engine, make_sessionmaker
 from backrun_bot.storage.migrate import upgrade_to_head
-from tests.discord_app.conftest import START
+from tests.discord_app.conftest import START, TeamFixture
 from tests.discord_app.test_health import Endpoint, free_port, key
 
 pytestmark = pytest.mark.timeout(180)
@@ -158,3 +163,27 @@ async def test_each_process_paces_to_its_shards_share() -> None:
     assert bot.metrics.registry.get_sample_value("backrun_pacer_requests_per_second") == pytest.approx(24)
     raised = load_settings(_env_file=None, discord_token="x", global_rate_limit=500)
     assert BackrunBot(raised).pacer.rate == pytest.approx(480)  # Discord raised this bot's limit
+
+
+async def test_the_look_for_a_posted_reminder_waits_its_turn_for_each_page_it_reads(
+    running: Sandbox, team: TeamFixture
+) -> None:
+    bot, emulator = running.bot, running.emulator
+    assert bot is not None
+    channel = team.guild.add_channel("training")
+    emulator.global_limit.disable()  # the set-up posts 150 messages as fast as it can
+    since = datetime.now(UTC)
+    keys = [reminder_key(date(2026, 1, 1) + timedelta(days=n), Slot.WARMUP) for n in range(150)]
+    posting = DiscordSender(bot, Pacer(1e6))
+    for n, k in enumerate(keys):
+        await posting.send(channel.id, f"reminder {n}", mention_user_ids=[], nonce=f"n{n}", key=k)
+    waits: list[float] = []
+    looking = DiscordSender(bot, Pacer(1e6, on_wait=waits.append))
+    assert await looking.find(channel.id, keys[99], since=since) is not None
+    assert len(waits) == 1  # found among the first 100: one request
+    waits.clear()
+    assert await looking.find(channel.id, keys[100], since=since) is not None
+    assert len(waits) == 2  # the first on the second page
+    waits.clear()
+    assert await looking.find(channel.id, "2025-01-01:warmup", since=since) is None
+    assert len(waits) == 2  # 100, then the last 50 (a short page: discord.py asks no more)
