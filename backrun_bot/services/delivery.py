@@ -401,19 +401,22 @@ class DeliveryService:
                 )
         held = sum(claim is rq.Claim.HELD for claim in claims.values())
         posts = []
+        gone: list[_Result] = []
         for team_id in won:
             team = teams[team_id]
-            assert team.reminder_channel_id is not None
+            if team.reminder_channel_id is None:
+                # Its channel was unset since the due teams were read.
+                gone.append(_Result(team_id, "skipped", rq.Finished(team_id, "skipped", detail="no channel")))
+                continue
             offs = self._days_off_in(team, logs.get(team_id, []), day - timedelta(days=1))
             composed = self._compose(team, day, slot, offs)
             posts.append(
                 _Post(team_id, team.reminder_channel_id, composed, claims[team_id] is rq.Claim.RETAKEN)
             )
-        results = await self._send_all(posts, slot, day, instant)
+        results = await self._send_all(posts, slot, day, instant) + gone
+        channel_of = {post.team_id: post.channel_id for post in posts}
         lost = {
-            r.team_id: f"the bot cannot post in <#{post.channel_id}>"
-            for post, r in zip(posts, results, strict=True)
-            if r.lost_channel
+            r.team_id: f"the bot cannot post in <#{channel_of[r.team_id]}>" for r in results if r.lost_channel
         }
         async with self._sessionmaker.begin() as s:
             await rq.finish_many(

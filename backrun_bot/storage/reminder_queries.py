@@ -155,10 +155,6 @@ def _key(team_id: int | SQLColumnExpression[int], day: date, slot: str) -> list[
     ]
 
 
-def _key_of_day(day: date, slot: str) -> list[ColumnElement[bool]]:
-    return [ReminderDelivery.local_day == day, ReminderDelivery.slot == slot]
-
-
 def _takeable(stale_before: datetime) -> ColumnElement[bool]:
     """A row another attempt may take: marked for a retry, or claimed and not confirmed for a lease."""
     return or_(
@@ -170,33 +166,20 @@ def _takeable(stale_before: datetime) -> ColumnElement[bool]:
 async def claim(
     s: AsyncSession, team_id: int, day: date, slot: str, now: datetime, *, stale_before: datetime
 ) -> Claim:
-    """Take the (team, day, slot) delivery: ``Claim.NEW`` or ``Claim.RETAKEN`` for exactly one caller
-    across every bot copy.
-
-    A row marked ``retry``, or left ``claimed`` since before ``stale_before`` (its sender crashed), is
-    taken over by a conditional update, which again only one copy can win.
-    """
-    values = {"team_id": team_id, "local_day": day, "slot": slot, "status": "claimed", "claimed_at": now}
-    inserted = await s.execute(insert(s, ReminderDelivery).values(**values).on_conflict_do_nothing())
-    if inserted.rowcount == 1:  # type: ignore[attr-defined]
-        return Claim.NEW
-    taken = await s.execute(
-        update(ReminderDelivery)
-        .where(*_key(team_id, day, slot), _takeable(stale_before))
-        .values(status="claimed", claimed_at=now, attempts=ReminderDelivery.attempts + 1)
-    )
-    if taken.rowcount == 1:  # type: ignore[attr-defined]
-        return Claim.RETAKEN
-    status = await s.scalar(select(ReminderDelivery.status).where(*_key(team_id, day, slot)))
-    return Claim.HELD if status in UNSETTLED else Claim.SETTLED
+    """Take one (team, day, slot) delivery: :func:`claim_many` of one team."""
+    return (await claim_many(s, [team_id], day, slot, now, stale_before=stale_before))[team_id]
 
 
 async def claim_many(
     s: AsyncSession, team_ids: Sequence[int], day: date, slot: str, now: datetime, *, stale_before: datetime
 ) -> dict[int, Claim]:
-    """:func:`claim` for many teams in at most three statements: insert the new claims, take over the
-    takeable rows, and read the state of the rest. Rows are taken in team order, so two copies
-    claiming the same teams at once wait for each other rather than deadlock."""
+    """Take the (team, day, slot) deliveries of ``team_ids``: ``Claim.NEW`` or ``Claim.RETAKEN`` for
+    exactly one caller across every bot copy, in at most three statements (insert the new claims,
+    take over the takeable rows, read the state of the rest).
+
+    A row marked ``retry``, or left ``claimed`` since before ``stale_before`` (its sender crashed), is
+    taken over by a conditional update, which again only one copy can win. Rows are taken in team
+    order, so two copies claiming the same teams at once wait for each other rather than deadlock."""
     if not team_ids:
         return {}
     ordered = sorted(set(team_ids))
@@ -341,24 +324,6 @@ async def skip(
     return sorted(set(recorded))
 
 
-async def finish(
-    s: AsyncSession,
-    team_id: int,
-    day: date,
-    slot: str,
-    *,
-    status: str,
-    now: datetime,
-    message_id: int | None = None,
-    detail: str | None = None,
-) -> None:
-    await s.execute(
-        update(ReminderDelivery)
-        .where(*_key(team_id, day, slot))
-        .values(status=status, finished_at=now, message_id=message_id, detail=detail and detail[:200])
-    )
-
-
 async def prune(s: AsyncSession, before: date, *, batch: int = 10_000) -> int:
     """Delete the delivery rows of days before ``before``, ``batch`` rows per statement (the first
     pruning of a big ledger must not hold one long transaction). Returns how many went."""
@@ -371,11 +336,6 @@ async def prune(s: AsyncSession, before: date, *, batch: int = 10_000) -> int:
         await s.commit()
         if count < batch:
             return removed
-
-
-async def pause_for_channel(s: AsyncSession, team_id: int, reason: str) -> None:
-    await s.execute(update(Team).where(Team.id == team_id).values(pause_reason=reason[:200]))
-    await bump_settings_generation(s)
 
 
 async def deliveries(s: AsyncSession, team_id: int) -> list[ReminderDelivery]:

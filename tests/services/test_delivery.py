@@ -662,7 +662,7 @@ async def test_skip_leaves_a_sent_reminder_sent_and_says_nothing_of_it(
 
 async def _pause_for_channel(world: World, team_id: int) -> None:
     async with world.sessionmaker.begin() as s:
-        await rq.pause_for_channel(s, team_id, "the bot cannot post in <#1>")
+        await rq.pause_for_channels(s, {team_id: "the bot cannot post in <#1>"})
 
 
 async def _pause_until_tomorrow(world: World, team_id: int) -> None:
@@ -1137,3 +1137,24 @@ async def test_the_fan_out_keeps_a_few_sends_in_flight(world: World) -> None:
     world.sender.delay = 0.01
     assert (await world.delivery.deliver(WARMUP, MONDAY, SEVEN)).sent == 30
     assert world.sender.peak_in_flight == SEND_CONCURRENCY
+
+
+async def test_a_team_whose_channel_went_after_the_due_read_is_recorded_not_sent(world: World) -> None:
+    """The due teams are read before they are claimed; a channel unset in between must not fail the
+    batch for the others."""
+
+    class ReadBeforeTheChange(DeliveryService):
+        async def _due(self, s: AsyncSession, group: SlotGroup, day: date, instant: datetime) -> list[int]:
+            return [TEAM_A, TEAM_B]  # B's channel is gone by the time it is claimed
+
+    await at_seven(world, TEAM_A, TEAM_B)
+    async with world.sessionmaker.begin() as s:
+        team = await s.get(Team, TEAM_B)
+        assert team is not None
+        team.reminder_channel_id = None
+    early = ReadBeforeTheChange(world.sessionmaker, world.sender, clock=world.clock, grace=GRACE)
+
+    assert await early.deliver(WARMUP, MONDAY, SEVEN) == Delivered(sent=1, pending=0)
+    assert [m.channel_id for m in world.sender.sent] == [CHANNEL[TEAM_A]]
+    row = await world.row(TEAM_B)
+    assert (row.status, row.detail) == ("skipped", "no channel")
