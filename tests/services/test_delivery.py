@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Unpack
@@ -190,6 +191,22 @@ class World:
                     day=day,
                     logged_at=self.clock(),
                 )
+
+
+@contextmanager
+def statements_of(world: World) -> Iterator[list[str]]:
+    """The SQL statements run while the block runs."""
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    engine = world.sessionmaker.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
 
 
 @pytest.fixture
@@ -1011,18 +1028,9 @@ async def test_a_run_made_again_reads_once_and_touches_no_settled_reminder(world
         await world.team(team_id)
     world.clock.now = SEVEN
     assert (await world.delivery.deliver(WARMUP, MONDAY, SEVEN)).sent == 40
-    statements: list[str] = []
-
-    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-
-    engine = world.sessionmaker.kw["bind"].sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_of(world) as statements:
         world.clock.advance(CLAIM_LEASE * 2)
         assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == Delivered(sent=0, pending=0)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert len(statements) == 1 and statements[0].lstrip().upper().startswith("SELECT"), statements
 
 
@@ -1059,14 +1067,7 @@ async def test_slot_groups_are_read_again_only_after_a_settings_change(world: Wo
     (issue 9: the full read scanned every team), the full read after any change, from any copy."""
     await world.team(TEAM_A)
     assert await world.delivery.slot_groups() == {WARMUP, COOLDOWN}
-    statements: list[str] = []
-
-    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-
-    engine = world.sessionmaker.kw["bind"].sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_of(world) as statements:
         assert await world.delivery.slot_groups() == {WARMUP, COOLDOWN}
         assert len(statements) == 1 and "bot_state" in statements[0], statements
         # Another copy's settings service (same clock instant: the counter, not the time, tells).
@@ -1075,8 +1076,6 @@ async def test_slot_groups_are_read_again_only_after_a_settings_change(world: Wo
         assert SlotGroup(OSLO, time(8), Slot.WARMUP) in await world.delivery.slot_groups()
         await other.pause(TEAM_B, None)
         assert await world.delivery.slot_groups() == {WARMUP, COOLDOWN}
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     # A team paused by a lost channel leaves its groups too.
     world.clock.now = SEVEN
     world.sender.failures[CHANNEL[TEAM_A]] = [ChannelUnavailable("404 Unknown Channel")]
@@ -1108,17 +1107,8 @@ async def test_the_fan_out_costs_a_few_statements_per_batch_not_per_team(world: 
             team_id, team_id, f"athlete {team_id}", Kind.BACKWARD, 2000, [MONDAY - timedelta(days=1)]
         )
     world.clock.now = SEVEN
-    statements: list[str] = []
-
-    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-
-    engine = world.sessionmaker.kw["bind"].sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_of(world) as statements:
         assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == Delivered(sent=250, pending=0)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     batches = 3  # of 100
     # The due teams once; per batch: claim, the teams, their sessions and athletes, the outcomes.
     assert len(statements) <= 1 + batches * 6, statements

@@ -10,13 +10,12 @@ moves, a recording sender), built from its helpers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 import pytest
-from sqlalchemy import String, event
+from sqlalchemy import String
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backrun_bot.domain.schedule import Slot
@@ -48,6 +47,7 @@ from tests.services.test_delivery import (
     Clock,
     RecordingSender,
     World,
+    statements_of,
 )
 
 
@@ -91,22 +91,6 @@ def make_world(sessionmaker: async_sessionmaker[AsyncSession], sender: Recording
 @pytest.fixture
 def world(sessionmaker: async_sessionmaker[AsyncSession]) -> World:
     return make_world(sessionmaker, RecordingSender())
-
-
-@contextmanager
-def statements_of(world: World) -> Iterator[list[str]]:
-    """The SQL statements run while the block runs."""
-    statements: list[str] = []
-
-    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-
-    engine = world.sessionmaker.kw["bind"].sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def detail_width() -> int:
