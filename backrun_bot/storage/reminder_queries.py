@@ -155,6 +155,15 @@ def _key(team_id: int | SQLColumnExpression[int], day: date, slot: str) -> list[
     ]
 
 
+def _keys(team_ids: Sequence[int], day: date, slot: str) -> list[ColumnElement[bool]]:
+    """:func:`_key` of several teams (one statement for a batch)."""
+    return [
+        ReminderDelivery.team_id.in_(team_ids),
+        ReminderDelivery.local_day == day,
+        ReminderDelivery.slot == slot,
+    ]
+
+
 def _takeable(stale_before: datetime) -> ColumnElement[bool]:
     """A row another attempt may take: marked for a retry, or claimed and not confirmed for a lease."""
     return or_(
@@ -201,9 +210,7 @@ async def claim_many(
         retaken = await s.scalars(
             update(ReminderDelivery)
             .where(
-                ReminderDelivery.team_id.in_(rest),
-                ReminderDelivery.local_day == day,
-                ReminderDelivery.slot == slot,
+                *_keys(rest, day, slot),
                 _takeable(stale_before),
             )
             .values(status="claimed", claimed_at=now, attempts=ReminderDelivery.attempts + 1)
@@ -214,9 +221,7 @@ async def claim_many(
     if others:
         rows = await s.execute(
             select(ReminderDelivery.team_id, ReminderDelivery.status).where(
-                ReminderDelivery.team_id.in_(others),
-                ReminderDelivery.local_day == day,
-                ReminderDelivery.slot == slot,
+                *_keys(others, day, slot),
             )
         )
         for team_id, status in rows:
@@ -248,9 +253,7 @@ async def finish_many(
         await s.execute(
             update(ReminderDelivery)
             .where(
-                ReminderDelivery.team_id.in_(ids),
-                ReminderDelivery.local_day == day,
-                ReminderDelivery.slot == slot,
+                *_keys(ids, day, slot),
             )
             .values(
                 status=status,
@@ -312,9 +315,7 @@ async def skip(
         taken = await s.scalars(
             update(ReminderDelivery)
             .where(
-                ReminderDelivery.team_id.in_(batch),
-                ReminderDelivery.local_day == day,
-                ReminderDelivery.slot == slot,
+                *_keys(batch, day, slot),
                 _takeable(stale_before),
             )
             .values(status="skipped", finished_at=now, detail=unconfirmed[:200])
