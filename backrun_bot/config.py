@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # failure, a restarted one after a crash, or a second copy) takes it over (services/delivery.py).
     # It must outlast one send, retries included; lowering it only makes recovery after a crash quicker.
     reminder_claim_lease_seconds: int = Field(default=120, ge=1, le=3600)
+    # How many days the reminder delivery ledger keeps (pruned daily at 03:17 UTC). Exactly-once
+    # needs a row only until its grace window is over: at most a day past a local day that may be
+    # 14 hours off UTC, so 7 is a safe floor. The rest is history ("did Monday's warmup go out?").
+    reminder_ledger_days: int = Field(default=90, ge=7, le=3650)
 
     # Time limits on the database, in seconds (backrun_bot/storage/engine.py). A command not answered
     # within 2 s is deferred ("thinking…"), so these bound how long an athlete waits before the

@@ -142,6 +142,7 @@ class BackrunBot(commands.AutoShardedBot):
             clock=self.clock,
             grace=grace,
             lease=timedelta(seconds=self.settings.reminder_claim_lease_seconds),
+            ledger_days=self.settings.reminder_ledger_days,
             outcomes=self.metrics.reminder_outcome,
             shards=self.settings.shards,  # only this process's servers get their reminders from it
         )
