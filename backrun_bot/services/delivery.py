@@ -75,6 +75,10 @@ MAX_MESSAGE = 2000
 # round trips, which one send at a time could not.
 FANOUT_BATCH = 100
 SEND_CONCURRENCY = 8
+# Batches in progress at once: while one sends, the next claims, reads and composes (and then sends
+# too, through the same pacer), so the sends never stop to wait for the database between batches.
+# At most this many batches' claims are taken and not yet recorded.
+BATCHES_IN_FLIGHT = 2
 # A skipped slot group is one log line (not one per team), naming at most this many teams.
 SKIPPED_NAMED = 20
 
@@ -360,8 +364,9 @@ class DeliveryService:
         """Send ``group``'s reminder for ``day`` to every team due that has not had it.
 
         In batches of :data:`FANOUT_BATCH` teams, each a constant number of statements (claim, read
-        the teams and their day-off data, record the outcomes), with up to :data:`SEND_CONCURRENCY`
-        sends in flight (the adapter paces them under Discord's global limit).
+        the teams and their day-off data, record the outcomes), :data:`BATCHES_IN_FLIGHT` at a time,
+        each with up to :data:`SEND_CONCURRENCY` sends in flight (the adapter paces them under
+        Discord's global limit).
 
         Safe to run again and again (that is how failures are retried): a team whose reminder is
         settled is passed over. If the database stops answering, the run stops at once with
@@ -369,21 +374,33 @@ class DeliveryService:
         """
         async with self._sessionmaker() as s:
             team_ids = await self._due(s, group, day, instant)
-        total = Delivered()
-        for start in range(0, len(team_ids), FANOUT_BATCH):
-            batch = team_ids[start : start + FANOUT_BATCH]
-            try:
-                done = await self._deliver_batch(batch, group.slot, day, instant)
-            except StorageUnavailable:
-                raise
-            except Exception:
-                # One batch's failure never stops the others; its claims (those taken) are retried
-                # once stale, so its teams count as pending.
-                log.exception("%s reminders of teams %s for %s failed", group.slot.value, batch, day)
-                self._outcomes(group.slot.value, "error")
-                done = Delivered(pending=len(batch))
-            total = Delivered(total.sent + done.sent, total.pending + done.pending)
-        return total
+        gate = asyncio.Semaphore(BATCHES_IN_FLIGHT)
+
+        async def run(batch: Sequence[int]) -> Delivered:
+            async with gate:
+                try:
+                    return await self._deliver_batch(batch, group.slot, day, instant)
+                except StorageUnavailable:
+                    raise
+                except Exception:
+                    # One batch's failure never stops the others; its claims (those taken) are
+                    # retried once stale, so its teams count as pending.
+                    log.exception("%s reminders of teams %s for %s failed", group.slot.value, batch, day)
+                    self._outcomes(group.slot.value, "error")
+                    return Delivered(pending=len(batch))
+
+        batches = [team_ids[start : start + FANOUT_BATCH] for start in range(0, len(team_ids), FANOUT_BATCH)]
+        tasks = [asyncio.ensure_future(run(batch)) for batch in batches]  # they start in this order
+        try:
+            done = await asyncio.gather(*tasks)
+        except BaseException:
+            # The database went away (or the run was cancelled): stop the lot; claims taken and not
+            # recorded are retried once stale.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        return Delivered(sum(d.sent for d in done), sum(d.pending for d in done))
 
     async def _deliver_batch(
         self, team_ids: Sequence[int], slot: Slot, day: date, instant: datetime

@@ -1,7 +1,7 @@
 """The gateway failing while a fan-out of reminders is under way: every team gets its reminder exactly
 once (issue 8).
 
-200 teams share one reminder minute. When the emulator has stored the 50th of their reminders, the
+300 teams share one reminder minute. When the emulator has stored the 50th of their reminders, the
 gateway fails: the connection is cut (the bot resumes), or cut with the session gone on Discord's side
 (the bot's RESUME is refused with op 9 INVALID_SESSION and it identifies again: a new READY, every
 GUILD_CREATE again, and discord.py's on_ready once more), or the session is invalidated on a live
@@ -10,10 +10,12 @@ these: each channel ends with exactly one reminder, the delivery ledger says "se
 and the bot still answers afterwards. Discord's nonce memory is switched off in the emulator, so it
 cannot hide a reminder sent twice.
 
-A fan-out of 200 takes about as long as discord.py waits before it identifies again (5 s), so on a
+A fan-out of 300 takes about as long as discord.py waits before it identifies again (5 s), so on a
 fast machine it would be over before the new session exists. To make "during" certain, the fan-out
 sends a few more reminders while the gateway is down, then each claim waits (a slow database, on
-purpose) until the bot is connected again: the rest go out while the new session starts.
+purpose) until the bot is connected again: the rest go out while the new session starts. The fan-out
+claims its batches as the sends go (two at once), so the teams are one batch more than that: the
+last batch's claim comes after the fault.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from backrun_bot.sandbox.emulator import Channel, DiscordEmulator, Message
 from backrun_bot.sandbox.harness import Sandbox, open_sandbox
 from backrun_bot.services.common import utc_now
+from backrun_bot.services.delivery import BATCHES_IN_FLIGHT, FANOUT_BATCH
 from backrun_bot.services.reminder_settings import ReminderSettingsService
 from backrun_bot.storage.engine import create_engine, make_sessionmaker
 from backrun_bot.storage.migrate import upgrade_to_head
@@ -43,7 +46,7 @@ from tests.conftest import POSTGRES_URL, empty_database
 
 pytestmark = pytest.mark.timeout(120)
 
-TEAMS = 200
+TEAMS = FANOUT_BATCH * (BATCHES_IN_FLIGHT + 1)
 FAULT_AT = 50  # the fault comes when this many reminders are stored, a quarter into the fan-out
 SENT_WHILE_DOWN = 10  # reminders that then go out before the gateway is back (the rest wait for it)
 # Every team's warmup is at 07:00 UTC; the bot starts a few seconds before (travelled clock), so the

@@ -9,6 +9,7 @@ moves, a recording sender), built from its helpers.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backrun_bot.domain.schedule import Slot
 from backrun_bot.errors import DeliveryError
+from backrun_bot.services import delivery
 from backrun_bot.services.delivery import (
+    BATCHES_IN_FLIGHT,
     CLAIM_LEASE,
     FANOUT_BATCH,
     SKIPPED_NAMED,
@@ -159,11 +162,13 @@ async def test_a_test_message_is_never_taken_for_the_real_reminder(world: World)
 
 
 async def test_a_team_another_copy_sent_while_an_earlier_batch_was_out_is_not_sent_again(
-    sessionmaker: async_sessionmaker[AsyncSession],
+    sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The due teams are read once; the teams of the second batch are claimed only after the first
-    batch's sends. Meanwhile another copy sent the last team's reminder, and more than a lease passed
-    (a slow Discord): the row is settled, and a settled row is never taken over, however old its claim."""
+    """The due teams are read once; with one batch in progress at a time, the teams of the second
+    batch are claimed only after the first batch's sends. Meanwhile another copy sent the last team's
+    reminder, and more than a lease passed (a slow Discord): the row is settled, and a settled row is
+    never taken over, however old its claim."""
+    monkeypatch.setattr(delivery, "BATCHES_IN_FLIGHT", 1)
     sender = LookingSender()
     world = make_world(sessionmaker, sender)
     teams = list(range(10_000, 10_000 + FANOUT_BATCH + 1))
@@ -189,6 +194,56 @@ async def test_a_team_another_copy_sent_while_an_earlier_batch_was_out_is_not_se
     assert len(sender.to(last)) == 1
     assert sorted(m.channel_id for m in sender.sent) == sorted(CHANNEL.get(t, t + 100_000) for t in teams)
     assert (await world.row(teams[-1])).attempts == 1
+
+
+@dataclass
+class GatedSender(RecordingSender):
+    """A recording sender whose sends to the ``held`` channels wait until ``release`` is set."""
+
+    held: set[int] = field(default_factory=set)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def send(
+        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str, key: str
+    ) -> int:
+        if channel_id in self.held:
+            await self.release.wait()
+        return await super().send(
+            channel_id, content, mention_user_ids=mention_user_ids, nonce=nonce, key=key
+        )
+
+
+async def test_while_one_batch_waits_on_discord_the_next_is_claimed_and_sent_but_no_more(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """The sends do not stop between batches to wait for the database: the next batch is claimed,
+    read and sending while one is still out. But only BATCHES_IN_FLIGHT batches hold claims at once."""
+    sender = GatedSender()
+    world = make_world(sessionmaker, sender)
+    teams = list(range(20_000, 20_000 + FANOUT_BATCH * (BATCHES_IN_FLIGHT + 1)))
+    for team_id in teams:
+        await world.team(team_id)
+    out = teams[: FANOUT_BATCH * BATCHES_IN_FLIGHT]  # Discord does not answer their sends yet
+    last = teams[FANOUT_BATCH * BATCHES_IN_FLIGHT :]
+    sender.held = {CHANNEL.get(t, t + 100_000) for t in out}
+    world.clock.now = SEVEN
+    run = asyncio.create_task(world.delivery.deliver(WARMUP, MONDAY, SEVEN))
+
+    async def claimed(team_ids: Sequence[int]) -> int:
+        async with sessionmaker() as s:
+            return len([r for t in team_ids for r in await rq.deliveries(s, t)])
+
+    async def all_out_claimed() -> None:
+        while await claimed(out) < len(out):
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(all_out_claimed(), timeout=20)
+    await asyncio.sleep(0.2)  # time enough for a further batch to be claimed, if it were
+    assert await claimed(last) == 0, "more batches held claims at once than BATCHES_IN_FLIGHT"
+    assert sender.sent == []
+    sender.release.set()
+    assert await asyncio.wait_for(run, timeout=20) == Delivered(sent=len(teams), pending=0)
+    assert len(sender.sent) == len(teams)
 
 
 # --- skipped ----------------------------------------------------------------------------------------
@@ -315,15 +370,17 @@ async def test_a_batch_that_fails_is_logged_told_and_pending_and_the_next_batch_
 
     done = await delivery.deliver(WARMUP, MONDAY, SEVEN)
 
-    # The first batch failed after its sends (they went out and are recorded); it counts as pending,
-    # so the scheduler comes back, and finds nothing more to send. The second batch went out.
-    assert done == Delivered(sent=1, pending=FANOUT_BATCH)
-    assert len(world.sender.sent) == FANOUT_BATCH + 1
+    # The batch told of first (the two are out at once, either may finish first) failed after its
+    # sends (they went out and are recorded); it counts as pending, so the scheduler comes back, and
+    # finds nothing more to send. The other batch went out.
     [line] = caplog.records
-    assert line.getMessage() == f"warmup reminders of teams {teams[:FANOUT_BATCH]} for 2026-03-09 failed"
+    first, second = teams[:FANOUT_BATCH], teams[FANOUT_BATCH:]
+    failed, other = (first, second) if str(first) in line.getMessage() else (second, first)
+    assert line.getMessage() == f"warmup reminders of teams {failed} for 2026-03-09 failed"
+    assert done == Delivered(sent=len(other), pending=len(failed))
+    assert len(world.sender.sent) == FANOUT_BATCH + 1
     assert line.exc_info is not None and line.exc_info[1] is outcomes.error
-    assert outcomes.told[0] == ("warmup", "error", None)
-    assert outcomes.told[1:] == [("warmup", "sent", timedelta(0))]
+    assert outcomes.told == [("warmup", "error", None)] + [("warmup", "sent", timedelta(0))] * len(other)
     assert await delivery.deliver(WARMUP, MONDAY, SEVEN) == Delivered()
 
 
