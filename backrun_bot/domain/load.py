@@ -235,3 +235,108 @@ def assess_day(
         previous_longest=previous_longest,
         ratio=ratio,
     )
+
+
+# --- Screening a whole team at once ------------------------------------------------------------------
+#
+# Composing a big team's warmup must not build every athlete's 60 days in Python (issue 9). The
+# storage layer reads a few sums per athlete in SQL (:class:`LoadScreen`, specified by
+# :func:`screen_of`); :func:`may_be_heavy` lets through every athlete whose day *could* be heavy,
+# and :func:`assess_day` then decides for those few, exactly as before. The screen only has to be
+# conservative: it may let through a day that is not heavy, never hold back one that is.
+#
+# Why the ratio can be screened from the last SCREEN_DAYS days: unrolling the recurrence from the
+# first logged day f (n = day - f days before ``day``, L_d the load of day d, 0 on days without
+# entries), with w(k) = λ(1-λ)^k (:func:`ewma_weights`),
+#
+#     EWMA(day) = Σ_{d=f..day} w(day - d) · L_d  +  (1-λ)^(n+1) · L_f
+#
+# (the seed L_f is weighted (1-λ)^n in all, split as w(n) plus the rest). Call the sums A (acute)
+# and C (chronic), and the seed terms a·L_f and c·L_f: the ratio (A + a·L_f) / (C + c·L_f) lies
+# between A/C and a/c = ((1-λ_a)/(1-λ_c))^(n+1) < 1, so a ratio above RATIO_LIMIT needs A/C above
+# it too, that is A - RATIO_LIMIT·C > 0. That is Σ_d v(day - d) · L_d > 0 with
+# v(k) = w_a(k) - RATIO_LIMIT·w_c(k), and v(k) < 0 from k = 5 on (the acute weights fall faster):
+# leaving out the days before the spike window can only raise the sum. So "the sum of v(k)·L over
+# the last SCREEN_DAYS days is above 0" is necessary for the ratio rule; the spike rule reads those
+# days anyway.
+#
+# Margins: SQL adds up in whatever order it likes, and the domain computes with its own rounding
+# (fsum, the recurrence), so each screen threshold is lowered by SCREEN_MARGIN (relative). Both
+# computations are within about 1e-13 (relative) of the exact value for any history of a few
+# thousand entries, and the volume rule's own tolerance (math.isclose, 1e-9) is well inside it, so
+# 1e-6 can only let a few more borderline days through to the exact check, never hold one back.
+
+SCREEN_DAYS: Final = SPIKE_LOOKBACK_DAYS + 1  # ``day`` and the 30 days before it
+SCREEN_MARGIN: Final = 1e-6
+
+
+def ewma_weights(lam: float, days: int) -> tuple[float, ...]:
+    """``λ(1-λ)^k`` for k = 0 … days - 1: the weight of the load of ``day - k`` in the EWMA on ``day``
+    (the first logged day counts ``(1-λ)^(n+1)`` more, see the notes above)."""
+    return tuple(lam * (1 - lam) ** k for k in range(days))
+
+
+def _ratio_weights(days: int) -> tuple[float, ...]:
+    limit = RATIO_LIMIT * (1 - SCREEN_MARGIN)
+    acute, chronic = ewma_weights(ACUTE_LAMBDA, days), ewma_weights(CHRONIC_LAMBDA, days)
+    return tuple(a - limit * c for a, c in zip(acute, chronic, strict=True))
+
+
+def screen_weights() -> tuple[float, ...]:
+    """v(k) = w_a(k) - RATIO_LIMIT·(1 - SCREEN_MARGIN)·w_c(k) for k = 0 … SCREEN_DAYS - 1: a day's
+    ratio can be above the limit only if the sum of v(k) times the load of ``day - k`` is above 0."""
+    return _ratio_weights(SCREEN_DAYS)
+
+
+# The lookback's days before the screen's window, which the screen leaves out, must all weigh
+# below 0 (leaving them out can then only raise the sum).
+assert all(v < 0 for v in _ratio_weights(LOAD_LOOKBACK_DAYS + 1)[SCREEN_DAYS:]), "see the notes above"
+
+
+@dataclass(frozen=True)
+class LoadScreen:
+    """A few sums over one athlete's ``day`` and the SCREEN_DAYS - 1 days before it (what SQL reads
+    for a whole team in one query; :func:`screen_of` says exactly what each one is)."""
+
+    backward_meters: float  # the day's backward metres (0 without backward running)
+    longest_session: float | None  # the day's longest backward session (None: none)
+    previous_longest: float | None  # the longest backward session of the 30 days before (None: none)
+    ratio_sum: float  # Σ v(k) · load(day - k) over k = 0 … SCREEN_DAYS - 1 (screen_weights)
+    covers_chronic: bool  # a logged day at least CHRONIC_DAYS - 1 days before ``day``
+
+
+def screen_of(logs: Sequence[DayLog], day: date) -> LoadScreen:
+    """The :class:`LoadScreen` of ``logs`` (given as to :func:`assess_day`): the specification of
+    the storage layer's query, and its reference in the tests."""
+    by_day = _merged(logs, day)
+    today = by_day.get(day)
+    sessions = today.backward_sessions if today is not None else ()
+    window_start = day - timedelta(days=SPIKE_LOOKBACK_DAYS)
+    earlier = [m for log in by_day.values() if window_start <= log.day < day for m in log.backward_sessions]
+    weights = screen_weights()
+    ratio_sum = math.fsum(
+        weights[(day - log.day).days] * log.load for log in by_day.values() if log.day >= window_start
+    )
+    return LoadScreen(
+        backward_meters=math.fsum(sessions),
+        longest_session=max(sessions) if sessions else None,
+        previous_longest=max(earlier) if earlier else None,
+        ratio_sum=ratio_sum,
+        covers_chronic=bool(by_day) and (day - min(by_day)).days >= CHRONIC_DAYS - 1,
+    )
+
+
+def may_be_heavy(screen: LoadScreen, heavy_meters: float = DEFAULT_HEAVY_METERS) -> bool:
+    """False only when :func:`assess_day` would certainly find the day not heavy (see the notes
+    above); True means "assess it"."""
+    if screen.longest_session is None:
+        return False  # no backward running that day
+    keep = 1 - SCREEN_MARGIN
+    if screen.backward_meters >= heavy_meters * keep:
+        return True
+    if (
+        screen.previous_longest is not None
+        and screen.longest_session > screen.previous_longest * SPIKE_FACTOR * keep
+    ):
+        return True
+    return screen.covers_chronic and screen.ratio_sum > 0

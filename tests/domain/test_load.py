@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 from datetime import date, timedelta
 
 import pytest
@@ -20,6 +21,10 @@ from backrun_bot.domain.load import (
     BACKWARD_COST,
     CHRONIC_LAMBDA,
     DEFAULT_HEAVY_METERS,
+    LOAD_LOOKBACK_DAYS,
+    RATIO_LIMIT,
+    SCREEN_DAYS,
+    SCREEN_MARGIN,
     SPIKE_FACTOR,
     SPIKE_LOOKBACK_DAYS,
     DayLog,
@@ -27,6 +32,10 @@ from backrun_bot.domain.load import (
     Rule,
     acwr,
     assess_day,
+    ewma_weights,
+    may_be_heavy,
+    screen_of,
+    screen_weights,
 )
 
 START = date(2026, 1, 1)
@@ -404,3 +413,194 @@ def test_explain_leaves_out_a_spike_that_did_not_fire() -> None:
 def test_explain_shows_at_most_three_more_decimals() -> None:
     ratio = HeavyDay(d(0), (Rule.RATIO,), 500.0, 1600.0, 500.0, None, 1.50000001)
     assert ratio.explain() == "acute:chronic load ratio 1.5000 (above 1.5)"
+
+
+# --- the screen (many athletes at once) ------------------------------------------------------------
+
+SCREEN_DAY = d(70)
+MARKS = (800.0, 1600.0, 2500.0)
+
+
+def random_history(rnd: random.Random, day: date, mark: float) -> list[DayLog]:
+    """One athlete's logs over the 60-day lookback up to ``day``, shaped so that each rule often
+    fires alone, sometimes at its very edge, and often none does: a base level with rest days, then
+    on the last days one of a steady day, a build-up of backward or forward load, a long session
+    near 30 % over the longest, a day near the ``mark``, or no backward running at all."""
+    base = rnd.uniform(150.0, 1400.0)
+    first = rnd.choice([60, 60, 45, 31, 30, 27, 26, 12, 1])  # days of history before ``day``
+
+    def amount(level: float) -> float:
+        return round(level * rnd.uniform(0.7, 1.2), rnd.choice([0, 1, 3]))
+
+    logs = []
+    for k in range(first, 0, -1):
+        if k != first and rnd.random() < 0.25:
+            continue  # a rest day (the first logged day never is)
+        sessions = tuple(amount(base) for _ in range(rnd.choice([1, 1, 1, 2])))
+        forward = amount(2 * base) if rnd.random() < 0.4 else 0.0
+        logs.append(DayLog(day - timedelta(days=k), sessions, forward))
+    shape = rnd.choice(["steady", "build", "forward build", "long", "big", "edge", "no backward"])
+    earlier = [
+        m for log in logs if (day - log.day).days <= SPIKE_LOOKBACK_DAYS for m in log.backward_sessions
+    ]
+    longest = max(earlier, default=base)
+    today = DayLog(day, (amount(base),))
+    if shape in ("build", "forward build"):
+        factor, days = rnd.uniform(1.2, 3.0), rnd.randint(2, 7)
+        recent = {day - timedelta(days=k) for k in range(1, days)}
+        logs = [log for log in logs if log.day not in recent]
+        for when in sorted(recent):
+            if shape == "build":
+                logs.append(DayLog(when, (round(base * factor, 1),), 0.0))
+            else:
+                logs.append(DayLog(when, (round(base, 1),), round(2 * base * factor, 1)))
+        today = logs[-1] if shape == "build" else DayLog(day, (round(base, 1),), round(2 * base * factor, 1))
+        today = DayLog(day, today.backward_sessions, today.forward_meters)
+    elif shape == "long":
+        today = DayLog(day, (round(longest * rnd.uniform(1.2, 1.45), 1),))
+    elif shape == "big":
+        today = DayLog(day, (round(mark * rnd.uniform(0.5, 0.6), 1), round(mark * rnd.uniform(0.4, 0.5), 1)))
+    elif shape == "edge":
+        # Exactly at a limit, or a float hair off it.
+        hair = rnd.choice([1 - 1e-12, 1.0, 1 + 1e-12])
+        if rnd.random() < 0.5:
+            today = DayLog(day, (mark * hair,))
+        else:
+            today = DayLog(day, (longest * SPIKE_FACTOR * hair,))
+    elif shape == "no backward":
+        today = DayLog(day, (), amount(4 * base))
+    return [*logs, today]
+
+
+def test_the_ewma_unrolled_is_the_recurrence() -> None:
+    """EWMA(day) = Σ w(day - d)·L_d + (1-λ)^(n+1)·L_first (the screen's algebra), for both averages."""
+    rnd = random.Random(11)
+    for _ in range(300):
+        day = SCREEN_DAY
+        logs = random_history(rnd, day, rnd.choice(MARKS))
+        loads = {log.day: log.load for log in logs}
+        first = min(loads)
+        n = (day - first).days
+        averages = []
+        for lam in (ACUTE_LAMBDA, CHRONIC_LAMBDA):
+            weights = ewma_weights(lam, n + 1)
+            unrolled = sum(weights[(day - when).days] * load for when, load in loads.items())
+            averages.append(unrolled + (1 - lam) ** (n + 1) * loads[first])
+        ratio = acwr(logs, day)
+        if n < 27 or averages[1] == 0:
+            assert ratio is None
+        else:
+            assert ratio == pytest.approx(averages[0] / averages[1], rel=1e-12)
+
+
+def test_ewma_weights() -> None:
+    assert ewma_weights(0.25, 3) == (0.25, 0.25 * 0.75, 0.25 * 0.75**2)
+    assert len(ewma_weights(CHRONIC_LAMBDA, 61)) == 61
+    assert math.fsum(ewma_weights(CHRONIC_LAMBDA, 1000)) == pytest.approx(1.0)
+
+
+def test_screen_weights_are_acute_minus_the_limit_times_chronic_less_a_margin() -> None:
+    weights = screen_weights()
+    assert len(weights) == SCREEN_DAYS == SPIKE_LOOKBACK_DAYS + 1
+    acute, chronic = ewma_weights(ACUTE_LAMBDA, SCREEN_DAYS), ewma_weights(CHRONIC_LAMBDA, SCREEN_DAYS)
+    for k, v in enumerate(weights):
+        assert v == acute[k] - RATIO_LIMIT * (1 - SCREEN_MARGIN) * chronic[k]
+    # Positive for the last five days, negative before: the acute average forgets faster...
+    assert all(v > 0 for v in weights[:5]) and all(v < 0 for v in weights[5:])
+    # ...and still negative for the lookback's days the screen leaves out, which is why leaving them
+    # out can only raise the sum.
+    left_out = [
+        a - RATIO_LIMIT * (1 - SCREEN_MARGIN) * c
+        for a, c in zip(
+            ewma_weights(ACUTE_LAMBDA, LOAD_LOOKBACK_DAYS + 1),
+            ewma_weights(CHRONIC_LAMBDA, LOAD_LOOKBACK_DAYS + 1),
+            strict=True,
+        )
+    ][SCREEN_DAYS:]
+    assert left_out and all(v < 0 for v in left_out)
+
+
+def test_screen_of_a_history() -> None:
+    day = SCREEN_DAY
+    logs = [
+        DayLog(day - timedelta(days=31), (5000.0,)),  # before the spike window
+        DayLog(day - timedelta(days=30), (700.0, 800.0), 100.0),
+        DayLog(day - timedelta(days=2), (), 300.0),
+        DayLog(day, (400.0, 500.0), 1000.0),
+        DayLog(day + timedelta(days=1), (8000.0,)),  # after the day: ignored
+    ]
+    screen = screen_of(logs, day)
+    assert (screen.backward_meters, screen.longest_session, screen.previous_longest) == (900.0, 500.0, 800.0)
+    assert screen.covers_chronic
+    weights = screen_weights()
+    load_30 = (700 + 800) * BACKWARD_COST + 100
+    today = 900 * BACKWARD_COST + 1000
+    assert screen.ratio_sum == pytest.approx(weights[30] * load_30 + weights[2] * 300 + weights[0] * today)
+    assert screen_of(logs[1:], day).covers_chronic  # 30 days back
+    assert not screen_of(logs[2:], day).covers_chronic  # 2 days back
+    assert screen_of([DayLog(day - timedelta(days=27), (), 1.0), logs[3]], day).covers_chronic
+    assert not screen_of([DayLog(day - timedelta(days=26), (), 1.0), logs[3]], day).covers_chronic
+    nothing = screen_of([DayLog(day, (), 5000.0)], day)
+    assert (nothing.backward_meters, nothing.longest_session, nothing.previous_longest) == (0.0, None, None)
+    assert not may_be_heavy(nothing, 1.0)
+
+
+def test_the_screen_lets_through_every_heavy_day_and_rules_out_most_others() -> None:
+    """The screen's promise, over thousands of histories that fire each rule alone and at its edge."""
+    rnd = random.Random(2026)
+    fired: Counter[tuple[Rule, ...]] = Counter()
+    not_heavy = let_through = 0
+    for _ in range(4000):
+        mark = rnd.choice(MARKS)
+        logs = random_history(rnd, SCREEN_DAY, mark)
+        heavy = assess_day(logs, SCREEN_DAY, mark)
+        screened = may_be_heavy(screen_of(logs, SCREEN_DAY), mark)
+        if heavy is not None:
+            assert screened, (heavy, logs)
+            fired[heavy.rules] += 1
+        elif any(log.day == SCREEN_DAY and log.backward_sessions for log in logs):
+            not_heavy += 1
+            let_through += screened
+    # Each rule fired alone often enough for a broken screen to show.
+    assert min(fired[(Rule.VOLUME,)], fired[(Rule.SPIKE,)], fired[(Rule.RATIO,)]) >= 50, fired
+    # And the screen screens: it lets through few of the days that are not heavy.
+    assert let_through <= 0.25 * not_heavy, (let_through, not_heavy)
+
+
+@given(st.randoms(use_true_random=False), st.sampled_from(MARKS))
+def test_a_heavy_day_is_never_screened_out(rnd: random.Random, mark: float) -> None:
+    logs = random_history(rnd, SCREEN_DAY, mark)
+    if assess_day(logs, SCREEN_DAY, mark) is not None:
+        assert may_be_heavy(screen_of(logs, SCREEN_DAY), mark)
+
+
+def test_the_screen_lets_through_days_at_every_limit() -> None:
+    day = SCREEN_DAY
+    # Volume: the mark a float hair below (assess_day counts it), and the margin below that.
+    for meters in (1600.0, 1600.0 * (1 - 1e-12), 1600.0 * (1 - SCREEN_MARGIN / 2)):
+        assert may_be_heavy(screen_of([DayLog(day, (meters,))], day), 1600.0)
+    assert not may_be_heavy(screen_of([DayLog(day, (1600.0 * (1 - 2 * SCREEN_MARGIN),))], day), 1600.0)
+    # Spike: exactly 30 % longer is not a spike, but the screen lets it through for assess_day.
+    previous = [DayLog(day - timedelta(days=3), (1000.0,))]
+    for longest in (1300.0, 1300.0 * (1 + 1e-12), 1300.0 * (1 - SCREEN_MARGIN / 2)):
+        assert may_be_heavy(screen_of([*previous, DayLog(day, (longest,))], day))
+    assert not may_be_heavy(screen_of([*previous, DayLog(day, (1300.0 * (1 - 2 * SCREEN_MARGIN),))], day))
+    # Ratio: exactly 1.5 (the worked example above) and a hair over it.
+    steady = [DayLog(day - timedelta(days=k), (), 1700.0) for k in range(28, 0, -1)]
+    for forward in (6500.0, 6500.0 + 1e-9):
+        logs = [*steady, DayLog(day, (750.0,), forward)]
+        assert acwr(logs, day) == pytest.approx(1.5)
+        assert may_be_heavy(screen_of(logs, day))
+    assert not may_be_heavy(screen_of([*steady, DayLog(day, (750.0,), 1700.0)], day))
+
+
+def test_the_screen_rules_out_steady_training_and_new_athletes() -> None:
+    day = SCREEN_DAY
+    for meters in (200.0, 1000.0, 1500.0):
+        steady = [DayLog(day - timedelta(days=k), (meters,), meters) for k in range(60, -1, -1)]
+        assert assess_day(steady, day) is None
+        assert not may_be_heavy(screen_of(steady, day))
+    # Ten days of history: no ratio yet, so a climbing load is no reason to look closer.
+    new = [DayLog(day - timedelta(days=k), (500.0 + 50 * (10 - k),)) for k in range(10, -1, -1)]
+    assert screen_of(new, day).ratio_sum > 0 and not screen_of(new, day).covers_chronic
+    assert not may_be_heavy(screen_of(new, day))
