@@ -53,12 +53,14 @@ class Sandbox:
     emulator: DiscordEmulator
     settings: Settings
     clock: Clock
+    # What start_bot starts: BackrunBot, or a subclass of it (a benchmark's, with a command of its own).
+    bot_class: type[BackrunBot] = BackrunBot
     bot: BackrunBot | None = None
     _task: asyncio.Task[None] | None = None
 
     async def start_bot(self, *, ready_within: float = 15) -> BackrunBot:
         """Start a (new) bot process-in-a-task against the emulator and wait until it is ready."""
-        bot = BackrunBot(self.settings, clock=self.clock)
+        bot = self.bot_class(self.settings, clock=self.clock)
         token = self.emulator.token
         task = asyncio.create_task(bot.start(token), name="backrun-bot")
         ready = asyncio.create_task(self.emulator.wait_until_ready(timeout=ready_within))
@@ -94,11 +96,14 @@ async def open_sandbox(
     start_bot: bool = True,
     log_level: str = "INFO",
     stable_ids: bool = False,
+    bot_class: type[BackrunBot] = BackrunBot,
 ) -> AsyncIterator[Sandbox]:
     """Start an emulator (and, by default, the bot against it); stop both on exit.
 
     ``stable_ids``: the emulator's servers, channels, roles and members get the same ids in every
     run (the console's world, kept in a database between runs); tests keep random ids.
+    ``bot_class``: a subclass of :class:`BackrunBot` to start instead (the benchmarks' bot with an
+    ``echo`` command); the production bot has no such hook of its own.
     """
     emulator = DiscordEmulator(stable_ids=stable_ids)
     await emulator.start()
@@ -109,7 +114,7 @@ async def open_sandbox(
         database_url=database_url,
         log_level=log_level,
     )
-    box = Sandbox(emulator=emulator, settings=settings, clock=clock)
+    box = Sandbox(emulator=emulator, settings=settings, clock=clock, bot_class=bot_class)
     try:
         if start_bot:
             await box.start_bot()
