@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Date,
     DateTime,
     Dialect,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    and_,
     false,
     true,
 )
@@ -89,7 +91,43 @@ class Team(Base):
     pause_reason: Mapped[str | None] = mapped_column(String(200))
     reminders_updated_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_teams_reminder_slots", "timezone", "warmup_time", "cooldown_time"),)
+
+def reminder_on(time_column: Mapped[str | None]) -> list[ColumnElement[bool]]:
+    """The teams whose reminder at ``time_column`` (``Team.warmup_time`` or ``Team.cooldown_time``)
+    goes out: reminders on, a channel, no pause for a lost channel, the slot not switched off.
+
+    Also the condition of that slot's partial index (below): a query must repeat these terms, as
+    they are, for SQLite and PostgreSQL to prove that the index holds every row it wants.
+    """
+    return [
+        Team.reminders_active.is_(True),
+        Team.reminder_channel_id.is_not(None),
+        Team.pause_reason.is_(None),
+        time_column.is_not(None),
+    ]
+
+
+# One partial index per slot, only the teams whose reminder goes out, in (timezone, time, id) order:
+# the distinct slot groups are read by seeking from one group to the next (a few hundred seeks,
+# whatever the number of teams; reminder_queries.slot_groups), and a group's teams are one range of
+# it, in id order (due_team_ids). Team ids are in it so that the shard of a team is known without
+# reading its row.
+Index(
+    "ix_teams_warmup_groups",
+    Team.timezone,
+    Team.warmup_time,
+    Team.id,
+    sqlite_where=and_(*reminder_on(Team.warmup_time)),
+    postgresql_where=and_(*reminder_on(Team.warmup_time)),
+)
+Index(
+    "ix_teams_cooldown_groups",
+    Team.timezone,
+    Team.cooldown_time,
+    Team.id,
+    sqlite_where=and_(*reminder_on(Team.cooldown_time)),
+    postgresql_where=and_(*reminder_on(Team.cooldown_time)),
+)
 
 
 class Athlete(Base):

@@ -7,13 +7,17 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    CompoundSelect,
     Integer,
     ScalarSelect,
+    Select,
     SQLColumnExpression,
+    String,
     Text,
     and_,
     case,
@@ -24,7 +28,8 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    union,
+    type_coerce,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,17 +37,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backrun_bot.domain.load import DayLog
 from backrun_bot.domain.shards import ShardSet
 from backrun_bot.storage.dialect import insert
-from backrun_bot.storage.models import Athlete, BotState, ReminderDelivery, RunSession, Team
+from backrun_bot.storage.models import Athlete, BotState, ReminderDelivery, RunSession, Team, reminder_on
 
 SLOT_COLUMNS = {"warmup": Team.warmup_time, "cooldown": Team.cooldown_time}
-
-
-def _active() -> list[ColumnElement[bool]]:
-    return [
-        Team.reminders_active.is_(True),
-        Team.reminder_channel_id.is_not(None),
-        Team.pause_reason.is_(None),
-    ]
 
 
 def _owned(shards: ShardSet) -> ColumnElement[bool]:
@@ -56,17 +53,54 @@ def _owned(shards: ShardSet) -> ColumnElement[bool]:
     return remainder.in_(sorted(shards.ids))
 
 
+def _first(
+    value: SQLColumnExpression[Any], where: Sequence[ColumnElement[bool]], *after: ColumnElement[bool]
+) -> ScalarSelect[Any]:
+    """The smallest ``value`` among the teams that satisfy ``where`` and ``after`` (one index seek)."""
+    return select(value).where(*where, *after).order_by(value).limit(1).scalar_subquery()
+
+
+def slot_groups_query(shards: ShardSet) -> CompoundSelect[str, str, str]:
+    """The distinct (timezone, HH:MM, slot) of the teams on ``shards`` whose reminder goes out, read
+    from each slot's partial index (``ix_teams_<slot>_groups``) by seeking from one group to the next,
+    not by reading every team: one seek for each timezone and one for each group.
+
+    A recursive query per slot: the timezones first (each the smallest one after the last), then in
+    each timezone its times (each the smallest after the last). A team on another process's shards
+    is stepped over where the seek lands on it, so a group none of whose teams is on ``shards`` costs
+    a walk through that group's teams."""
+    owned = _owned(shards)
+    per_slot = []
+    for slot, column in SLOT_COLUMNS.items():
+        goes_out = [*reminder_on(column), owned]
+        zones = select(_first(Team.timezone, goes_out).label("tz")).cte(f"{slot}_zones", recursive=True)
+        zones = zones.union_all(
+            select(_first(Team.timezone, goes_out, Team.timezone > zones.c.tz)).where(zones.c.tz.is_not(None))
+        )
+        times = (
+            select(zones.c.tz, _first(column, goes_out, Team.timezone == zones.c.tz).label("at"))
+            .where(zones.c.tz.is_not(None))
+            .cte(f"{slot}_times", recursive=True)
+        )
+        times = times.union_all(
+            select(
+                times.c.tz, _first(column, goes_out, Team.timezone == times.c.tz, column > times.c.at)
+            ).where(times.c.at.is_not(None))
+        )
+        per_slot.append(
+            select(
+                type_coerce(times.c.tz, String), type_coerce(times.c.at, String), literal(slot).label("slot")
+            ).where(times.c.at.is_not(None))
+        )
+    return union_all(*per_slot)
+
+
 async def slot_groups(s: AsyncSession, shards: ShardSet | None = None) -> list[tuple[str, str, str]]:
     """Distinct (timezone, HH:MM, slot) among teams with reminders on (on ``shards``, default all):
-    one scheduler job each."""
-    owned = _owned(shards or ShardSet.every())
-    selects = [
-        select(Team.timezone, column.label("at"), literal(slot).label("slot")).where(*_active(), owned)
-        for slot, column in SLOT_COLUMNS.items()
-    ]
-    rows = await s.execute(union(*selects))
-    # A slot switched off (time NULL) is not a group.
-    return [(tz, at, slot) for tz, at, slot in rows.all() if at is not None]
+    one scheduler job each. A few hundred index seeks, not a scan of the teams
+    (:func:`slot_groups_query`)."""
+    rows = await s.execute(slot_groups_query(shards or ShardSet.every()))
+    return [(tz, at, slot) for tz, at, slot in rows.all()]
 
 
 # bot_state key of a counter that every change to which teams get which reminders moves by one.
@@ -93,6 +127,35 @@ async def settings_generation(s: AsyncSession) -> int:
     return int(value or 0)
 
 
+def due_team_ids_query(
+    timezone: str,
+    at: str,
+    slot: str,
+    day: date,
+    instant: datetime,
+    *,
+    shards: ShardSet | None = None,
+) -> Select[int]:
+    """:func:`due_team_ids` as a statement: one range of the slot's partial index, in id order."""
+    column = SLOT_COLUMNS[slot]
+    return (
+        select(Team.id)
+        .where(
+            *reminder_on(column),  # the terms of the slot's partial index
+            _owned(shards or ShardSet.every()),
+            Team.timezone == timezone,
+            column == at,
+            Team.reminder_days.contains(str(day.weekday())),
+            or_(Team.paused_until.is_(None), Team.paused_until <= day),
+            Team.reminders_updated_at <= instant,
+            # Not settled already: a run made again (a retry, the catch-up, another copy) touches only
+            # the reminders still to send, through the delivery key's unique index.
+            ~exists().where(*_key(Team.id, day, slot), ReminderDelivery.status.not_in(UNSETTLED)),
+        )
+        .order_by(Team.id)
+    )
+
+
 async def due_team_ids(
     s: AsyncSession,
     timezone: str,
@@ -106,24 +169,7 @@ async def due_team_ids(
     """Teams in the group whose reminder for ``day`` is due: on that weekday, not paused that day,
     and whose settings already existed at ``instant`` (so a catch-up never sends a reminder for a
     time that was set after it passed); only those on ``shards`` (default: every team)."""
-    column = SLOT_COLUMNS[slot]
-    result = await s.scalars(
-        select(Team.id)
-        .where(
-            *_active(),
-            _owned(shards or ShardSet.every()),
-            Team.timezone == timezone,
-            column == at,
-            Team.reminder_days.contains(str(day.weekday())),
-            or_(Team.paused_until.is_(None), Team.paused_until <= day),
-            Team.reminders_updated_at <= instant,
-            # Not settled already: a run made again (a retry, the catch-up, another copy) touches only
-            # the reminders still to send, through the delivery key's unique index.
-            ~exists().where(*_key(Team.id, day, slot), ReminderDelivery.status.not_in(UNSETTLED)),
-        )
-        .order_by(Team.id)
-    )
-    return list(result)
+    return list(await s.scalars(due_team_ids_query(timezone, at, slot, day, instant, shards=shards)))
 
 
 class Claim(enum.Enum):

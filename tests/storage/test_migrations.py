@@ -10,7 +10,7 @@ from backrun_bot.storage.engine import create_engine
 from backrun_bot.storage.migrate import current_revision, downgrade_to, upgrade_to, upgrade_to_head
 from backrun_bot.storage.models import Base
 
-HEAD = "0004_indexes_for_size"
+HEAD = "0005_slot_group_indexes"
 TABLES = {"teams", "athletes", "run_sessions", "bot_state", "reminder_deliveries", "alembic_version"}
 
 
