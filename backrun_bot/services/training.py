@@ -13,12 +13,13 @@ import logging
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backrun_bot.domain.amounts import Amount
-from backrun_bot.domain.dates import Period, parse_day, period_start, week_start
+from backrun_bot.domain.dates import Period, local_date, parse_day, period_start, week_start
 from backrun_bot.domain.kinds import Kind
 from backrun_bot.domain.stats import backward_share, streaks
 from backrun_bot.domain.text import clean_note
@@ -112,6 +113,16 @@ class StatsView:
     longest_streak: int
 
 
+def _log_window(now: datetime) -> tuple[date, date]:
+    """The days whose backward meters /log reads before it knows the team's timezone: every day of
+    the weeks of today and yesterday in any timezone (UTC-12 to UTC+14 puts today within a day of
+    the UTC date), so that one read serves every /log for today or yesterday."""
+    utc_day = now.astimezone(UTC).date()
+    return week_start(utc_day - timedelta(days=2)), week_start(utc_day + timedelta(days=1)) + timedelta(
+        days=6
+    )
+
+
 class TrainingService:
     """Log, undo and read training entries, one team (Discord server) at a time."""
 
@@ -149,30 +160,64 @@ class TrainingService:
         if note is not None and len(note) > NOTE_MAX_LENGTH:
             raise InvalidInput(f"The note is {len(note)} characters; keep it to {NOTE_MAX_LENGTH}.")
         async with self._sessionmaker.begin() as s:
-            today = await self._today(s, who.guild_id)
-            day = parse_day(day_text, today=today)
-            athlete = await queries.get_or_create_athlete(s, who.guild_id, who.user_id, who.display_name)
-            row = await queries.add_run_session(
+            # Two statements for a member already known here: one read (the team's timezone, the
+            # athlete, and their backward meters per day around now) and the INSERT.
+            window = _log_window(self._clock())
+            found = await queries.logger(s, who.guild_id, who.user_id, window)
+            if found is None or found.athlete_id is None:
+                # First use in this server (or of this member): made as before, team first.
+                today = await self._today(s, who.guild_id)
+                day = parse_day(day_text, today=today)
+                athlete = await queries.get_or_create_athlete(s, who.guild_id, who.user_id, who.display_name)
+                athlete_id = athlete.id
+            else:
+                today = local_date(self._clock(), ZoneInfo(found.timezone))
+                day = parse_day(day_text, today=today)
+                athlete_id = found.athlete_id
+                if found.display_name != who.display_name[:100]:
+                    await queries.rename_athlete(s, athlete_id, who.display_name)
+            # Totals are for the entry's own day and week, so a late entry for yesterday shows
+            # yesterday's picture rather than an unchanged today.
+            week = (week_start(day), week_start(day) + timedelta(days=6))
+            if found is None or found.athlete_id is None or not window[0] <= week[0] <= week[1] <= window[1]:
+                # A new athlete, or a day further back than the window: read that week (a third read).
+                found = await queries.logger(s, who.guild_id, who.user_id, week)
+                assert found is not None
+            effective = amount.effective_meters(kind)
+            own = effective if kind.is_backward else 0.0
+            day_total = found.backward_meters(day, day) + own
+            week_total = found.backward_meters(*week) + own
+            entry_id = await queries.add_entry(
                 s,
-                athlete=athlete,
+                athlete_id=athlete_id,
+                team_id=who.guild_id,
                 kind=kind.value,
                 is_backward=kind.is_backward,
                 meters=amount.meters,
                 seconds=amount.seconds,
-                effective_meters=amount.effective_meters(kind),
+                effective_meters=effective,
                 amount_text=amount.text,
                 note=note,
                 day=day,
                 logged_at=self._clock(),
             )
-            # Totals are for the entry's own day and week, so a late entry for yesterday shows
-            # yesterday's picture rather than an unchanged today.
-            day_total, week_total = await queries.backward_meters_of_day_and_week(
-                s, who.guild_id, who.user_id, day, (week_start(day), week_start(day) + timedelta(days=6))
-            )
-            entry = EntryView.of(row, who.user_id)
+        entry = EntryView(
+            id=entry_id,
+            user_id=who.user_id,
+            kind=kind,
+            amount=amount.display(),
+            effective_meters=effective,
+            note=note,
+            day=day,
+            distance_given=amount.meters is not None,
+        )
         log.info("guild %s user %s logged entry %s", who.guild_id, who.user_id, entry.id)
-        return LogResult(entry=entry, today=today, backward_today_m=day_total, backward_week_m=week_total)
+        return LogResult(
+            entry=entry,
+            today=today,
+            backward_today_m=day_total,
+            backward_week_m=week_total,
+        )
 
     async def undo_latest(self, who: Who) -> EntryView:
         """Remove the caller's newest entry in this server; refused with :class:`UndoInProgress`
@@ -223,10 +268,14 @@ class TrainingService:
 
     async def stats(self, guild_id: int, user_id: int, period: Period = Period.WEEK) -> StatsView:
         async with self._sessionmaker.begin() as s:
-            today = await self._today(s, guild_id)
+            timezone = await queries.team_timezone(s, guild_id)
+            if timezone is None:
+                today = await self._today(s, guild_id)  # the team's first command: made here
+            else:
+                today = local_date(self._clock(), ZoneInfo(timezone))
             start = period_start(period, today)
             totals = await queries.totals_by_kind(s, guild_id, user_id, start, today)
-            days = await queries.active_days(s, guild_id, user_id, start, today)
+            active_days = await queries.active_day_count(s, guild_id, user_id, start, today)
             # Streaks look at all time (a streak that began before the period still counts), counted
             # in SQL: one row per run of days, not one per day of five years.
             current, longest = streaks(await queries.backward_runs(s, guild_id, user_id, today), today)
@@ -246,7 +295,7 @@ class TrainingService:
             backward_meters=backward,
             total_meters=total,
             backward_share=backward_share(backward, total),
-            active_days=len(days),
+            active_days=active_days,
             current_streak=current,
             longest_streak=longest,
         )

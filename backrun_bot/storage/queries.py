@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, case, delete, func, select
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
+from sqlalchemy import insert as insert_into
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backrun_bot.storage.dialect import day_number, insert
-from backrun_bot.storage.models import Athlete, BotState, RunSession, Team
+from backrun_bot.storage.models import Athlete, Base, BotState, RunSession, Team
 
 
 async def get_or_create_team(s: AsyncSession, guild_id: int) -> Team:
@@ -78,6 +90,123 @@ async def add_run_session(
     s.add(row)
     await s.flush()
     return row
+
+
+# /log, the command a whole squad sends at the end of practice, runs two statements for a member
+# already known: the read below and the INSERT. Both are built once, with bound parameters, so no
+# call pays for building a statement and its cache key.
+_TEAMS, _ATHLETES, _ENTRIES = (Base.metadata.tables[t] for t in ("teams", "athletes", "run_sessions"))
+
+_LOGGER = (
+    select(
+        _TEAMS.c.timezone,
+        _ATHLETES.c.id,
+        _ATHLETES.c.display_name,
+        _ENTRIES.c.day,
+        func.sum(_ENTRIES.c.effective_meters),
+    )
+    .select_from(
+        _TEAMS.outerjoin(
+            _ATHLETES,
+            and_(_ATHLETES.c.team_id == _TEAMS.c.id, _ATHLETES.c.user_id == bindparam("user_id")),
+        ).outerjoin(
+            _ENTRIES,
+            and_(
+                _ENTRIES.c.athlete_id == _ATHLETES.c.id,
+                _ENTRIES.c.is_backward.is_(True),
+                _ENTRIES.c.day >= bindparam("first"),
+                _ENTRIES.c.day <= bindparam("last"),
+            ),
+        )
+    )
+    .where(_TEAMS.c.id == bindparam("guild_id"))
+    .group_by(_TEAMS.c.timezone, _ATHLETES.c.id, _ATHLETES.c.display_name, _ENTRIES.c.day)
+)
+
+_ADD_ENTRY = insert_into(_ENTRIES).returning(_ENTRIES.c.id)
+
+_TIMEZONE = select(_TEAMS.c.timezone).where(_TEAMS.c.id == bindparam("guild_id"))
+
+
+async def team_timezone(s: AsyncSession, guild_id: int) -> str | None:
+    """The team's timezone (a plain read of one column); None if the team does not exist yet."""
+    timezone: str | None = await s.scalar(_TIMEZONE, {"guild_id": guild_id})
+    return timezone
+
+
+@dataclass(frozen=True, slots=True)
+class Logger:
+    """What /log reads before it stores an entry: the team's timezone, the member's athlete record,
+    and the athlete's backward meters on each day of ``window`` that has any."""
+
+    timezone: str
+    athlete_id: int | None  # None: the member has no athlete record in this team yet
+    display_name: str | None
+    window: tuple[date, date]
+    backward_by_day: dict[date, float]
+
+    def backward_meters(self, first: date, last: date) -> float:
+        """The backward meters of [first, last], which must lie inside the window read."""
+        if not self.window[0] <= first <= last <= self.window[1]:
+            raise ValueError(
+                f"{first}..{last} is not inside the window read, {self.window[0]}..{self.window[1]}"
+            )
+        return sum(m for day, m in self.backward_by_day.items() if first <= day <= last)
+
+
+def logger_query(guild_id: int, user_id: int, window: tuple[date, date]) -> Select[Any]:
+    """The read of :func:`logger` with its values bound (for EXPLAIN)."""
+    return _LOGGER.params(guild_id=guild_id, user_id=user_id, first=window[0], last=window[1])
+
+
+async def logger(s: AsyncSession, guild_id: int, user_id: int, window: tuple[date, date]) -> Logger | None:
+    """The team's timezone, the member's athlete record (if any) and their backward meters per day
+    in ``window`` (first and last day), in one read: the team by its key, the athlete by the
+    (team, user) unique index, the entries by the athlete's (athlete_id, day) index. None if the
+    team itself does not exist yet."""
+    params = {"guild_id": guild_id, "user_id": user_id, "first": window[0], "last": window[1]}
+    rows = (await s.execute(_LOGGER, params)).all()
+    if not rows:
+        return None
+    timezone, athlete_id, display_name = rows[0][0], rows[0][1], rows[0][2]
+    by_day = {day: float(meters) for *_, day, meters in rows if day is not None}
+    return Logger(timezone, athlete_id, display_name, window, by_day)
+
+
+async def rename_athlete(s: AsyncSession, athlete_id: int, display_name: str) -> None:
+    await s.execute(update(Athlete).where(Athlete.id == athlete_id).values(display_name=display_name[:100]))
+
+
+async def add_entry(
+    s: AsyncSession,
+    *,
+    athlete_id: int,
+    team_id: int,
+    kind: str,
+    is_backward: bool,
+    meters: float | None,
+    seconds: float | None,
+    effective_meters: float,
+    amount_text: str,
+    note: str | None,
+    day: date,
+    logged_at: datetime,
+) -> int:
+    """Store one entry (a plain INSERT, no ORM object); its id."""
+    values = {
+        "athlete_id": athlete_id,
+        "team_id": team_id,
+        "kind": kind,
+        "is_backward": is_backward,
+        "meters": meters,
+        "seconds": seconds,
+        "effective_meters": effective_meters,
+        "amount_text": amount_text[:64],
+        "note": note,
+        "day": day,
+        "logged_at": logged_at,
+    }
+    return int((await s.execute(_ADD_ENTRY, values)).scalar_one())
 
 
 def _athlete_id(guild_id: int, user_id: int) -> ScalarSelect[int]:
@@ -192,27 +321,6 @@ async def backward_meters_between(
     return float(total or 0.0)
 
 
-async def backward_meters_of_day_and_week(
-    s: AsyncSession, guild_id: int, user_id: int, day: date, week: tuple[date, date]
-) -> tuple[float, float]:
-    """The athlete's backward meters on ``day`` and in ``week`` (its first and last day, which
-    include ``day``), in one read."""
-    first, last = week
-    if not first <= day <= last:
-        raise ValueError(f"{day} is not in the week {first}..{last}")
-    on_day = case((RunSession.day == day, RunSession.effective_meters), else_=0.0)
-    query = select(
-        func.coalesce(func.sum(on_day), 0.0), func.coalesce(func.sum(RunSession.effective_meters), 0.0)
-    ).where(
-        _mine(guild_id, user_id),
-        RunSession.is_backward.is_(True),
-        RunSession.day >= first,
-        RunSession.day <= last,
-    )
-    day_total, week_total = (await s.execute(query)).one()
-    return float(day_total), float(week_total)
-
-
 def backward_runs_query(guild_id: int, user_id: int, end: date) -> Select[date, int]:
     """The athlete's runs of consecutive backward days up to ``end``: (last day, length) each.
 
@@ -250,6 +358,21 @@ def active_days_query(
     if backward_only:
         query = query.where(RunSession.is_backward.is_(True))
     return query
+
+
+def active_day_count_query(guild_id: int, user_id: int, start: date | None, end: date) -> Select[int]:
+    query = select(func.count(func.distinct(RunSession.day))).where(
+        _mine(guild_id, user_id), RunSession.day <= end
+    )
+    return query if start is None else query.where(RunSession.day >= start)
+
+
+async def active_day_count(
+    s: AsyncSession, guild_id: int, user_id: int, start: date | None, end: date
+) -> int:
+    """How many distinct days in [start, end] have an entry: counted in the database, from the
+    athlete's (athlete_id, day) index alone, not as five years of dates handed to Python."""
+    return int(await s.scalar(active_day_count_query(guild_id, user_id, start, end)) or 0)
 
 
 async def active_days(

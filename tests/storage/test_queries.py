@@ -96,23 +96,20 @@ async def test_totals_days_and_latest(sessionmaker: Sessions) -> None:
         assert [r.day for r in newest] == [d2, d2]
 
 
-async def test_backward_meters_of_a_day_and_its_week_in_one_read(sessionmaker: Sessions) -> None:
-    monday, wednesday, sunday = date(2026, 3, 2), date(2026, 3, 4), date(2026, 3, 8)
-    week = (monday, sunday)
-    await log(sessionmaker, 1, 5, monday, 300)
-    await log(sessionmaker, 1, 5, wednesday, 400)
-    await log(sessionmaker, 1, 5, wednesday, 50)
-    await log(sessionmaker, 1, 5, wednesday, 2000, kind="forward", backward=False)
-    await log(sessionmaker, 1, 5, sunday + timedelta(days=1), 700)  # next week
-    await log(sessionmaker, 1, 5, monday - timedelta(days=1), 900)  # last week
-    await log(sessionmaker, 1, 6, wednesday, 111)  # someone else
-    await log(sessionmaker, 2, 5, wednesday, 222)  # the same user in another server
+async def test_active_days_are_counted_in_the_database(sessionmaker: Sessions) -> None:
+    d1, d2, d3 = date(2026, 3, 6), date(2026, 3, 7), date(2026, 3, 8)
+    for day, kind in ((d1, "backward"), (d2, "forward"), (d2, "backward"), (d3, "forward"), (d3, "forward")):
+        await log(sessionmaker, 1, 5, day, 100, kind=kind, backward=kind != "forward")
+    await log(sessionmaker, 1, 5, d3 + timedelta(days=1), 100)  # after the end
+    await log(sessionmaker, 1, 6, date(2026, 3, 1), 100)  # someone else
+    await log(sessionmaker, 2, 5, date(2026, 3, 2), 100)  # the same user in another server
     async with sessionmaker() as s:
-        assert await queries.backward_meters_of_day_and_week(s, 1, 5, wednesday, week) == (450, 750)
-        assert await queries.backward_meters_of_day_and_week(s, 1, 5, sunday, week) == (0, 750)
-        assert await queries.backward_meters_of_day_and_week(s, 1, 7, sunday, week) == (0, 0)
-        with pytest.raises(ValueError, match="not in the week"):
-            await queries.backward_meters_of_day_and_week(s, 1, 5, sunday + timedelta(days=1), week)
+        assert await queries.active_day_count(s, 1, 5, None, d3) == 3  # a day with two entries once
+        assert await queries.active_day_count(s, 1, 5, d2, d3) == 2
+        assert await queries.active_day_count(s, 1, 5, d3, d3) == 1
+        assert await queries.active_day_count(s, 1, 7, None, d3) == 0
+        assert await queries.team_timezone(s, 1) == "UTC"
+        assert await queries.team_timezone(s, 99) is None
 
 
 async def test_backward_runs_are_grouped_in_the_database(sessionmaker: Sessions) -> None:

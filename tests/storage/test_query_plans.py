@@ -72,6 +72,8 @@ def per_athlete_reads() -> dict[str, AnySelect]:
         "backward meters": queries.backward_meters_query(BIG_TEAM, ME, start, TODAY),
         "active days": queries.active_days_query(BIG_TEAM, ME, start, TODAY, backward_only=True),
         "streaks": queries.backward_runs_query(BIG_TEAM, ME, TODAY),
+        "active day count": queries.active_day_count_query(BIG_TEAM, ME, start, TODAY),
+        "log": queries.logger_query(BIG_TEAM, ME, (start, TODAY)),
     }
 
 

@@ -1,0 +1,193 @@
+"""/log in the service: the day's and week's backward totals it answers with, in every timezone and
+for any day, and what it costs a member the team already knows (two statements: one read, the
+INSERT). On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backrun_bot.domain.amounts import parse_amount
+from backrun_bot.domain.dates import Period, week_start
+from backrun_bot.domain.kinds import Kind
+from backrun_bot.services.common import Who
+from backrun_bot.services.training import LogResult, TrainingService
+from backrun_bot.storage import queries
+from backrun_bot.storage.models import Athlete, RunSession
+
+Sessions = async_sessionmaker[AsyncSession]
+# A Sunday evening in UTC: Monday already in Kiritimati (UTC+14).
+SUNDAY_NIGHT = datetime(2026, 3, 8, 20, 0, tzinfo=UTC)
+GUILD, ME, OTHER = 10, 1, 2
+
+
+@contextmanager
+def statements_of(sm: Sessions) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    engine = sm.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+async def set_timezone(sm: Sessions, guild: int, timezone: str) -> None:
+    async with sm.begin() as s:
+        team = await queries.get_or_create_team(s, guild)
+        team.timezone = timezone
+
+
+def who(user: int = ME, guild: int = GUILD, name: str = "alice") -> Who:
+    return Who(guild_id=guild, user_id=user, display_name=name)
+
+
+async def log(
+    service: TrainingService,
+    amount: str,
+    *,
+    kind: Kind = Kind.BACKWARD,
+    day: str | None = None,
+    user: int = ME,
+    guild: int = GUILD,
+) -> LogResult:
+    return await service.log(who(user, guild), kind, parse_amount(amount), day_text=day)
+
+
+def totals(result: LogResult) -> tuple[float, float]:
+    return result.backward_today_m, result.backward_week_m
+
+
+async def test_a_known_member_logs_in_one_read_and_the_insert(sessionmaker: Sessions) -> None:
+    service = TrainingService(sessionmaker, clock=lambda: SUNDAY_NIGHT)
+    await log(service, "400m")  # the first /log makes the team and the athlete
+    with statements_of(sessionmaker) as statements:
+        result = await log(service, "300m")
+    assert [s.split()[0] for s in statements] == ["SELECT", "INSERT"], statements
+    assert totals(result) == (700, 700)
+    with statements_of(sessionmaker) as statements:
+        await log(service, "300m", day="yesterday")
+    assert len(statements) == 2, statements
+
+
+async def test_totals_are_the_entrys_own_day_and_week(sessionmaker: Sessions) -> None:
+    service = TrainingService(sessionmaker, clock=lambda: SUNDAY_NIGHT)
+    assert totals(await log(service, "400m")) == (400, 400)  # first use: team and athlete made
+    assert totals(await log(service, "2 km", kind=Kind.FORWARD)) == (400, 400)  # not backward
+    assert totals(await log(service, "100m", day="yesterday")) == (100, 500)
+    assert totals(await log(service, "50m", day="2026-03-02")) == (50, 550)  # the week's Monday
+    assert totals(await log(service, "70m", day="2026-03-01")) == (70, 70)  # the week before
+    # Further back than the window read first: that week is read on its own.
+    assert totals(await log(service, "30m", day="2026-02-10")) == (30, 30)
+    assert totals(await log(service, "5m", day="2026-02-11")) == (5, 35)
+    # Another member, and the same member in another server, count for nobody else.
+    assert totals(await log(service, "1m", user=OTHER)) == (1, 1)
+    assert totals(await log(service, "2m", guild=GUILD + 1)) == (2, 2)
+    assert totals(await log(service, "1 min", kind=Kind.BACKWARD_WALK)) == pytest.approx(
+        (400 + 1000 / 15, 550 + 1000 / 15)
+    )
+
+
+async def stored_totals(sm: Sessions, day: date, week: tuple[date, date]) -> tuple[float, float]:
+    """The athlete's backward meters of ``day`` and ``week`` as stored: what /log must answer."""
+    async with sm() as s:
+        rows = (
+            await s.execute(
+                select(RunSession.day, RunSession.effective_meters)
+                .join(Athlete)
+                .where(Athlete.team_id == GUILD, Athlete.user_id == ME, RunSession.is_backward.is_(True))
+            )
+        ).all()
+    return sum(m for d, m in rows if d == day), sum(m for d, m in rows if week[0] <= d <= week[1])
+
+
+@pytest.mark.parametrize(
+    ("timezone", "now", "today", "week"),
+    [
+        # UTC+14: already Monday, a new week, while it is Sunday evening in UTC.
+        ("Pacific/Kiritimati", SUNDAY_NIGHT, date(2026, 3, 9), (date(2026, 3, 9), date(2026, 3, 15))),
+        # UTC-12: still Sunday while it is Monday morning in UTC.
+        (
+            "Etc/GMT+12",
+            SUNDAY_NIGHT + timedelta(hours=6),
+            date(2026, 3, 8),
+            (date(2026, 3, 2), date(2026, 3, 8)),
+        ),
+    ],
+)
+async def test_totals_in_the_first_and_last_timezones(
+    sessionmaker: Sessions, timezone: str, now: datetime, today: date, week: tuple[date, date]
+) -> None:
+    await set_timezone(sessionmaker, GUILD, timezone)
+    service = TrainingService(sessionmaker, clock=lambda: now)
+    await log(service, "1m")  # the athlete
+    for n, day in enumerate((week[0], week[1], today - timedelta(days=1), week[0] - timedelta(days=1))):
+        if day <= today:
+            await log(service, f"{100 + n}m", day=day.isoformat())
+    with statements_of(sessionmaker) as statements:
+        on_today = await log(service, "10m")
+    assert len(statements) == 2, statements  # served by the first read, whatever the timezone
+    assert on_today.today == today and on_today.entry.day == today
+    assert totals(on_today) == await stored_totals(sessionmaker, today, week) != (10, 10)
+    with statements_of(sessionmaker) as statements:
+        on_yesterday = await log(service, "20m", day="yesterday")
+    assert len(statements) == 2, statements
+    assert on_yesterday.entry.day == today - timedelta(days=1)
+    yesterday_week = (
+        week_start(today - timedelta(days=1)),
+        week_start(today - timedelta(days=1)) + timedelta(days=6),
+    )
+    assert totals(on_yesterday) == await stored_totals(sessionmaker, on_yesterday.entry.day, yesterday_week)
+
+
+async def test_a_new_display_name_is_kept(sessionmaker: Sessions) -> None:
+    service = TrainingService(sessionmaker, clock=lambda: SUNDAY_NIGHT)
+    await log(service, "400m")
+    await service.log(who(name="Alice B"), Kind.BACKWARD, parse_amount("400m"))
+    async with sessionmaker() as s:
+        assert await s.scalar(select(Athlete.display_name).where(Athlete.user_id == ME)) == "Alice B"
+
+
+async def test_the_read_by_day_and_its_window(sessionmaker: Sessions) -> None:
+    service = TrainingService(sessionmaker, clock=lambda: SUNDAY_NIGHT)
+    for day, amount in (("2026-03-02", "300m"), ("2026-03-04", "400m"), ("2026-03-04", "50m")):
+        await log(service, amount, day=day)
+    await log(service, "2 km", kind=Kind.FORWARD, day="2026-03-04")
+    await log(service, "111m", user=OTHER, day="2026-03-04")
+    window = (date(2026, 3, 2), date(2026, 3, 8))
+    async with sessionmaker() as s:
+        found = await queries.logger(s, GUILD, ME, window)
+        assert found is not None and found.athlete_id is not None and found.timezone == "UTC"
+        assert found.backward_by_day == {date(2026, 3, 2): 300, date(2026, 3, 4): 450}
+        assert found.backward_meters(*window) == 750
+        with pytest.raises(ValueError, match="not inside the window"):
+            found.backward_meters(date(2026, 3, 1), date(2026, 3, 8))
+        stranger = await queries.logger(s, GUILD, 99, window)
+        assert stranger is not None and stranger.athlete_id is None and stranger.backward_by_day == {}
+        assert await queries.logger(s, GUILD + 5, ME, window) is None  # no such team
+
+
+async def test_stats_in_a_new_server_makes_the_team_and_counts_days(sessionmaker: Sessions) -> None:
+    service = TrainingService(sessionmaker, clock=lambda: SUNDAY_NIGHT)
+    empty = await service.stats(GUILD, ME, Period.ALL)
+    assert (empty.active_days, empty.total_meters, empty.current_streak) == (0, 0, 0)
+    async with sessionmaker() as s:
+        assert await queries.team_timezone(s, GUILD) == "UTC"  # made by the first command, as before
+    for day in ("2026-03-06", "2026-03-07", "2026-03-07", "2026-03-08"):
+        await log(service, "100m", day=day)
+    await log(service, "1 km", kind=Kind.FORWARD, day="2026-03-04")
+    stats = await service.stats(GUILD, ME, Period.ALL)
+    assert (stats.active_days, stats.current_streak, stats.longest_streak) == (4, 3, 3)
+    assert (await service.stats(GUILD, ME, Period.WEEK)).active_days == 4
+    await set_timezone(sessionmaker, GUILD, "Pacific/Kiritimati")  # Monday there: a new week
+    monday = await service.stats(GUILD, ME, Period.WEEK)
+    assert (monday.end, monday.active_days, monday.current_streak) == (date(2026, 3, 9), 0, 3)
