@@ -44,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backrun_bot.domain.day_off import DayOff, day_off_section
 from backrun_bot.domain.drills import plan_for
-from backrun_bot.domain.load import LOAD_LOOKBACK_DAYS, DayLog, assess_day
+from backrun_bot.domain.load import LOAD_LOOKBACK_DAYS, DayLog, assess_day, may_be_heavy
 from backrun_bot.domain.schedule import Slot, format_days, occurrence_utc
 from backrun_bot.domain.shards import ShardSet
 from backrun_bot.errors import (
@@ -57,9 +57,10 @@ from backrun_bot.errors import (
 )
 from backrun_bot.services.common import Clock, team_today
 from backrun_bot.services.reminder_settings import ReminderSettings
+from backrun_bot.storage import load_queries as lq
 from backrun_bot.storage import queries
 from backrun_bot.storage import reminder_queries as rq
-from backrun_bot.storage.models import Athlete, Team
+from backrun_bot.storage.models import Team
 
 log = logging.getLogger(__name__)
 
@@ -242,15 +243,37 @@ class DeliveryService:
 
     async def days_off(self, s: AsyncSession, team: Team, heavy_day: date) -> list[DayOff]:
         """Athletes of ``team`` whose ``heavy_day`` was heavy, with the rules that fired."""
-        logs = await rq.day_logs(s, team.id, heavy_day - timedelta(days=LOAD_LOOKBACK_DAYS), heavy_day)
-        return self._days_off_in(team, logs, heavy_day)
+        candidates = await self._candidates(s, [team], heavy_day)
+        return self._days_off_in(team, candidates.get(team.id, []), heavy_day)
+
+    @staticmethod
+    async def _candidates(
+        s: AsyncSession, teams: Sequence[Team], heavy_day: date
+    ) -> dict[int, list[tuple[lq.AthleteRef, list[DayLog]]]]:
+        """The athletes of ``teams`` whose ``heavy_day`` may have been heavy, with their days of the
+        load model's lookback, by team: at most two queries however many teams and athletes
+        (issue 9).
+
+        A few sums per athlete in SQL (:func:`lq.screens`) rule out everyone whose day certainly
+        was not heavy (:func:`may_be_heavy`); only the rest have their days read, and
+        :func:`assess_day` decides for them, exactly as for one athlete.
+        """
+        marks = {team.id: team.heavy_meters for team in teams}
+        screened = await lq.screens(s, list(marks), heavy_day)
+        maybe = [a.athlete for a in screened if may_be_heavy(a.screen, marks[a.athlete.team_id])]
+        start = heavy_day - timedelta(days=LOAD_LOOKBACK_DAYS)
+        days = await lq.day_logs(s, [athlete.id for athlete in maybe], start, heavy_day)
+        result: dict[int, list[tuple[lq.AthleteRef, list[DayLog]]]] = {}
+        for athlete in maybe:
+            result.setdefault(athlete.team_id, []).append((athlete, days.get(athlete.id, [])))
+        return result
 
     @staticmethod
     def _days_off_in(
-        team: Team, logs: Sequence[tuple[Athlete, list[DayLog]]], heavy_day: date
+        team: Team, athletes: Sequence[tuple[lq.AthleteRef, list[DayLog]]], heavy_day: date
     ) -> list[DayOff]:
         result = []
-        for athlete, days in logs:
+        for athlete, days in athletes:
             heavy = assess_day(days, heavy_day, team.heavy_meters)
             if heavy is not None:
                 result.append(DayOff(athlete.user_id, athlete.display_name, athlete.mentions_enabled, heavy))
@@ -410,12 +433,9 @@ class DeliveryService:
             claims = await rq.claim_many(s, team_ids, day, slot.value, now, stale_before=now - self._lease)
             won = [team_id for team_id in team_ids if claims.get(team_id, rq.Claim.SETTLED).won]
             teams = await rq.teams(s, won)
-            logs: dict[int, list[tuple[Athlete, list[DayLog]]]] = {}
+            logs: dict[int, list[tuple[lq.AthleteRef, list[DayLog]]]] = {}
             if slot is Slot.WARMUP and won:
-                heavy_day = day - timedelta(days=1)
-                logs = await rq.day_logs_many(
-                    s, won, heavy_day - timedelta(days=LOAD_LOOKBACK_DAYS), heavy_day
-                )
+                logs = await self._candidates(s, list(teams.values()), day - timedelta(days=1))
         held = sum(claim is rq.Claim.HELD for claim in claims.values())
         posts = []
         gone: list[_Result] = []

@@ -17,8 +17,8 @@ from backrun_bot.domain.day_off import plan_advice
 from backrun_bot.domain.drills import DailyPlan, forward_plan_for, plan_for
 from backrun_bot.domain.load import LOAD_LOOKBACK_DAYS, HeavyDay, assess_day
 from backrun_bot.services.common import Clock, Who, team_today
+from backrun_bot.storage import load_queries as lq
 from backrun_bot.storage import queries
-from backrun_bot.storage import reminder_queries as rq
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,9 @@ class PlanService:
             team = await queries.get_or_create_team(s, who.guild_id)
             today = team_today(team, self._clock)
             yesterday = today - timedelta(days=1)
-            logs = await rq.day_logs(
-                s, team.id, yesterday - timedelta(days=LOAD_LOOKBACK_DAYS), yesterday, user_id=who.user_id
+            days = await lq.athlete_day_logs(
+                s, team.id, who.user_id, yesterday - timedelta(days=LOAD_LOOKBACK_DAYS), yesterday
             )
-            days = [day for _athlete, athlete_days in logs for day in athlete_days]
             heavy = assess_day(days, yesterday, team.heavy_meters)
             backward = math.fsum(d.backward_meters for d in days if d.day == yesterday)
             plan = forward_plan_for(team.id, today) if heavy is not None else plan_for(team.id, today)

@@ -1,4 +1,4 @@
-"""Queries for reminders: slot groups, due teams, delivery claims, and per-athlete daily volume."""
+"""Queries for reminders: slot groups, due teams, delivery claims and their outcomes."""
 
 from __future__ import annotations
 
@@ -34,10 +34,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backrun_bot.domain.load import DayLog
 from backrun_bot.domain.shards import ShardSet
 from backrun_bot.storage.dialect import insert
-from backrun_bot.storage.models import Athlete, BotState, ReminderDelivery, RunSession, Team, reminder_on
+from backrun_bot.storage.models import BotState, ReminderDelivery, Team, reminder_on
 
 SLOT_COLUMNS = {"warmup": Team.warmup_time, "cooldown": Team.cooldown_time}
 
@@ -392,68 +391,6 @@ async def deliveries(s: AsyncSession, team_id: int) -> list[ReminderDelivery]:
         .order_by(ReminderDelivery.local_day, ReminderDelivery.slot)
     )
     return list(result)
-
-
-async def day_logs(
-    s: AsyncSession, team_id: int, start: date, end: date, *, user_id: int | None = None
-) -> list[tuple[Athlete, list[DayLog]]]:
-    """Each athlete's days in [start, end]: backward sessions (effective meters) and forward meters."""
-    athlete = None
-    if user_id is not None:
-        athlete = (
-            select(Athlete.id).where(Athlete.team_id == team_id, Athlete.user_id == user_id).scalar_subquery()
-        )
-    return (await _day_logs(s, [team_id], start, end, athlete=athlete)).get(team_id, [])
-
-
-async def day_logs_many(
-    s: AsyncSession, team_ids: Sequence[int], start: date, end: date
-) -> dict[int, list[tuple[Athlete, list[DayLog]]]]:
-    """:func:`day_logs` of many teams in two queries (a fan-out batch), by team."""
-    return await _day_logs(s, team_ids, start, end) if team_ids else {}
-
-
-async def _day_logs(
-    s: AsyncSession,
-    team_ids: Sequence[int],
-    start: date,
-    end: date,
-    *,
-    athlete: ScalarSelect[int] | None = None,
-) -> dict[int, list[tuple[Athlete, list[DayLog]]]]:
-    """Two queries: the sessions as plain rows (no ORM object per row: a 300-athlete team has 18,000
-    rows in the lookback), then the athletes who have any."""
-    query = (
-        select(RunSession.athlete_id, RunSession.day, RunSession.is_backward, RunSession.effective_meters)
-        .where(RunSession.team_id.in_(list(team_ids)), RunSession.day >= start, RunSession.day <= end)
-        .order_by(RunSession.athlete_id, RunSession.day, RunSession.id)
-    )
-    if athlete is not None:
-        query = query.where(RunSession.athlete_id == athlete)
-    # Through the connection: plain rows, without the ORM's result processing (most of the time).
-    # The rows come by athlete and day, so each athlete's days are built in one pass.
-    conn = await s.connection()
-    logs: dict[int, list[DayLog]] = {}
-    current: tuple[int, date] | None = None
-    sessions: list[float] = []
-    forward = 0.0
-    for athlete_id, day, is_backward, meters in await conn.execute(query):
-        if (athlete_id, day) != current:
-            if current is not None:
-                logs.setdefault(current[0], []).append(DayLog(current[1], tuple(sessions), forward))
-            current, sessions, forward = (athlete_id, day), [], 0.0
-        if is_backward:
-            sessions.append(meters)
-        else:
-            forward += meters
-    if current is not None:
-        logs.setdefault(current[0], []).append(DayLog(current[1], tuple(sessions), forward))
-    result: dict[int, list[tuple[Athlete, list[DayLog]]]] = {}
-    if logs:
-        athletes = await s.scalars(select(Athlete).where(Athlete.id.in_(sorted(logs))).order_by(Athlete.id))
-        for one in athletes:
-            result.setdefault(one.team_id, []).append((one, logs[one.id]))
-    return result
 
 
 async def teams(s: AsyncSession, team_ids: Sequence[int]) -> dict[int, Team]:
