@@ -58,6 +58,7 @@ from discord import app_commands
 from sqlalchemy import Select, delete, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.pool import NullPool
 
 from backrun_bot.discord_app.bot import BackrunBot
 from backrun_bot.domain.dates import week_start
@@ -155,7 +156,6 @@ async def explain(conn: AsyncConnection, statement: AnySelect) -> list[str]:
     compiled = statement.compile(conn.engine)
     params = compiled.construct_params()
     order = compiled.positiontup or []
-    await conn.exec_driver_sql("DEALLOCATE ALL")
     await conn.exec_driver_sql(f"PREPARE bench_plan AS {compiled.string}")
     await conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
     args = ", ".join(literal(params[name]) for name in order)
@@ -174,10 +174,12 @@ def per_athlete_reads(guild_id: int, user_id: int, today: date) -> dict[str, Any
         "history (/history)": queries.history_query(guild_id, user_id, 10),
         "latest (/undo)": queries.latest_query(guild_id, user_id),
         "totals, period all (/stats)": queries.totals_query(guild_id, user_id, None, today),
-        "active days, period all (/stats)": queries.active_days_query(guild_id, user_id, None, today),
+        "active day count, period all (/stats)": queries.active_day_count_query(
+            guild_id, user_id, None, today
+        ),
         "streaks (/stats)": queries.backward_runs_query(guild_id, user_id, today),
-        "backward meters of a week (/log)": queries.backward_meters_query(
-            guild_id, user_id, week, week + timedelta(days=6)
+        "team, athlete and backward meters per day (/log)": queries.logger_query(
+            guild_id, user_id, (week - timedelta(days=7), week + timedelta(days=6))
         ),
     }
 
@@ -304,11 +306,14 @@ async def measure(
                 result["targets"] = targets(seq, burst, fixture)
                 result["emulator_violations"] = len(box.emulator.violations)
             today = datetime.now(UTC).date()
-            async with engine.connect() as conn:
+            # A connection of its own (no pool): PREPARE and SET must not touch the bot's connections.
+            explainer = create_engine(url, poolclass=NullPool)
+            async with explainer.connect() as conn:
                 result["explain"] = {
                     name: await explain(conn, statement)
                     for name, statement in per_athlete_reads(*world.explained, today).items()
                 }
+            await explainer.dispose()
         finally:
             async with engine.begin() as conn:  # leave the database as it was
                 if fixture:
