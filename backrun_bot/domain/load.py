@@ -81,9 +81,11 @@ class DayLog:
     forward_meters: float = 0.0
 
     def __post_init__(self) -> None:
-        values = (*self.backward_sessions, self.forward_meters)
-        if not all(math.isfinite(v) and v >= 0 for v in values):
-            raise ValueError("metres must be finite and not negative")
+        # Finite and not negative: NaN fails every comparison. (A big team's composition builds
+        # thousands of these, hence a plain loop.)
+        for meters in (*self.backward_sessions, self.forward_meters):
+            if not 0.0 <= meters < math.inf:
+                raise ValueError("metres must be finite and not negative")
 
     @property
     def backward_meters(self) -> float:
@@ -163,14 +165,14 @@ def _acwr(by_day: dict[date, DayLog], day: date) -> float | None:
     first = min(by_day)
     if (day - first).days < CHRONIC_DAYS - 1:
         return None
-    acute = chronic = by_day[first].load
-    current = first
-    while current < day:
-        current += timedelta(days=1)
-        log = by_day.get(current)
-        load = log.load if log is not None else 0.0
-        acute = ACUTE_LAMBDA * load + (1 - ACUTE_LAMBDA) * acute
-        chronic = CHRONIC_LAMBDA * load + (1 - CHRONIC_LAMBDA) * chronic
+    # Every calendar day from the first, by day number (no date arithmetic in the loop).
+    loads = {when.toordinal(): log.load for when, log in by_day.items()}
+    acute = chronic = loads[first.toordinal()]
+    keep_acute, keep_chronic = 1 - ACUTE_LAMBDA, 1 - CHRONIC_LAMBDA
+    for number in range(first.toordinal() + 1, day.toordinal() + 1):
+        load = loads.get(number, 0.0)
+        acute = ACUTE_LAMBDA * load + keep_acute * acute
+        chronic = CHRONIC_LAMBDA * load + keep_chronic * chronic
     if chronic <= 0:
         return None
     return acute / chronic
