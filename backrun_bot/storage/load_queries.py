@@ -172,17 +172,23 @@ async def day_logs(
     own index."""
     if not athlete_ids:
         return {}
-    query = (
+    parameters = {"athletes": sorted(set(athlete_ids)), "start": start, "end": end}
+    # Plain rows through the connection, all at once: no ORM object, no fetch per row.
+    return _by_athlete(await (await s.connection()).execute(_day_logs_statement(), parameters))
+
+
+@functools.cache
+def _day_logs_statement() -> Select[int, date, bool, float]:
+    # Built once, like the screen's: the fan-out and every composition run it.
+    return (
         select(RunSession.athlete_id, RunSession.day, RunSession.is_backward, RunSession.effective_meters)
         .where(
-            RunSession.athlete_id.in_(sorted(set(athlete_ids))),
-            RunSession.day >= start,
-            RunSession.day <= end,
+            RunSession.athlete_id.in_(bindparam("athletes", expanding=True)),
+            RunSession.day >= bindparam("start", type_=Date),
+            RunSession.day <= bindparam("end", type_=Date),
         )
         .order_by(RunSession.athlete_id, RunSession.day, RunSession.id)
     )
-    # Plain rows through the connection, all at once: no ORM object, no fetch per row.
-    return _by_athlete(await (await s.connection()).execute(query))
 
 
 async def athlete_day_logs(
