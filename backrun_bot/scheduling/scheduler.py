@@ -10,6 +10,11 @@ that occurs twice fires once), and re-arms itself after it fires.
 Exactly-once delivery is not the scheduler's job: the delivery service claims a unique
 (team, local date, slot) row before sending, so a double firing, a restart or a second copy of the
 bot cannot send twice.
+
+An occurrence whose run leaves nothing pending (or that is skipped with no team left to another run)
+is recorded as finished (``Reminders.settle``); the catch-up at start reads those of its look-back in
+one query and runs only the others, so a restart costs what is still unsettled, not one run of every
+occurrence of the last day (issue 9).
 """
 
 from __future__ import annotations
@@ -62,7 +67,17 @@ class Reminders(Protocol):
 
     async def deliver(self, group: SlotGroup, day: date, instant: datetime) -> Delivered: ...
 
-    async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> None: ...
+    async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> bool:
+        """Record what is due and unsettled as skipped; True if no team was left to another run."""
+        ...
+
+    async def settle(self, group: SlotGroup, day: date, instant: datetime) -> None:
+        """Record the occurrence as finished: every team due for it is settled."""
+        ...
+
+    async def settled(self, since: datetime) -> set[tuple[SlotGroup, date]]:
+        """The occurrences due after ``since`` recorded as finished, as (group, local day)."""
+        ...
 
     async def prune(self) -> int: ...
 
@@ -102,7 +117,7 @@ class ReminderScheduler:
         """Start the scheduler and arm the jobs; what was missed while the bot was down is sent in
         the background (a catch-up of many teams must not hold back the bot's connection)."""
         self._scheduler.start()
-        await self.refresh()
+        groups = await self._refresh()
         self._scheduler.add_job(
             self._refresh_job, trigger=IntervalTrigger(seconds=REFRESH_EVERY.total_seconds()), id=REFRESH_JOB
         )
@@ -111,7 +126,9 @@ class ReminderScheduler:
             trigger=CronTrigger(hour=PRUNE_AT[0], minute=PRUNE_AT[1], timezone="UTC"),
             id=PRUNE_JOB,
         )
-        self._scheduler.add_job(self._catch_up_job, id=CATCH_UP_JOB)  # no trigger: runs now
+        # No trigger: runs now, with the groups just read (a group added since has no team due for
+        # the past: its settings are newer than every occurrence it would catch up).
+        self._scheduler.add_job(self._catch_up_job, args=(groups,), id=CATCH_UP_JOB)
 
     async def shutdown(self, grace: timedelta = SHUTDOWN_GRACE) -> None:
         """Stop firing, and wait for runs in progress (cancelling what outlives ``grace``).
@@ -142,8 +159,12 @@ class ReminderScheduler:
 
     async def refresh(self) -> None:
         """Make the jobs match the settings in the database (call after every change)."""
+        await self._refresh()
+
+    async def _refresh(self) -> set[SlotGroup]:
+        """:meth:`refresh`, returning the slot groups it read."""
         if self._stopping:
-            return
+            return set()
         groups = await self._reminders.slot_groups()
         wanted = {job_id(g): g for g in groups}
         for job in self._scheduler.get_jobs():
@@ -158,6 +179,7 @@ class ReminderScheduler:
             if self._scheduler.get_job(jid) is None:
                 self._arm(group, after=now)
         log.debug("reminder jobs: %d for %d slot groups", self.job_count(), len(wanted))
+        return groups
 
     async def _refresh_job(self) -> None:
         self._track()
@@ -170,9 +192,9 @@ class ReminderScheduler:
         except Exception:
             log.exception("pruning the reminder ledger failed; tried again tomorrow")
 
-    async def _catch_up_job(self) -> None:
+    async def _catch_up_job(self, groups: set[SlotGroup] | None = None) -> None:
         self._track()
-        await self.catch_up()
+        await self.catch_up(groups)
 
     def _arm(self, group: SlotGroup, *, after: datetime) -> None:
         local_day, instant = next_occurrence(group.at, ZoneInfo(group.timezone), after)
@@ -223,12 +245,26 @@ class ReminderScheduler:
 
     async def _give_up(self, group: SlotGroup, local_day: date, instant: datetime) -> None:
         try:
-            await self._reminders.skip(
+            if await self._reminders.skip(
                 group, local_day, instant, reason="not delivered by the end of its grace window"
-            )
+            ):
+                await self._settle(group, local_day, instant)
         except Exception:
             log.exception(
                 "could not record %s on %s as skipped; the next start will", job_id(group), local_day
+            )
+
+    async def _settle(self, group: SlotGroup, local_day: date, instant: datetime) -> None:
+        """Record the occurrence as finished; if that fails, the next start's catch-up only runs it
+        once more (finding nothing to send), so it is logged, not retried."""
+        try:
+            await self._reminders.settle(group, local_day, instant)
+        except Exception:
+            log.warning(
+                "could not record %s on %s as finished; the next start runs it again",
+                job_id(group),
+                local_day,
+                exc_info=True,
             )
 
     async def _still_wanted(self, group: SlotGroup) -> bool:
@@ -246,23 +282,45 @@ class ReminderScheduler:
         """Deliver (or, past the grace window, skip) one occurrence; True if nothing is left pending."""
         late = self._clock() - instant
         if late > self._grace:
-            await self._reminders.skip(group, local_day, instant, reason=f"{late} late")
+            # A team left to another run is that run's to finish: nothing to retry here, but the
+            # occurrence is finished only if none was.
+            if await self._reminders.skip(group, local_day, instant, reason=f"{late} late"):
+                await self._settle(group, local_day, instant)
             return True
         delivered = await self._reminders.deliver(group, local_day, instant)
         if delivered.pending:
             log.info(
                 "%s on %s: %d reminders pending, trying again", job_id(group), local_day, delivered.pending
             )
-        return delivered.pending == 0
+            return False
+        await self._settle(group, local_day, instant)
+        return True
 
-    async def catch_up(self) -> None:
+    async def catch_up(self, groups: set[SlotGroup] | None = None) -> None:
         """Deliver reminders whose time passed while the bot was down (once, late) within the grace
         window; record older ones as skipped. An occurrence left pending (the crashed copy's claims
-        are not stale yet, say) goes on being retried in the background like a fired one."""
+        are not stale yet, say) goes on being retried in the background like a fired one.
+
+        Only the occurrences of the look-back not recorded as finished are run: after a restart with
+        nothing missed, one query (``groups``, when given, are the slot groups just read; else they
+        are read here). If the finished ones cannot be read, every occurrence is run, as each run
+        passes over the teams already settled."""
         now = self._clock()
-        for group in await self._reminders.slot_groups():
+        since = now - CATCH_UP_LOOKBACK
+        if groups is None:
+            groups = await self._reminders.slot_groups()
+        if not groups:
+            return
+        try:
+            finished = await self._reminders.settled(since)
+        except Exception:
+            log.warning("could not read which reminders are finished; running them all", exc_info=True)
+            finished = set()
+        for group in sorted(groups):
             tz = ZoneInfo(group.timezone)
-            for local_day, instant in due_occurrences(group.at, tz, now - CATCH_UP_LOOKBACK, now):
+            for local_day, instant in due_occurrences(group.at, tz, since, now):
+                if (group, local_day) in finished:
+                    continue
                 try:
                     settled = await self._run_occurrence(group, local_day, instant)
                 except Exception:

@@ -58,6 +58,7 @@ from backrun_bot.errors import (
 from backrun_bot.services.common import Clock, team_today
 from backrun_bot.services.reminder_settings import ReminderSettings
 from backrun_bot.storage import load_queries as lq
+from backrun_bot.storage import occurrence_queries as oq
 from backrun_bot.storage import queries
 from backrun_bot.storage import reminder_queries as rq
 from backrun_bot.storage.models import Team
@@ -69,6 +70,9 @@ CLAIM_LEASE = timedelta(minutes=2)
 # grace window is over (a day at most); the rest is history for /reminders show and for an operator
 # asking "did Monday's warmup go out?", for which about three months is plenty.
 LEDGER_DAYS = 90
+# How long the occurrence ledger (which slot-group occurrences are finished) keeps a day's rows: the
+# catch-up looks back one day, and a missing row only costs that occurrence one more run.
+OCCURRENCE_DAYS = 7
 # Discord's limit on the content of one message.
 MAX_MESSAGE = 2000
 # The fan-out claims, reads and records this many teams at a time (a constant number of statements
@@ -555,18 +559,45 @@ class DeliveryService:
             return None
 
     async def prune(self) -> int:
-        """Delete the ledger's rows older than its retention (``ledger_days``); returns how many."""
-        before = self._clock().date() - timedelta(days=self._ledger_days)
+        """Delete the ledger's rows older than its retention (``ledger_days``), and the occurrence
+        ledger's older than :data:`OCCURRENCE_DAYS`; returns how many delivery rows went."""
+        today = self._clock().date()
+        before = today - timedelta(days=self._ledger_days)
         async with self._sessionmaker() as s:
             removed = await rq.prune(s, before)
+            await oq.prune_occurrences(s, today - timedelta(days=OCCURRENCE_DAYS))
         if removed:
             log.info("pruned %d reminder delivery rows from before %s", removed, before)
         return removed
 
-    async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> None:
+    async def settle(self, group: SlotGroup, day: date, instant: datetime) -> None:
+        """Record ``group``'s occurrence of ``day`` as finished for this process's shards (one
+        statement): call it once a run of it left nothing pending. The catch-up at start passes over
+        it then (:mod:`backrun_bot.storage.occurrence_queries` says why that is safe)."""
+        async with self._sessionmaker.begin() as s:
+            await oq.settle_occurrence(
+                s,
+                self._shards,
+                group.timezone,
+                group.at.strftime("%H:%M"),
+                group.slot.value,
+                day,
+                instant,
+                self._clock(),
+            )
+
+    async def settled(self, since: datetime) -> set[tuple[SlotGroup, date]]:
+        """The occurrences due after ``since`` already finished for this process's shards, as
+        (group, local day): one query, whatever the number of teams."""
+        async with self._sessionmaker() as s:
+            rows = await oq.settled_occurrences(s, self._shards, since)
+        return {(SlotGroup(tz, time.fromisoformat(at), Slot(slot)), day) for tz, at, slot, day in rows}
+
+    async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> bool:
         """Record a reminder too late to send (past the grace window, or still failing at its end) as
         skipped, and log it in one line for the whole group; one that another run is sending right
-        now is left to that run."""
+        now is left to that run. True if no team was left so (every due team's reminder is settled
+        now)."""
         now = self._clock()
         async with self._sessionmaker.begin() as s:
             team_ids = await self._due(s, group, day, instant)
@@ -590,3 +621,5 @@ class DeliveryService:
             )
         for _ in skipped:  # told once the skips are committed
             self._outcomes(group.slot.value, "skipped")
+        # The due teams were all unsettled; those not recorded here are held by another run.
+        return len(skipped) == len(set(team_ids))

@@ -157,6 +157,9 @@ class ReminderSettingsService:
             team.paused_until = until
             if until is None:
                 team.reminders_active = False
+            # Saved now: a pause shortened to today must not make the team due for a reminder whose
+            # time already passed (the catch-up trusts a finished occurrence to stay finished).
+            team.reminders_updated_at = self._clock()
             await rq.bump_settings_generation(s)
             settings = ReminderSettings.of(team)
         await self._changed()

@@ -1,4 +1,5 @@
-"""The tables: teams (one per Discord server), athletes, their run sessions, reminder deliveries.
+"""The tables: teams (one per Discord server), athletes, their run sessions, reminder deliveries and
+the occurrences of reminders already finished.
 
 Instants are stored in UTC (``UTCDateTime`` refuses naive values and gives aware ones back on every
 backend); training days are plain dates, already decided in the team's timezone by the caller.
@@ -198,6 +199,29 @@ class ReminderDelivery(Base):
         UniqueConstraint("team_id", "local_day", "slot", name="uq_reminder_deliveries_key"),
         Index("ix_reminder_deliveries_local_day", "local_day"),  # the daily pruning of old rows
     )
+
+
+class ReminderOccurrence(Base):
+    """One occurrence of a slot group (timezone, local time, slot, local day) that the processes
+    serving ``shards`` finished: every team due for it had its reminder settled (sent, failed for
+    good, skipped) when the row was written. The catch-up at start reads these instead of running
+    every occurrence of its look-back again (``reminder_queries.settle_occurrence``, where the
+    argument for why a finished occurrence stays finished is written down).
+
+    ``shards`` is the canonical form of the process's shard set (``reminder_queries.shards_key``): a
+    process serving other servers never trusts another layout's rows. Kept only a few days (the
+    look-back is one): pruned with the delivery ledger.
+    """
+
+    __tablename__ = "reminder_occurrences"
+
+    shards: Mapped[str] = mapped_column(String(200), primary_key=True)
+    local_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[str] = mapped_column(String(5), primary_key=True)  # "HH:MM", local
+    slot: Mapped[str] = mapped_column(String(16), primary_key=True)
+    instant: Mapped[datetime]  # when it was due (UTC)
+    settled_at: Mapped[datetime]
 
 
 class BotState(Base):

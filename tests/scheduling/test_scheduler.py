@@ -46,6 +46,8 @@ class FakeReminders:
         self.groups = groups
         self.delivered: list[tuple[SlotGroup, date]] = []
         self.skipped: list[tuple[SlotGroup, date]] = []
+        self.finished: set[tuple[SlotGroup, date]] = set()  # what settle() recorded
+        self.settled_reads = 0
         self.gate: asyncio.Event | None = None  # when set, deliver waits for it
         self.entered = asyncio.Event()
         self.pruned = 0
@@ -60,8 +62,16 @@ class FakeReminders:
         self.delivered.append((group, day))
         return Delivered(sent=1)
 
-    async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> None:
+    async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> bool:
         self.skipped.append((group, day))
+        return True
+
+    async def settle(self, group: SlotGroup, day: date, instant: datetime) -> None:
+        self.finished.add((group, day))
+
+    async def settled(self, since: datetime) -> set[tuple[SlotGroup, date]]:
+        self.settled_reads += 1
+        return set(self.finished)
 
     async def prune(self) -> int:
         self.pruned += 1

@@ -45,6 +45,7 @@ class Calls:
     gone: set[SlotGroup] = field(default_factory=set)
     delivered: list[tuple[SlotGroup, date, datetime]] = field(default_factory=list)
     skipped: list[tuple[SlotGroup, date, datetime, str]] = field(default_factory=list)
+    finished: list[tuple[SlotGroup, date, datetime]] = field(default_factory=list)
 
     async def slot_groups(self) -> set[SlotGroup]:
         done = {g for g, _, _ in self.delivered}
@@ -60,8 +61,15 @@ class Calls:
             return Delivered(sent=1, pending=2)
         return Delivered(sent=1)
 
-    async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> None:
+    async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> bool:
         self.skipped.append((group, day, instant, reason))
+        return True
+
+    async def settle(self, group: SlotGroup, day: date, instant: datetime) -> None:
+        self.finished.append((group, day, instant))
+
+    async def settled(self, since: datetime) -> set[tuple[SlotGroup, date]]:
+        return {(g, d) for g, d, i in self.finished if i > since}
 
     async def prune(self) -> int:
         return 0

@@ -43,6 +43,7 @@ class FailingReminders:
         self.attempts: list[float] = []
         self.delivered: list[date] = []
         self.skipped: list[date] = []
+        self.finished: list[date] = []  # what settle() recorded
         self.failed = asyncio.Event()
 
     async def slot_groups(self) -> set[SlotGroup]:
@@ -57,8 +58,15 @@ class FailingReminders:
         self.delivered.append(day)
         return Delivered(sent=1)
 
-    async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> None:
+    async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> bool:
         self.skipped.append(day)  # yesterday's warmup is, by the catch-up at start
+        return True
+
+    async def settle(self, group: SlotGroup, day: date, instant: datetime) -> None:
+        self.finished.append(day)
+
+    async def settled(self, since: datetime) -> set[tuple[SlotGroup, date]]:
+        return set()
 
     async def prune(self) -> int:
         return 0
@@ -126,6 +134,8 @@ async def test_a_run_that_leaves_reminders_pending_is_run_again_until_they_are_s
     first, second, third = fake.attempts
     assert 0.9 <= second - first < 1.5 and 1.9 <= third - second < 2.5
     assert fake.skipped == [date(2026, 3, 8)]  # the catch-up's; today's was settled
+    # Recorded as finished once, by the run that left nothing pending (not by the pending ones).
+    assert fake.finished == [date(2026, 3, 8), date(2026, 3, 9)]
 
 
 async def test_pending_at_the_end_of_the_grace_window_is_recorded_as_skipped() -> None:
@@ -138,13 +148,35 @@ async def test_pending_at_the_end_of_the_grace_window_is_recorded_as_skipped() -
         await scheduler.shutdown()
     assert len(fake.attempts) == 3
     assert fake.skipped == [date(2026, 3, 8), date(2026, 3, 9)]
+    assert fake.finished == [date(2026, 3, 8), date(2026, 3, 9)]  # the give-up skipped every team
+
+
+class HeldAtTheEnd(PendingReminders):
+    """Today's warmup is pending to the end; the skip then leaves a team to another run, which holds
+    a fresh claim."""
+
+    async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> bool:
+        self.skipped.append(day)
+        return day != date(2026, 3, 9)
+
+
+async def test_a_give_up_that_leaves_a_team_to_another_run_does_not_finish_the_occurrence() -> None:
+    fake = HeldAtTheEnd(failures=100)
+    scheduler = ReminderScheduler(fake, grace=timedelta(seconds=2), clock=now)
+    await scheduler.start()
+    try:
+        await asyncio.sleep(4)
+    finally:
+        await scheduler.shutdown()
+    assert fake.skipped == [date(2026, 3, 8), date(2026, 3, 9)]
+    assert fake.finished == [date(2026, 3, 8)]  # the next start runs today's again
 
 
 class CatchUpPending(PendingReminders):
     """Yesterday's warmup is missed but inside the grace window (a long one): the catch-up finds it
     pending (the crashed copy's claims are not stale yet) until ``failures`` runs have passed."""
 
-    async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> None:
+    async def skip(self, group: SlotGroup, day: date, instant: datetime, *, reason: str) -> bool:
         raise AssertionError(f"nothing is past the grace window here: {day}")
 
 
@@ -172,7 +204,7 @@ class GroupsFailAfterStart(FailingReminders):
 
     async def slot_groups(self) -> set[SlotGroup]:
         self.reads += 1
-        if self.reads > 2:  # the start's refresh and the catch-up read them
+        if self.reads > 1:  # the start's refresh reads them (and hands them to the catch-up)
             raise StorageUnavailable()
         return {WARMUP}
 

@@ -10,8 +10,16 @@ from backrun_bot.storage.engine import create_engine
 from backrun_bot.storage.migrate import current_revision, downgrade_to, upgrade_to, upgrade_to_head
 from backrun_bot.storage.models import Base
 
-HEAD = "0005_slot_group_indexes"
-TABLES = {"teams", "athletes", "run_sessions", "bot_state", "reminder_deliveries", "alembic_version"}
+HEAD = "0006_reminder_occurrences"
+TABLES = {
+    "teams",
+    "athletes",
+    "run_sessions",
+    "bot_state",
+    "reminder_deliveries",
+    "reminder_occurrences",
+    "alembic_version",
+}
 
 
 async def tables(url: str) -> set[str]:
@@ -28,10 +36,12 @@ async def test_upgrade_downgrade_upgrade(empty_db_url: str) -> None:
     assert await tables(empty_db_url) == TABLES
     assert await current_revision(empty_db_url) == HEAD
 
+    await downgrade_to(empty_db_url, "0005_slot_group_indexes")
+    assert await tables(empty_db_url) == TABLES - {"reminder_occurrences"}
     await downgrade_to(empty_db_url, "0002_reminders")
-    assert await tables(empty_db_url) == TABLES
+    assert await tables(empty_db_url) == TABLES - {"reminder_occurrences"}
     await downgrade_to(empty_db_url, "0001_initial")
-    assert await tables(empty_db_url) == TABLES - {"reminder_deliveries"}
+    assert await tables(empty_db_url) == TABLES - {"reminder_occurrences", "reminder_deliveries"}
     await downgrade_to(empty_db_url, "base")
     assert await tables(empty_db_url) == {"alembic_version"}
     assert await current_revision(empty_db_url) is None
