@@ -274,11 +274,12 @@ class TrainingService:
             else:
                 today = local_date(self._clock(), ZoneInfo(timezone))
             start = period_start(period, today)
-            totals = await queries.totals_by_kind(s, guild_id, user_id, start, today)
-            active_days = await queries.active_day_count(s, guild_id, user_id, start, today)
-            # Streaks look at all time (a streak that began before the period still counts), counted
-            # in SQL: one row per run of days, not one per day of five years.
-            current, longest = streaks(await queries.backward_runs(s, guild_id, user_id, today), today)
+            # One read: the period's totals and active days, and the streaks, which look at all time
+            # (a streak that began before the period still counts), counted in SQL: one row per run
+            # of days, not one per day of five years.
+            read = await queries.period_stats(s, guild_id, user_id, start, today)
+            totals, active_days = read.totals, read.active_days
+            current, longest = streaks(read.backward_runs, today)
         order = list(Kind)
         lines = sorted(
             (KindLine(Kind(t.kind), t.count, t.meters, t.seconds) for t in totals),

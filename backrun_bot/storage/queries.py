@@ -8,13 +8,21 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
+    Date,
+    Float,
     ScalarSelect,
     Select,
+    String,
     and_,
     bindparam,
+    cast,
     delete,
     func,
+    literal,
+    null,
     select,
+    union_all,
     update,
 )
 from sqlalchemy import insert as insert_into
@@ -285,24 +293,14 @@ def totals_query(
     query = (
         select(
             RunSession.kind,
-            func.count(RunSession.id),
-            func.sum(RunSession.effective_meters),
-            func.coalesce(func.sum(RunSession.seconds), 0.0),
+            func.count(RunSession.id).label("n"),
+            func.sum(RunSession.effective_meters).label("meters"),
+            func.coalesce(func.sum(RunSession.seconds), 0.0).label("seconds"),
         )
         .where(_mine(guild_id, user_id), RunSession.day <= end)
         .group_by(RunSession.kind)
     )
     return query if start is None else query.where(RunSession.day >= start)
-
-
-async def totals_by_kind(
-    s: AsyncSession, guild_id: int, user_id: int, start: date | None, end: date
-) -> list[KindTotal]:
-    rows = (await s.execute(totals_query(guild_id, user_id, start, end))).all()
-    return [
-        KindTotal(kind, int(count), float(meters or 0.0), float(seconds or 0.0))
-        for kind, count, meters, seconds in rows
-    ]
 
 
 def backward_meters_query(guild_id: int, user_id: int, start: date, end: date) -> Select[float]:
@@ -335,13 +333,67 @@ def backward_runs_query(guild_id: int, user_id: int, end: date) -> Select[date, 
     )
     island = (day_number(days.c.day) - func.row_number().over(order_by=days.c.day)).label("island")
     numbered = select(days.c.day, island).subquery()
-    return select(func.max(numbered.c.day), func.count()).group_by(numbered.c.island)
+    return select(func.max(numbered.c.day).label("last"), func.count().label("length")).group_by(
+        numbered.c.island
+    )
 
 
-async def backward_runs(s: AsyncSession, guild_id: int, user_id: int, end: date) -> list[tuple[date, int]]:
-    return [
-        (last, int(length)) for last, length in await s.execute(backward_runs_query(guild_id, user_id, end))
-    ]
+@dataclass(frozen=True, slots=True)
+class PeriodStats:
+    """What /stats shows, read in one statement (:func:`period_stats`)."""
+
+    totals: list[KindTotal]  # by kind, in [start, end]
+    active_days: int  # distinct days with an entry in [start, end]
+    backward_runs: list[tuple[date, int]]  # all time up to ``end``: (last day, length) of each run
+
+
+def _none(type_: type[String] | type[Float[float]] | type[Date]) -> ColumnElement[Any]:
+    """A NULL cast to the type the other parts give that column (PostgreSQL will not match an untyped
+    NULL with a date across a UNION; the type also says how to read the rows)."""
+    return cast(null(), type_())
+
+
+def period_stats_query(guild_id: int, user_id: int, start: date | None, end: date) -> CompoundSelect[Any]:
+    """:func:`totals_query`, :func:`active_day_count_query` and :func:`backward_runs_query` as one
+    statement, a UNION ALL whose first column says which of them a row comes from: one round trip
+    for /stats instead of three, each part still served by the athlete's own index."""
+    totals = totals_query(guild_id, user_id, start, end).subquery("totals")
+    days = active_day_count_query(guild_id, user_id, start, end).subquery("days")
+    runs = backward_runs_query(guild_id, user_id, end).subquery("runs")
+    return union_all(
+        select(
+            literal("kind", String).label("part"),
+            totals.c.kind,
+            totals.c.n,
+            totals.c.meters,
+            totals.c.seconds,
+            _none(Date).label("day"),
+        ),
+        select(literal("days", String), _none(String), days.c.n, _none(Float), _none(Float), _none(Date)),
+        select(
+            literal("run", String), _none(String), runs.c.length, _none(Float), _none(Float), runs.c["last"]
+        ),
+    )
+
+
+async def period_stats(
+    s: AsyncSession, guild_id: int, user_id: int, start: date | None, end: date
+) -> PeriodStats:
+    """The athlete's totals by kind and active days in [start, end] (``start`` None: from the first
+    entry), and their runs of backward days up to ``end``, in one read."""
+    totals: list[KindTotal] = []
+    active_days = 0
+    runs: list[tuple[date, int]] = []
+    for part, kind, n, meters, seconds, day in await s.execute(
+        period_stats_query(guild_id, user_id, start, end)
+    ):
+        if part == "kind":
+            totals.append(KindTotal(kind, int(n), float(meters or 0.0), float(seconds or 0.0)))
+        elif part == "days":
+            active_days = int(n or 0)
+        else:
+            runs.append((day, int(n)))
+    return PeriodStats(totals, active_days, runs)
 
 
 def active_days_query(
@@ -361,18 +413,10 @@ def active_days_query(
 
 
 def active_day_count_query(guild_id: int, user_id: int, start: date | None, end: date) -> Select[int]:
-    query = select(func.count(func.distinct(RunSession.day))).where(
+    query = select(func.count(func.distinct(RunSession.day)).label("n")).where(
         _mine(guild_id, user_id), RunSession.day <= end
     )
     return query if start is None else query.where(RunSession.day >= start)
-
-
-async def active_day_count(
-    s: AsyncSession, guild_id: int, user_id: int, start: date | None, end: date
-) -> int:
-    """How many distinct days in [start, end] have an entry: counted in the database, from the
-    athlete's (athlete_id, day) index alone, not as five years of dates handed to Python."""
-    return int(await s.scalar(active_day_count_query(guild_id, user_id, start, end)) or 0)
 
 
 async def active_days(

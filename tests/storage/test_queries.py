@@ -83,10 +83,10 @@ async def test_totals_days_and_latest(sessionmaker: Sessions) -> None:
     await log(sessionmaker, 1, 5, d1, 400)  # logged later, for an earlier day
     await log(sessionmaker, 1, 5, d2, 1000, kind="forward", backward=False)
     async with sessionmaker() as s:
-        totals = {t.kind: t for t in await queries.totals_by_kind(s, 1, 5, None, d2)}
+        totals = {t.kind: t for t in (await queries.period_stats(s, 1, 5, None, d2)).totals}
         assert totals["backward"].count == 2 and totals["backward"].meters == 1000
         assert totals["forward"].meters == 1000
-        only_today = await queries.totals_by_kind(s, 1, 5, d2, d2)
+        only_today = (await queries.period_stats(s, 1, 5, d2, d2)).totals
         assert {t.kind: t.meters for t in only_today} == {"backward": 600, "forward": 1000}
         assert await queries.active_days(s, 1, 5, None, d2) == [d1, d2]
         assert await queries.active_days(s, 1, 5, d2, d2, backward_only=True) == [d2]
@@ -104,10 +104,11 @@ async def test_active_days_are_counted_in_the_database(sessionmaker: Sessions) -
     await log(sessionmaker, 1, 6, date(2026, 3, 1), 100)  # someone else
     await log(sessionmaker, 2, 5, date(2026, 3, 2), 100)  # the same user in another server
     async with sessionmaker() as s:
-        assert await queries.active_day_count(s, 1, 5, None, d3) == 3  # a day with two entries once
-        assert await queries.active_day_count(s, 1, 5, d2, d3) == 2
-        assert await queries.active_day_count(s, 1, 5, d3, d3) == 1
-        assert await queries.active_day_count(s, 1, 7, None, d3) == 0
+        # A day with two entries counts once.
+        assert (await queries.period_stats(s, 1, 5, None, d3)).active_days == 3
+        assert (await queries.period_stats(s, 1, 5, d2, d3)).active_days == 2
+        assert (await queries.period_stats(s, 1, 5, d3, d3)).active_days == 1
+        assert await queries.period_stats(s, 1, 7, None, d3) == queries.PeriodStats([], 0, [])
         assert await queries.team_timezone(s, 1) == "UTC"
         assert await queries.team_timezone(s, 99) is None
 
@@ -131,8 +132,9 @@ async def test_backward_runs_are_grouped_in_the_database(sessionmaker: Sessions)
     await log(sessionmaker, 1, 6, date(2025, 1, 2), 100)  # another athlete
     await log(sessionmaker, 2, 5, date(2025, 1, 2), 100)  # the same user in another server
     async with sessionmaker() as s:
-        assert sorted(await queries.backward_runs(s, 1, 5, date(2025, 6, 1))) == sorted(runs)
-        assert await queries.backward_runs(s, 1, 7, date(2025, 6, 1)) == []
+        read = await queries.period_stats(s, 1, 5, date(2025, 6, 2), date(2025, 6, 1))
+        assert sorted(read.backward_runs) == sorted(runs)  # all time, whatever the period
+        assert (await queries.period_stats(s, 1, 7, None, date(2025, 6, 1))).backward_runs == []
 
 
 async def test_delete(sessionmaker: Sessions) -> None:
