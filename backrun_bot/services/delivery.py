@@ -36,7 +36,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -73,6 +73,9 @@ LEDGER_DAYS = 90
 # How long the occurrence ledger (which slot-group occurrences are finished) keeps a day's rows: the
 # catch-up looks back one day, and a missing row only costs that occurrence one more run.
 OCCURRENCE_DAYS = 7
+# How long the settings change log keeps its rows: every process reads it within minutes (its periodic
+# refresh); one whose groups are older than that reads all of them again.
+SETTINGS_CHANGES_KEPT = timedelta(days=1)
 # Discord's limit on the content of one message.
 MAX_MESSAGE = 2000
 # The fan-out claims, reads and records this many teams at a time (a constant number of statements
@@ -369,15 +372,26 @@ class DeliveryService:
     async def slot_groups(self) -> set[SlotGroup]:
         """The distinct reminders of this process's teams (one scheduler job each).
 
-        Asked on every firing and every refresh; the full read (every team with reminders on) runs
-        only when some team's settings changed since the last one, which one lookup tells.
+        Asked on every firing and every refresh; read again only when some team's settings changed
+        since the last read, which one lookup tells. Then only the groups of the timezones those
+        changes touched are read again (the change log says which), unless some change could not say
+        or its record is gone: then all of them.
         """
         async with self._sessionmaker() as s:
             version = await rq.settings_generation(s)
             if self._groups is not None and version == self._groups_version:
                 return set(self._groups)
-            rows = await rq.slot_groups(s, self._shards)
-        self._groups = frozenset(SlotGroup(tz, time.fromisoformat(at), Slot(slot)) for tz, at, slot in rows)
+            touched = None
+            if self._groups is not None and version > self._groups_version:
+                touched = await rq.touched_timezones(s, self._groups_version, version)
+            if touched is None:
+                rows = await rq.slot_groups(s, self._shards)
+                kept: frozenset[SlotGroup] = frozenset()
+            else:
+                rows = await rq.slot_groups(s, self._shards, timezones=sorted(touched))
+                kept = frozenset(g for g in self._groups or () if g.timezone not in touched)
+        read = (SlotGroup(tz, time.fromisoformat(at), Slot(slot)) for tz, at, slot in rows)
+        self._groups = kept | frozenset(read)
         self._groups_version = version
         return set(self._groups)
 
@@ -566,6 +580,8 @@ class DeliveryService:
         async with self._sessionmaker() as s:
             removed = await rq.prune(s, before)
             await oq.prune_occurrences(s, today - timedelta(days=OCCURRENCE_DAYS))
+            # The change log is stamped by the database writers' wall clock, not this service's.
+            await rq.prune_settings_changes(s, datetime.now(UTC) - SETTINGS_CHANGES_KEPT)
         if removed:
             log.info("pruned %d reminder delivery rows from before %s", removed, before)
         return removed

@@ -125,6 +125,7 @@ class ReminderSettingsService:
             team = await queries.get_or_create_team(s, guild_id)
             if channel_id is None and team.reminder_channel_id is None:
                 raise InvalidInput("The first `/reminders set` needs a channel to post in.")
+            was_in = team.timezone  # its groups there may go, and those of the new one come
             if channel_id is not None:
                 team.reminder_channel_id = channel_id
                 team.pause_reason = None  # a new channel lifts a pause caused by the old one
@@ -140,7 +141,7 @@ class ReminderSettingsService:
                 team.heavy_meters = heavy_meters
             team.reminders_active = True
             team.reminders_updated_at = self._clock()
-            await rq.bump_settings_generation(s)
+            await rq.bump_settings_generation(s, {was_in, team.timezone})
             settings = ReminderSettings.of(team)
         await self._changed()
         return settings
@@ -160,7 +161,7 @@ class ReminderSettingsService:
             # Saved now: a pause shortened to today must not make the team due for a reminder whose
             # time already passed (the catch-up trusts a finished occurrence to stay finished).
             team.reminders_updated_at = self._clock()
-            await rq.bump_settings_generation(s)
+            await rq.bump_settings_generation(s, {team.timezone})
             settings = ReminderSettings.of(team)
         await self._changed()
         return settings
@@ -174,7 +175,7 @@ class ReminderSettingsService:
             team.pause_reason = None
             team.reminders_active = True
             team.reminders_updated_at = self._clock()
-            await rq.bump_settings_generation(s)
+            await rq.bump_settings_generation(s, {team.timezone})
             settings = ReminderSettings.of(team)
         await self._changed()
         return settings

@@ -234,6 +234,19 @@ class ReminderOccurrence(Base):
     settled_at: Mapped[datetime]
 
 
+class ReminderSettingsChange(Base):
+    """The change log of the reminder settings: for each settings generation (the counter in
+    ``bot_state``), the timezones whose slot groups that change could alter, space-separated (None:
+    any), so that a process re-reads only those (``reminder_queries.touched_timezones``). Pruned
+    after a day."""
+
+    __tablename__ = "reminder_settings_changes"
+
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    timezones: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime]
+
+
 class BotState(Base):
     """Small key/value facts the bot keeps between starts (e.g. the hash of the synced commands)."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backrun_bot.domain.shards import ShardSet
 from backrun_bot.storage.dialect import insert
-from backrun_bot.storage.models import BotState, ReminderDelivery, Team, reminder_on
+from backrun_bot.storage.models import BotState, ReminderDelivery, ReminderSettingsChange, Team, reminder_on
 
 SLOT_COLUMNS = {"warmup": Team.warmup_time, "cooldown": Team.cooldown_time}
 
@@ -59,10 +59,14 @@ def _first(
     return select(value).where(*where, *after).order_by(value).limit(1).scalar_subquery()
 
 
-def slot_groups_query(shards: ShardSet) -> CompoundSelect[str, str, str]:
+def slot_groups_query(
+    shards: ShardSet, timezones: Sequence[str] | None = None
+) -> CompoundSelect[str, str, str]:
     """The distinct (timezone, HH:MM, slot) of the teams on ``shards`` whose reminder goes out, read
     from each slot's partial index (``ix_teams_<slot>_groups``) by seeking from one group to the next,
-    not by reading every team: one seek for each timezone and one for each group.
+    not by reading every team: one seek for each timezone and one for each group. Only those of
+    ``timezones`` if given (a re-read after changes that touched only them: a range of the index
+    each, no seek through the other timezones).
 
     A recursive query per slot: the timezones first (each the smallest one after the last), then in
     each timezone its times (each the smallest after the last). A team on another process's shards
@@ -72,10 +76,17 @@ def slot_groups_query(shards: ShardSet) -> CompoundSelect[str, str, str]:
     per_slot = []
     for slot, column in SLOT_COLUMNS.items():
         goes_out = [*reminder_on(column), owned]
-        zones = select(_first(Team.timezone, goes_out).label("tz")).cte(f"{slot}_zones", recursive=True)
-        zones = zones.union_all(
-            select(_first(Team.timezone, goes_out, Team.timezone > zones.c.tz)).where(zones.c.tz.is_not(None))
-        )
+        if timezones is None:
+            zones = select(_first(Team.timezone, goes_out).label("tz")).cte(f"{slot}_zones", recursive=True)
+            zones = zones.union_all(
+                select(_first(Team.timezone, goes_out, Team.timezone > zones.c.tz)).where(
+                    zones.c.tz.is_not(None)
+                )
+            )
+        else:
+            zones = union_all(
+                *(select(cast(literal(tz), String).label("tz")) for tz in sorted(set(timezones)))
+            ).cte(f"{slot}_zones")
         times = (
             select(zones.c.tz, _first(column, goes_out, Team.timezone == zones.c.tz).label("at"))
             .where(zones.c.tz.is_not(None))
@@ -94,11 +105,15 @@ def slot_groups_query(shards: ShardSet) -> CompoundSelect[str, str, str]:
     return union_all(*per_slot)
 
 
-async def slot_groups(s: AsyncSession, shards: ShardSet | None = None) -> list[tuple[str, str, str]]:
-    """Distinct (timezone, HH:MM, slot) among teams with reminders on (on ``shards``, default all):
-    one scheduler job each. A few hundred index seeks, not a scan of the teams
-    (:func:`slot_groups_query`)."""
-    rows = await s.execute(slot_groups_query(shards or ShardSet.every()))
+async def slot_groups(
+    s: AsyncSession, shards: ShardSet | None = None, *, timezones: Sequence[str] | None = None
+) -> list[tuple[str, str, str]]:
+    """Distinct (timezone, HH:MM, slot) among teams with reminders on (on ``shards``, default all;
+    in ``timezones``, default any): one scheduler job each. A few hundred index seeks, not a scan of
+    the teams (:func:`slot_groups_query`)."""
+    if timezones is not None and not timezones:
+        return []
+    rows = await s.execute(slot_groups_query(shards or ShardSet.every(), timezones))
     return [(tz, at, slot) for tz, at, slot in rows.all()]
 
 
@@ -106,17 +121,55 @@ async def slot_groups(s: AsyncSession, shards: ShardSet | None = None) -> list[t
 SETTINGS_GENERATION = "reminder_settings_generation"
 
 
-async def bump_settings_generation(s: AsyncSession) -> None:
+async def bump_settings_generation(s: AsyncSession, timezones: Iterable[str] | None = None) -> None:
     """Count one change of reminder settings (call it in the transaction that makes the change). An
-    atomic increment, so no change is missed however many processes make them at once."""
+    atomic increment, so no change is missed however many processes make them at once.
+
+    ``timezones``: every timezone whose slot groups the change can alter (a team's old and new one);
+    recorded with the generation in ``reminder_settings_changes``, so that a process re-reads only
+    those timezones' groups (:func:`touched_timezones`). None (the default, for a change that cannot
+    say, such as teams written straight into the table) means any: a full re-read.
+
+    The increment holds the counter's row until commit (PostgreSQL's row lock; SQLite's one writer),
+    so generations commit in order, each with its change row: a reader that sees generation ``g``
+    sees the change rows of every generation up to ``g``."""
     now = datetime.now(UTC)
     stmt = insert(s, BotState).values(key=SETTINGS_GENERATION, value="1", updated_at=now)
-    await s.execute(
+    generation = await s.scalar(
         stmt.on_conflict_do_update(
             index_elements=[BotState.key],
             set_={"value": cast(cast(BotState.value, Integer) + 1, Text), "updated_at": now},
+        ).returning(BotState.value)
+    )
+    touched = None if timezones is None else " ".join(sorted(set(timezones)))
+    await s.execute(
+        insert(s, ReminderSettingsChange).values(
+            generation=int(generation or 0), timezones=touched, changed_at=now
         )
     )
+
+
+async def touched_timezones(s: AsyncSession, after: int, upto: int) -> set[str] | None:
+    """The timezones the changes of generations ``after + 1`` … ``upto`` touched (one range of the
+    change log's primary key), or None if some change could not say (or its row is gone: pruned,
+    or written by an older version of the bot): then every group must be read again."""
+    rows = (
+        await s.execute(
+            select(ReminderSettingsChange.generation, ReminderSettingsChange.timezones).where(
+                ReminderSettingsChange.generation > after, ReminderSettingsChange.generation <= upto
+            )
+        )
+    ).all()
+    if len(rows) != upto - after or any(timezones is None for _, timezones in rows):
+        return None
+    return {tz for _, timezones in rows for tz in (timezones or "").split()}
+
+
+async def prune_settings_changes(s: AsyncSession, before: datetime) -> None:
+    """Delete the change log's rows written before ``before`` (a process whose groups are older
+    than that reads them all again)."""
+    await s.execute(delete(ReminderSettingsChange).where(ReminderSettingsChange.changed_at < before))
+    await s.commit()
 
 
 async def settings_generation(s: AsyncSession) -> int:
@@ -314,10 +367,13 @@ async def pause_for_channels(s: AsyncSession, reasons: dict[int, str]) -> None:
     if not reasons:
         return
     trimmed = {team_id: reason[:200] for team_id, reason in reasons.items()}
-    await s.execute(
-        update(Team).where(Team.id.in_(list(trimmed))).values(pause_reason=case(trimmed, value=Team.id))
+    touched = await s.scalars(
+        update(Team)
+        .where(Team.id.in_(list(trimmed)))
+        .values(pause_reason=case(trimmed, value=Team.id))
+        .returning(Team.timezone)
     )
-    await bump_settings_generation(s)
+    await bump_settings_generation(s, set(touched))
 
 
 async def skip(

@@ -10,7 +10,7 @@ from backrun_bot.storage.engine import create_engine
 from backrun_bot.storage.migrate import current_revision, downgrade_to, upgrade_to, upgrade_to_head
 from backrun_bot.storage.models import Base
 
-HEAD = "0007_athlete_day_covering"
+HEAD = "0008_reminder_settings_changes"
 TABLES = {
     "teams",
     "athletes",
@@ -18,8 +18,10 @@ TABLES = {
     "bot_state",
     "reminder_deliveries",
     "reminder_occurrences",
+    "reminder_settings_changes",
     "alembic_version",
 }
+NEW_IN_ISSUE_9 = {"reminder_occurrences", "reminder_settings_changes"}
 
 
 async def tables(url: str) -> set[str]:
@@ -36,12 +38,14 @@ async def test_upgrade_downgrade_upgrade(empty_db_url: str) -> None:
     assert await tables(empty_db_url) == TABLES
     assert await current_revision(empty_db_url) == HEAD
 
+    await downgrade_to(empty_db_url, "0006_reminder_occurrences")
+    assert await tables(empty_db_url) == TABLES - {"reminder_settings_changes"}
     await downgrade_to(empty_db_url, "0005_slot_group_indexes")
-    assert await tables(empty_db_url) == TABLES - {"reminder_occurrences"}
+    assert await tables(empty_db_url) == TABLES - NEW_IN_ISSUE_9
     await downgrade_to(empty_db_url, "0002_reminders")
-    assert await tables(empty_db_url) == TABLES - {"reminder_occurrences"}
+    assert await tables(empty_db_url) == TABLES - NEW_IN_ISSUE_9
     await downgrade_to(empty_db_url, "0001_initial")
-    assert await tables(empty_db_url) == TABLES - {"reminder_occurrences", "reminder_deliveries"}
+    assert await tables(empty_db_url) == TABLES - NEW_IN_ISSUE_9 - {"reminder_deliveries"}
     await downgrade_to(empty_db_url, "base")
     assert await tables(empty_db_url) == {"alembic_version"}
     assert await current_revision(empty_db_url) is None

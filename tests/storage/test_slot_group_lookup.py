@@ -6,7 +6,7 @@ SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -19,7 +19,7 @@ from backrun_bot.domain.shards import ShardSet
 from backrun_bot.services.delivery import DeliveryService, SlotGroup
 from backrun_bot.services.reminder_settings import ReminderSettingsService
 from backrun_bot.storage import reminder_queries as rq
-from backrun_bot.storage.models import Team
+from backrun_bot.storage.models import ReminderSettingsChange, Team
 
 NOW = datetime(2026, 3, 9, 12, 0, tzinfo=UTC)
 ZONES = ["Europe/Oslo", "America/Chicago", "Asia/Tokyo", "UTC"]
@@ -100,6 +100,22 @@ async def test_the_lookup_is_the_distinct_groups_of_every_team(
     # Not vacuous: groups of both slots, in every zone, and some teams left out of them.
     assert {slot for _, _, slot in groups} == {"warmup", "cooldown"}
     assert {tz for tz, _, _ in groups} == set(ZONES)
+
+
+async def test_the_lookup_of_some_timezones_is_their_groups(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker.begin() as s:
+        await s.execute(insert(Team), team_rows(400))
+    async with sessionmaker() as s:
+        for shards in SHARD_SETS:
+            every = await every_team(s, shards)
+            for zones in (["UTC"], ["Asia/Tokyo", "Europe/Oslo"], ["Nowhere/Else", "UTC"], []):
+                looked_up = await rq.slot_groups(s, shards, timezones=zones)
+                assert len(looked_up) == len(set(looked_up)), "a group read twice"
+                assert set(looked_up) == {g for g in every if g[0] in zones}, (shards, zones)
+                if shards.owns_all:  # not vacuous: every zone of the teams has groups
+                    assert bool(looked_up) is bool(zones), zones
 
 
 async def test_no_team_no_group(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
@@ -237,3 +253,108 @@ async def test_the_due_teams_of_a_group_are_one_range_of_its_slot_index(big: Asy
         else:  # an index scan, or a bitmap of the index and its heap pages
             assert any(index in line for line in lines), lines
             assert not any("Seq Scan on teams" in line for line in lines), lines
+
+
+# --- the re-read after a change -------------------------------------------------------------------
+
+
+class ReadsOfGroups:
+    """Records the ``timezones`` of every read of the slot groups (None: all of them)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.timezones: list[list[str] | None] = []
+        real = rq.slot_groups
+
+        async def recorded(
+            s: AsyncSession, shards: ShardSet | None = None, *, timezones: Sequence[str] | None = None
+        ) -> list[tuple[str, str, str]]:
+            self.timezones.append(None if timezones is None else list(timezones))
+            return await real(s, shards, timezones=timezones)
+
+        monkeypatch.setattr(rq, "slot_groups", recorded)
+
+    def take(self) -> list[list[str] | None]:
+        taken, self.timezones = self.timezones, []
+        return taken
+
+
+async def test_after_a_change_only_the_timezones_it_touched_are_read_again(
+    sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each writer names the timezones its change touched (a team's old and new one); a process
+    re-reads the groups of those only, and all of them when some change could not say, when a
+    change's record is gone, or when it has read none yet. Every result equals a full read."""
+    rows = team_rows(60)
+    async with sessionmaker.begin() as s:
+        await s.execute(insert(Team), rows)
+        await rq.bump_settings_generation(s)  # teams written straight into the table: it cannot say
+    settings = ReminderSettingsService(sessionmaker, clock=lambda: NOW)
+    services = [
+        DeliveryService(sessionmaker, _NoSender(), clock=lambda: NOW, grace=timedelta(hours=2), shards=shards)
+        for shards in SHARD_SETS
+    ]
+    reads = ReadsOfGroups(monkeypatch)
+    first = next(row for row in rows if row["timezone"] == "Europe/Oslo" and row["reminders_active"])["id"]
+
+    async def check(expected: list[list[str] | None]) -> None:
+        async with sessionmaker() as s:
+            for delivery in services:
+                full = {
+                    SlotGroup(tz, time.fromisoformat(at), Slot(slot))
+                    for tz, at, slot in await every_team(s, delivery._shards)
+                }
+                assert await delivery.slot_groups() == full, delivery._shards
+        assert reads.take() == expected * len(services)
+
+    await check([None])  # the first read is a full one
+    await check([])  # nothing changed: nothing read
+    await settings.update(first, timezone="Australia/Perth")
+    await check([["Australia/Perth", "Europe/Oslo"]])
+    await settings.update(NEW, channel_id=1, warmup=time(5, 15))  # a new team: created in UTC
+    await settings.pause(first, None)
+    await check([["Australia/Perth", "UTC"]])  # two changes since the last read, at once
+    await settings.resume(first)
+    await check([["Australia/Perth"]])
+    await settings.pause(NEW, NOW.date() + timedelta(days=2))
+    await check([["UTC"]])
+    await lost_channel(sessionmaker, [first, NEW])
+    await check([["Australia/Perth", "UTC"]])
+    async with sessionmaker.begin() as s:
+        await rq.bump_settings_generation(s)
+    await check([None])
+    # A change whose record was pruned (or that an older version of the bot made): all of them.
+    await settings.update(first, channel_id=2)
+    await settings.update(NEW, cooldown=time(23, 0))
+    async with sessionmaker.begin() as s:
+        await s.execute(text("DELETE FROM reminder_settings_changes WHERE timezones = 'Australia/Perth'"))
+    await check([None])
+    await settings.update(NEW, cooldown=time(23, 30))
+    await check([["UTC"]])
+
+
+async def test_the_settings_change_log_is_pruned_after_a_day(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    settings = ReminderSettingsService(sessionmaker, clock=lambda: NOW)
+    await settings.update(NEW, channel_id=1, timezone="Asia/Tokyo")
+    async with sessionmaker() as s:
+        generation = await rq.settings_generation(s)
+        assert await rq.touched_timezones(s, generation - 1, generation) == {"UTC", "Asia/Tokyo"}
+        await rq.prune_settings_changes(s, datetime.now(UTC) - timedelta(days=1))
+        assert await rq.touched_timezones(s, generation - 1, generation) == {"UTC", "Asia/Tokyo"}
+        await rq.prune_settings_changes(s, datetime.now(UTC) + timedelta(seconds=1))
+        assert await rq.touched_timezones(s, generation - 1, generation) is None
+
+
+async def test_the_daily_pruning_drops_the_change_log_older_than_a_day(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    now = datetime.now(UTC)  # the log is stamped with the writers' wall clock
+    async with sessionmaker.begin() as s:
+        for generation, age in ((1, timedelta(days=2)), (2, timedelta(hours=23))):
+            s.add(ReminderSettingsChange(generation=generation, timezones="UTC", changed_at=now - age))
+    delivery = DeliveryService(sessionmaker, _NoSender(), clock=lambda: NOW, grace=timedelta(hours=2))
+    await delivery.prune()
+    async with sessionmaker() as s:
+        assert await rq.touched_timezones(s, 0, 2) is None
+        assert await rq.touched_timezones(s, 1, 2) == {"UTC"}
