@@ -79,6 +79,15 @@ class ReminderSettings:
         )
 
 
+async def _locked_team(s: AsyncSession, guild_id: int) -> Team:
+    """The team, its row locked until the transaction ends (PostgreSQL; SQLite has one writer): the
+    timezone read here is the one the change moves the team from, which the settings change log
+    must name, not one a concurrent change has just replaced."""
+    team = await queries.get_or_create_team(s, guild_id)
+    await s.refresh(team, with_for_update=True)
+    return team
+
+
 class ReminderSettingsService:
     """Read and change one team's reminder settings, and an athlete's ping choice."""
 
@@ -122,7 +131,7 @@ class ReminderSettingsService:
         if days is not None and not days:
             raise InvalidInput("Pick at least one day.")
         async with self._sessionmaker.begin() as s:
-            team = await queries.get_or_create_team(s, guild_id)
+            team = await _locked_team(s, guild_id)
             if channel_id is None and team.reminder_channel_id is None:
                 raise InvalidInput("The first `/reminders set` needs a channel to post in.")
             was_in = team.timezone  # its groups there may go, and those of the new one come
@@ -148,7 +157,7 @@ class ReminderSettingsService:
 
     async def pause(self, guild_id: int, until: date | None) -> ReminderSettings:
         async with self._sessionmaker.begin() as s:
-            team = await queries.get_or_create_team(s, guild_id)
+            team = await _locked_team(s, guild_id)
             today = team_today(team, self._clock)
             if until is not None and until < today:
                 raise InvalidInput(
@@ -168,7 +177,7 @@ class ReminderSettingsService:
 
     async def resume(self, guild_id: int) -> ReminderSettings:
         async with self._sessionmaker.begin() as s:
-            team = await queries.get_or_create_team(s, guild_id)
+            team = await _locked_team(s, guild_id)
             if team.reminder_channel_id is None:
                 raise InvalidInput("Set a channel first with `/reminders set channel:`.")
             team.paused_until = None

@@ -6,12 +6,13 @@ SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import CompoundSelect, Select, insert, literal, select, text, union
+from sqlalchemy import CompoundSelect, Select, insert, literal, select, text, union, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from backrun_bot.domain.schedule import Slot
@@ -358,3 +359,25 @@ async def test_the_daily_pruning_drops_the_change_log_older_than_a_day(
     async with sessionmaker() as s:
         assert await rq.touched_timezones(s, 0, 2) is None
         assert await rq.touched_timezones(s, 1, 2) == {"UTC"}
+
+
+async def test_a_change_names_the_timezone_a_concurrent_change_moved_the_team_to(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Two changes of one team at once (PostgreSQL runs them truly at once): the second waits for the
+    first and names the timezone the first moved the team to, the one its groups are in by then."""
+    if sessionmaker.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    settings = ReminderSettingsService(sessionmaker, clock=lambda: NOW)
+    await settings.update(NEW, channel_id=1, timezone="Europe/Oslo")
+    async with sessionmaker() as first:
+        await first.execute(update(Team).where(Team.id == NEW).values(timezone="Asia/Tokyo"))
+        await rq.bump_settings_generation(first, {"Europe/Oslo", "Asia/Tokyo"})
+        second = asyncio.ensure_future(settings.update(NEW, warmup=time(6, 45)))
+        await asyncio.sleep(0.3)  # the second is waiting for the team's row
+        assert not second.done()
+        await first.commit()
+    await asyncio.wait_for(second, timeout=10)
+    async with sessionmaker() as s:
+        generation = await rq.settings_generation(s)
+        assert await rq.touched_timezones(s, generation - 1, generation) == {"Asia/Tokyo"}
