@@ -59,16 +59,23 @@ async def until(what: str, condition: Callable[[], bool], timeout: float) -> Non
 
 async def teams_with_a_warmup_due(url: str, channels: dict[int, Channel]) -> None:
     """Every team's warmup was due a couple of minutes ago, set up an hour before (so the start's
-    catch-up sends it, late, inside the 120-minute grace window)."""
+    catch-up sends it, late, inside the 120-minute grace window). The cooldown is two hours ahead, so
+    it is not due during the test whatever the time of day (the default 19:00 was, from 19:00 to
+    20:00 UTC, and its reminders made the ledger's counts differ)."""
     await upgrade_to_head(url)
     now = datetime.now(UTC)
     due = (now - timedelta(minutes=2)).replace(second=0, microsecond=0)
+    later = now + timedelta(hours=2)
     engine = create_engine(url)
     try:
         settings = ReminderSettingsService(make_sessionmaker(engine), clock=lambda: now - timedelta(hours=1))
         for guild_id, channel in channels.items():
             await settings.update(
-                guild_id, channel_id=channel.id, timezone="UTC", warmup=time(due.hour, due.minute)
+                guild_id,
+                channel_id=channel.id,
+                timezone="UTC",
+                warmup=time(due.hour, due.minute),
+                cooldown=time(later.hour, later.minute),
             )
     finally:
         await engine.dispose()
