@@ -39,6 +39,7 @@ from backrun_bot.services.common import Clock, utc_now
 from backrun_bot.services.delivery import DeliveryService
 from backrun_bot.services.plan import PlanService
 from backrun_bot.services.reminder_settings import ReminderSettingsService
+from backrun_bot.services.teams import TeamService
 from backrun_bot.services.training import TrainingService
 from backrun_bot.storage import queries
 from backrun_bot.storage.engine import (
@@ -71,6 +72,7 @@ class BackrunBot(commands.AutoShardedBot):
     reminder_settings: ReminderSettingsService
     delivery: DeliveryService
     plans: PlanService
+    teams: TeamService
     scheduler: ReminderScheduler
     health: HealthServer | None = None
 
@@ -148,6 +150,7 @@ class BackrunBot(commands.AutoShardedBot):
         )
         self.metrics.prime_reminders(slot.value for slot in Slot)
         self.plans = PlanService(self.sessionmaker, clock=self.clock)
+        self.teams = TeamService(self.sessionmaker, clock=self.clock)
         self.scheduler = ReminderScheduler(self.delivery, grace=grace, clock=self.clock)
         # A settings change re-arms the reminder jobs; the service calls this once it has committed.
         self.reminder_settings = ReminderSettingsService(

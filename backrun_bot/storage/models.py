@@ -91,6 +91,23 @@ class Team(Base):
     paused_until: Mapped[date | None] = mapped_column(Date)
     pause_reason: Mapped[str | None] = mapped_column(String(200))
     reminders_updated_at: Mapped[datetime | None]
+    # Coaches (issue 10): members with this role, besides everyone with Manage Server.
+    coach_role_id: Mapped[int | None] = mapped_column(BigInteger)
+    # How distances are shown: "metric" or "imperial" (input always takes both).
+    units: Mapped[str] = mapped_column(String(8), default="metric", server_default="metric")
+    # Monday's summary of last week after the warmup (when reminders are on).
+    weekly_summary: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # When the bot was removed from the server; None while it is there. The retention job deletes
+    # the team (and, by cascade, everything of it) RETENTION_DAYS later; coming back clears it.
+    removed_at: Mapped[datetime | None]
+
+
+Index(
+    "ix_teams_removed_at",
+    Team.removed_at,
+    sqlite_where=Team.removed_at.is_not(None),
+    postgresql_where=Team.removed_at.is_not(None),
+)
 
 
 def reminder_on(time_column: Mapped[str | None]) -> list[ColumnElement[bool]]:
@@ -144,6 +161,28 @@ class Athlete(Base):
     mentions_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     __table_args__ = (UniqueConstraint("team_id", "user_id", name="uq_athletes_team_user"),)
+
+
+class RestDay(Base):
+    """A day the bot told an athlete to rest (the warmup named them, or /plan said so): a streak of
+    backward days does not break on it (issue 10)."""
+
+    __tablename__ = "rest_days"
+
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # "warmup" or "plan"
+    recorded_at: Mapped[datetime]
+
+
+class GuildWelcome(Base):
+    """A server the bot has welcomed: once per server, ever. Not tied to ``teams``, so that deleting
+    a server's data after the bot left does not make it welcome the server again."""
+
+    __tablename__ = "guild_welcomes"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    welcomed_at: Mapped[datetime]
 
 
 class RunSession(Base):

@@ -10,7 +10,7 @@ from backrun_bot.storage.engine import create_engine
 from backrun_bot.storage.migrate import current_revision, downgrade_to, upgrade_to, upgrade_to_head
 from backrun_bot.storage.models import Base
 
-HEAD = "0008_reminder_settings_changes"
+HEAD = "0009_teams_and_coaches"
 TABLES = {
     "teams",
     "athletes",
@@ -19,9 +19,12 @@ TABLES = {
     "reminder_deliveries",
     "reminder_occurrences",
     "reminder_settings_changes",
+    "guild_welcomes",
+    "rest_days",
     "alembic_version",
 }
 NEW_IN_ISSUE_9 = {"reminder_occurrences", "reminder_settings_changes"}
+NEW_IN_ISSUE_10 = {"guild_welcomes", "rest_days"}
 
 
 async def tables(url: str) -> set[str]:
@@ -38,14 +41,17 @@ async def test_upgrade_downgrade_upgrade(empty_db_url: str) -> None:
     assert await tables(empty_db_url) == TABLES
     assert await current_revision(empty_db_url) == HEAD
 
+    await downgrade_to(empty_db_url, "0008_reminder_settings_changes")
+    assert await tables(empty_db_url) == TABLES - NEW_IN_ISSUE_10
     await downgrade_to(empty_db_url, "0006_reminder_occurrences")
-    assert await tables(empty_db_url) == TABLES - {"reminder_settings_changes"}
+    assert await tables(empty_db_url) == TABLES - NEW_IN_ISSUE_10 - {"reminder_settings_changes"}
+    before_9 = TABLES - NEW_IN_ISSUE_10 - NEW_IN_ISSUE_9
     await downgrade_to(empty_db_url, "0005_slot_group_indexes")
-    assert await tables(empty_db_url) == TABLES - NEW_IN_ISSUE_9
+    assert await tables(empty_db_url) == before_9
     await downgrade_to(empty_db_url, "0002_reminders")
-    assert await tables(empty_db_url) == TABLES - NEW_IN_ISSUE_9
+    assert await tables(empty_db_url) == before_9
     await downgrade_to(empty_db_url, "0001_initial")
-    assert await tables(empty_db_url) == TABLES - NEW_IN_ISSUE_9 - {"reminder_deliveries"}
+    assert await tables(empty_db_url) == before_9 - {"reminder_deliveries"}
     await downgrade_to(empty_db_url, "base")
     assert await tables(empty_db_url) == {"alembic_version"}
     assert await current_revision(empty_db_url) is None
@@ -78,13 +84,17 @@ async def test_upgrade_keeps_existing_rows(empty_db_url: str) -> None:
         await upgrade_to_head(empty_db_url)
         async with engine.connect() as conn:
             team = (
-                await conn.exec_driver_sql("SELECT warmup_time, reminder_days, reminders_active FROM teams")
+                await conn.exec_driver_sql(
+                    "SELECT warmup_time, reminder_days, reminders_active, units, weekly_summary,"
+                    " coach_role_id, removed_at FROM teams"
+                )
             ).one()
             athlete = (await conn.exec_driver_sql("SELECT mentions_enabled FROM athletes")).one()
             entries = (await conn.exec_driver_sql("SELECT id, amount_text FROM run_sessions")).all()
     finally:
         await engine.dispose()
-    assert tuple(team) == ("07:00", "0123456", False)
+    assert tuple(team[:3]) == ("07:00", "0123456", False)
+    assert (team[3], bool(team[4]), team[5], team[6]) == ("metric", True, None, None)
     assert bool(athlete[0]) is True
     assert [tuple(e) for e in entries] == [(1, "400m")]
 
