@@ -93,8 +93,9 @@ async def test_upgrade_keeps_existing_rows(empty_db_url: str) -> None:
             entries = (await conn.exec_driver_sql("SELECT id, amount_text FROM run_sessions")).all()
     finally:
         await engine.dispose()
-    assert tuple(team[:3]) == ("07:00", "0123456", False)
-    assert (team[3], bool(team[4]), team[5], team[6]) == ("metric", True, None, None)
+    warmup, days, active, units, weekly, coach_role, removed = tuple(team)
+    assert (warmup, days, active) == ("07:00", "0123456", False)
+    assert (units, bool(weekly), coach_role, removed) == ("metric", True, None, None)
     assert bool(athlete[0]) is True
     assert [tuple(e) for e in entries] == [(1, "400m")]
 
