@@ -177,7 +177,7 @@ def per_athlete_reads(guild_id: int, user_id: int, today: date) -> dict[str, Any
         "active day count, period all (/stats)": queries.active_day_count_query(
             guild_id, user_id, None, today
         ),
-        "streaks (/stats)": queries.backward_runs_query(guild_id, user_id, today),
+        "streak islands after the mark (/stats)": queries.streak_islands_query(guild_id, user_id, today),
         "team, athlete and backward meters per day (/log)": queries.logger_query(
             guild_id, user_id, (week - timedelta(days=7), week + timedelta(days=6))
         ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 
@@ -35,23 +36,77 @@ def longest_streak(backward_days: Iterable[date]) -> int:
     return best
 
 
-def streaks(runs: Iterable[tuple[date, int]], today: date) -> tuple[int, int]:
-    """The current and the longest streak from runs of consecutive backward days, each given as
-    (last day, length) — as the database groups them. Same rules as :func:`current_streak` and
-    :func:`longest_streak` (the current one may end yesterday; runs after ``today`` are ignored)."""
-    current = longest = 0
-    yesterday = date.fromordinal(today.toordinal() - 1) if today > date.min else None
-    ends: dict[date, int] = {}
-    for last, length in runs:
-        if last > today:
+@dataclass(frozen=True, slots=True)
+class Island:
+    """A run of consecutive days on each of which the athlete did backward work or was told to rest
+    (a suggested day off: the warmup named them, or /plan said so). ``length`` counts only the
+    days with backward work: a day of rest keeps a streak, it does not lengthen it."""
+
+    first: date
+    last: date
+    length: int
+
+
+@dataclass(frozen=True, slots=True)
+class StreakMark:
+    """What is already known of an athlete's streaks up to ``through``, the last day of an island
+    no /log can reach any more: the longest streak up to it. Kept so that /stats reads only the
+    days after it (issue 9). The day after ``through`` is in no island (that is how an island ends)
+    and no entry can be logged on it any more, so no island after the mark joins one before it."""
+
+    through: date
+    best: int
+
+
+# A mark is moved on only to a day at least this far back: /log takes dates up to MAX_DAYS_BACK
+# (365) back, so no entry can land on or next to it (a day's margin for a team's day boundary).
+MARK_SETTLE_DAYS = 367
+# ... and only when it moves at least this far, so that /stats writes it about once a month.
+MARK_STEP_DAYS = 30
+
+
+def _after(islands: Iterable[Island], mark: StreakMark | None) -> list[Island]:
+    ordered = sorted(islands, key=lambda i: i.first)
+    return ordered if mark is None else [i for i in ordered if i.first > mark.through]
+
+
+def streaks(islands: Iterable[Island], today: date, mark: StreakMark | None = None) -> tuple[int, int]:
+    """The current and the longest streak of backward days, from the athlete's islands after
+    ``mark`` (all of them without one) and the mark's best of the ones before.
+
+    The current streak ends today or, with nothing yet today, yesterday: a day is not lost until it
+    is over (it is never before the mark: that is a year back). Islands starting after ``today``
+    (clock skew, another zone) are ignored.
+    """
+    current = 0
+    longest = mark.best if mark is not None else 0
+    last_good = today.toordinal() - 1
+    for island in _after(islands, mark):
+        if island.first > today:
             continue
-        ends[last] = length
-        longest = max(longest, length)
-    if today in ends:
-        current = ends[today]
-    elif yesterday is not None and yesterday in ends:
-        current = ends[yesterday]
+        longest = max(longest, island.length)
+        if island.last.toordinal() >= last_good:
+            current = island.length
     return current, longest
+
+
+def moved_mark(islands: Iterable[Island], today: date, mark: StreakMark | None) -> StreakMark | None:
+    """A new mark to keep, or None to keep the old one: the end of the last island that ends at
+    least :data:`MARK_SETTLE_DAYS` before ``today``, if that is :data:`MARK_STEP_DAYS` past the old
+    mark. ``islands`` are those after ``mark``."""
+    bound = today.toordinal() - MARK_SETTLE_DAYS
+    best = mark.best if mark is not None else 0
+    found: StreakMark | None = None
+    for island in _after(islands, mark):
+        if island.last.toordinal() > bound:
+            break
+        best = max(best, island.length)
+        found = StreakMark(island.last, best)
+    if found is None:
+        return None
+    if mark is not None and found.through.toordinal() - mark.through.toordinal() < MARK_STEP_DAYS:
+        return None
+    return found
 
 
 def backward_share(backward_meters: float, total_meters: float) -> float | None:
