@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy import insert as insert_into
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backrun_bot.domain.stats import Island, StreakMark
+from backrun_bot.domain.stats import Island, StreakMark, settled_day
 from backrun_bot.storage.dialect import day_number, insert
 from backrun_bot.storage.models import Athlete, Base, BotState, RestDay, RunSession, Team
 
@@ -344,9 +344,11 @@ def _mark_day(guild_id: Id, user_id: Id) -> ColumnElement[date]:
     return func.coalesce(through, literal(date.min, Date))
 
 
-def streak_islands_query(guild_id: Id, user_id: Id, end: Day) -> Select[date, date, int]:
+def streak_islands_query(guild_id: Id, user_id: Id, end: Day, settled: Day) -> Select[date, date, int]:
     """The athlete's islands after their streak mark, up to ``end``: (first day, last day, backward
-    days) of each run of consecutive days with backward work or a suggested rest day.
+    days) of each run of consecutive days with backward work or a suggested rest day; an island
+    that spans ``settled`` comes in two parts, up to it and after it, so that a mark can be moved
+    into it (domain/stats.py: an athlete who runs every day has one island).
 
     Gaps and islands in SQL: a day's number minus its rank among the days is the same for every day
     of one run. Reads the athlete's own index entries after the mark (one per backward day) and
@@ -370,13 +372,13 @@ def streak_islands_query(guild_id: Id, user_id: Id, end: Day) -> Select[date, da
         func.min(numbered.c.day).label("first"),
         func.max(numbered.c.day).label("last"),
         func.sum(numbered.c.w).label("length"),
-    ).group_by(numbered.c.island)
+    ).group_by(numbered.c.island, numbered.c.day <= settled)
 
 
-def streak_mark_query(guild_id: Id, user_id: Id) -> Select[date | None, int | None, int]:
-    return select(Athlete.streak_through, Athlete.streak_best, Athlete.streak_epoch).where(
-        Athlete.team_id == guild_id, Athlete.user_id == user_id
-    )
+def streak_mark_query(guild_id: Id, user_id: Id) -> Select[date | None, int | None, int | None, int]:
+    return select(
+        Athlete.streak_through, Athlete.streak_best, Athlete.streak_open, Athlete.streak_epoch
+    ).where(Athlete.team_id == guild_id, Athlete.user_id == user_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,55 +398,40 @@ def _none(type_: type[String] | type[Float[float]] | type[Date] | type[Integer])
     return cast(null(), type_())
 
 
-def period_stats_query(guild_id: Id, user_id: Id, start: Day | None, end: Day) -> CompoundSelect[Any]:
+def period_stats_query(
+    guild_id: Id, user_id: Id, start: Day | None, end: Day, settled: Day
+) -> CompoundSelect[Any]:
     """:func:`totals_query`, :func:`active_day_count_query`, :func:`streak_islands_query` and
     :func:`streak_mark_query` as one statement, a UNION ALL whose first column says which of them a
     row comes from: one round trip for /stats, each part served by the athlete's own index.
-    Columns: part, kind, n, n2, meters, seconds, d1, d2."""
+    Columns: part, kind, n, n2, n3, meters, seconds, d1, d2 (a NULL where a part has nothing)."""
     totals = totals_query(guild_id, user_id, start, end).subquery("totals")
     days = active_day_count_query(guild_id, user_id, start, end).subquery("days")
-    islands = streak_islands_query(guild_id, user_id, end).subquery("islands")
+    islands = streak_islands_query(guild_id, user_id, end, settled).subquery("islands")
     mark = streak_mark_query(guild_id, user_id).subquery("mark")
+
+    def row(part: str, *columns: ColumnElement[Any] | None) -> Select[Any]:
+        types = (String, Integer, Integer, Integer, Float, Float, Date, Date)
+        return select(
+            literal(part, String).label("part"),
+            *(_none(t) if c is None else c for c, t in zip(columns, types, strict=True)),
+        )
+
+    c = totals.c
     return union_all(
-        select(
-            literal("kind", String).label("part"),
-            totals.c.kind,
-            totals.c.n,
-            _none(Integer).label("n2"),
-            totals.c.meters,
-            totals.c.seconds,
-            _none(Date).label("d1"),
-            _none(Date).label("d2"),
-        ),
-        select(
-            literal("days", String),
-            _none(String),
-            days.c.n,
-            _none(Integer),
-            _none(Float),
-            _none(Float),
-            _none(Date),
-            _none(Date),
-        ),
-        select(
-            literal("island", String),
-            _none(String),
-            islands.c.length,
-            _none(Integer),
-            _none(Float),
-            _none(Float),
-            islands.c.first,
-            islands.c["last"],
-        ),
-        select(
-            literal("mark", String),
-            _none(String),
+        row("kind", c.kind, c.n, None, None, c.meters, c.seconds, None, None),
+        row("days", None, days.c.n, None, None, None, None, None, None),
+        row("island", None, islands.c.length, None, None, None, None, islands.c.first, islands.c["last"]),
+        row(
+            "mark",
+            None,
             mark.c.streak_best,
+            mark.c.streak_open,
             mark.c.streak_epoch,
-            _none(Float),
-            _none(Float),
+            None,
+            None,
             mark.c.streak_through,
-            _none(Date),
+            None,
         ),
     )
 
@@ -477,6 +464,7 @@ _PERIOD_STATS = period_stats_query(
     bindparam("user_id", type_=BigInteger),
     bindparam("start", type_=Date),
     bindparam("end", type_=Date),
+    bindparam("settled", type_=Date),
 )
 
 
@@ -490,8 +478,14 @@ async def period_stats(
     islands: list[Island] = []
     mark: StreakMark | None = None
     epoch = 0
-    params = {"guild_id": guild_id, "user_id": user_id, "start": start or date.min, "end": end}
-    for part, kind, n, n2, meters, seconds, d1, d2 in await s.execute(_PERIOD_STATS, params):
+    params = {
+        "guild_id": guild_id,
+        "user_id": user_id,
+        "start": start or date.min,
+        "end": end,
+        "settled": settled_day(end),
+    }
+    for part, kind, n, n2, n3, meters, seconds, d1, d2 in await s.execute(_PERIOD_STATS, params):
         if part == "kind":
             totals.append(KindTotal(kind, int(n), float(meters or 0.0), float(seconds or 0.0)))
         elif part == "days":
@@ -499,9 +493,9 @@ async def period_stats(
         elif part == "island":
             islands.append(Island(d1, d2, int(n)))
         else:
-            epoch = int(n2)
+            epoch = int(n3)
             if d1 is not None and n is not None:
-                mark = StreakMark(d1, int(n))
+                mark = StreakMark(d1, int(n), None if n2 is None else int(n2))
     return PeriodStats(totals, active_days, islands, mark, epoch)
 
 
@@ -513,7 +507,7 @@ async def save_streak_mark(
     statement = (
         update(Athlete)
         .where(Athlete.team_id == guild_id, Athlete.user_id == user_id, Athlete.streak_epoch == epoch)
-        .values(streak_through=mark.through, streak_best=mark.best)
+        .values(streak_through=mark.through, streak_best=mark.best, streak_open=mark.open)
         .returning(Athlete.id)
     )
     return await s.scalar(statement) is not None

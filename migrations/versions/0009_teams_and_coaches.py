@@ -42,6 +42,7 @@ def upgrade() -> None:
     with op.batch_alter_table("athletes") as batch:
         batch.add_column(sa.Column("streak_through", sa.Date(), nullable=True))
         batch.add_column(sa.Column("streak_best", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("streak_open", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("streak_epoch", sa.Integer(), server_default="0", nullable=False))
     op.create_table(
         "guild_welcomes",
@@ -70,6 +71,7 @@ def downgrade() -> None:
     op.drop_table("guild_welcomes")
     with op.batch_alter_table("athletes") as batch:
         batch.drop_column("streak_epoch")
+        batch.drop_column("streak_open")
         batch.drop_column("streak_best")
         batch.drop_column("streak_through")
     op.drop_index("ix_teams_removed_at", table_name="teams")

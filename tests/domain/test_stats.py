@@ -17,6 +17,7 @@ from backrun_bot.domain.stats import (
     current_streak,
     longest_streak,
     moved_mark,
+    settled_day,
     streaks,
 )
 
@@ -121,6 +122,16 @@ def islands_of(backward: Iterable[date], rest: Iterable[date] = ()) -> list[Isla
     return islands
 
 
+def parts_of(backward: Iterable[date], rest: Iterable[date], settled: date) -> list[Island]:
+    """:func:`islands_of`, with an island that spans ``settled`` in two parts, as the database gives
+    them (up to ``settled``, and after it)."""
+    work = list(backward)
+    rests = list(rest)
+    return islands_of([d for d in work if d <= settled], [d for d in rests if d <= settled]) + islands_of(
+        [d for d in work if d > settled], [d for d in rests if d > settled]
+    )
+
+
 def oracle(backward: Iterable[date], rest: Iterable[date], today: date) -> tuple[int, int]:
     """Day by day, the plain reading of the rule: (current, longest)."""
     work = set(backward)
@@ -183,38 +194,63 @@ def test_islands_after_today_are_ignored() -> None:
 
 
 def test_the_mark_is_set_only_far_enough_back_and_moved_only_a_month_on() -> None:
-    old = TODAY - timedelta(days=MARK_SETTLE_DAYS)
+    old = settled_day(TODAY)
     islands = [Island(old - timedelta(days=9), old - timedelta(days=5), 5), Island(old, old, 1)]
     mark = moved_mark(islands, TODAY, None)
-    assert mark == StreakMark(old, 5)
-    # One day more recent: no island is settled yet.
+    assert mark == StreakMark(old, 5, 1)
+    # One day more recent: nothing is settled yet.
     assert moved_mark([Island(old + timedelta(days=1), old + timedelta(days=1), 1)], TODAY, None) is None
-    # A settled island only 29 days past the old mark: not worth a write.
+    # A settled part only 29 days past the old mark: not worth a write.
     later = TODAY + timedelta(days=29)
     assert moved_mark([Island(old + timedelta(days=29), old + timedelta(days=29), 1)], later, mark) is None
     moved = moved_mark(
         [Island(old + timedelta(days=30), old + timedelta(days=30), 1)], later + timedelta(days=1), mark
     )
-    assert moved == StreakMark(old + timedelta(days=30), 5)
+    assert moved == StreakMark(old + timedelta(days=30), 5, 1)
+
+
+def test_an_athlete_who_runs_every_day_gets_a_mark_inside_their_one_island() -> None:
+    """800 days in a row: the database splits the island at the settled day; the mark goes there,
+    open, and the part after it goes on from it."""
+    days = days_back(*range(800))
+    settled = settled_day(TODAY)
+    mark = moved_mark(parts_of(days, [], settled), TODAY, None)
+    assert mark == StreakMark(settled, 800 - MARK_SETTLE_DAYS, 800 - MARK_SETTLE_DAYS)
+    after = [Island(settled + timedelta(days=1), TODAY, MARK_SETTLE_DAYS)]
+    assert streaks(after, TODAY, mark) == (800, 800)
+    assert streaks(after, TODAY) == (MARK_SETTLE_DAYS, MARK_SETTLE_DAYS)  # without it: wrong
 
 
 @given(
     st.lists(st.integers(min_value=0, max_value=900), max_size=120),
     st.lists(st.integers(min_value=0, max_value=900), max_size=30),
     st.integers(min_value=0, max_value=500),
+    st.integers(min_value=0, max_value=900),
 )
 def test_with_a_mark_the_days_after_it_give_the_same_streaks_as_all_days(
-    work: list[int], rest: list[int], later: int
+    work: list[int], rest: list[int], later: int, daily: int
 ) -> None:
-    """The mark taken on one day, the streaks read on a later day from the mark and only the islands
-    after it equal those from every day; and so after the mark moves on again."""
-    backward, rests = days_back(*work), days_back(*rest)
+    """The mark taken on one day, the streaks read on a later day from the mark and only the parts
+    after it equal those from every day; and so after the mark moves on again. ``daily``: a run of
+    days in a row ending today, so that marks inside an island are drawn too."""
+    backward, rests = days_back(*work, *range(daily)), days_back(*rest)
     first_day = TODAY - timedelta(days=later)  # the mark is taken this many days before TODAY
     seen = [d for d in backward if d <= first_day], [d for d in rests if d <= first_day]
-    mark = moved_mark(islands_of(*seen), first_day, None)
+    mark = moved_mark(parts_of(*seen, settled_day(first_day)), first_day, None)
     full = streaks(islands_of(backward, rests), TODAY)
-    after = [i for i in islands_of(backward, rests) if mark is None or i.first > mark.through]
-    assert streaks(after, TODAY, mark) == full == oracle(backward, rests, TODAY)
-    again = moved_mark(after, TODAY, mark) or mark
-    rest_after = [i for i in islands_of(backward, rests) if again is None or i.first > again.through]
-    assert streaks(rest_after, TODAY, again) == full
+
+    def after(m: StreakMark | None) -> list[Island]:
+        parts = parts_of(backward, rests, settled_day(TODAY))
+        return (
+            parts
+            if m is None
+            else parts_of(
+                [d for d in backward if d > m.through],
+                [d for d in rests if d > m.through],
+                settled_day(TODAY),
+            )
+        )
+
+    assert streaks(after(mark), TODAY, mark) == full == oracle(backward, rests, TODAY)
+    again = moved_mark(after(mark), TODAY, mark) or mark
+    assert streaks(after(again), TODAY, again) == full

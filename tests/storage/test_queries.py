@@ -167,10 +167,10 @@ async def test_the_streak_read_starts_after_the_mark(sessionmaker: Sessions) -> 
             Island(days[0], days[-1], 10),
             Island(date(2024, 3, 1), date(2024, 3, 1), 1),
         ]
-        assert await queries.save_streak_mark(s, 1, 5, StreakMark(days[-1], 10), before.epoch)
+        assert await queries.save_streak_mark(s, 1, 5, StreakMark(days[-1], 10, 10), before.epoch)
     async with sessionmaker() as s:
         after = await queries.period_stats(s, 1, 5, None, date(2024, 3, 1))
-    assert after.mark == StreakMark(days[-1], 10)
+    assert after.mark == StreakMark(days[-1], 10, 10)
     assert after.islands == [Island(date(2024, 3, 1), date(2024, 3, 1), 1)]  # Jan not read again
     assert after.active_days == 11  # the totals still cover the whole period
     # Removing the March entry (after the mark) keeps the mark; the epoch moves on.
@@ -179,9 +179,9 @@ async def test_the_streak_read_starts_after_the_mark(sessionmaker: Sessions) -> 
         assert row is not None and await queries.delete_run_session(s, row)
     async with sessionmaker.begin() as s:
         read = await queries.period_stats(s, 1, 5, None, date(2024, 3, 1))
-        assert (read.mark, read.islands, read.epoch) == (StreakMark(days[-1], 10), [], 1)
+        assert (read.mark, read.islands, read.epoch) == (StreakMark(days[-1], 10, 10), [], 1)
         # A mark computed before that change is not written.
-        assert not await queries.save_streak_mark(s, 1, 5, StreakMark(days[-1], 99), before.epoch)
+        assert not await queries.save_streak_mark(s, 1, 5, StreakMark(days[-1], 99, 99), before.epoch)
     # Removing Jan 5 (on or before the mark) forgets it: every day is read again.
     async with sessionmaker.begin() as s:
         row = await queries.get_run_session(s, 1, ids[4])

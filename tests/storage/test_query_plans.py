@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import CompoundSelect, Select, insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from backrun_bot.domain.stats import settled_day
 from backrun_bot.storage import queries
 from backrun_bot.storage.models import Athlete, RestDay, RunSession, Team
 
@@ -78,11 +79,11 @@ def per_athlete_reads() -> dict[str, AnySelect]:
         "totals": queries.totals_query(BIG_TEAM, ME, start, TODAY),
         "backward meters": queries.backward_meters_query(BIG_TEAM, ME, start, TODAY),
         "active days": queries.active_days_query(BIG_TEAM, ME, start, TODAY, backward_only=True),
-        "streaks": queries.streak_islands_query(BIG_TEAM, ME, TODAY),
+        "streaks": queries.streak_islands_query(BIG_TEAM, ME, TODAY, settled_day(TODAY)),
         "active day count": queries.active_day_count_query(BIG_TEAM, ME, start, TODAY),
         "log": queries.logger_query(BIG_TEAM, ME, (start, TODAY)),
-        "stats, one read": queries.period_stats_query(BIG_TEAM, ME, start, TODAY),
-        "stats all, one read": queries.period_stats_query(BIG_TEAM, ME, None, TODAY),
+        "stats, one read": queries.period_stats_query(BIG_TEAM, ME, start, TODAY, settled_day(TODAY)),
+        "stats all, one read": queries.period_stats_query(BIG_TEAM, ME, None, TODAY, settled_day(TODAY)),
     }
 
 
