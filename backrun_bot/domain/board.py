@@ -22,7 +22,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from backrun_bot.domain.amounts import Units, format_distance
+from backrun_bot.domain.kinds import Kind
+from backrun_bot.domain.text import literal_line
+
 TOP: Final = 10
+NAME_CHARS: Final = 40  # a board line's name, shortened (escapes included) so ten lines stay short
+MEDALS: Final = {1: "🥇", 2: "🥈", 3: "🥉"}
+# The leaderboard's ``kind`` option: "backward" is every backward kind together (on /log it is the
+# backward run alone); any other kind of /log is that kind only.
+ALL_BACKWARD: Final = Kind.BACKWARD.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +89,48 @@ def board(totals: Iterable[Total], caller_user_id: int, top: int = TOP) -> Board
     tied = sum(1 for s in rest if shown and s.place == shown[-1].place)
     mine = next((s for s in rest if s.total.user_id == caller_user_id), None)
     return Board(top=shown, caller=mine, tied_beyond=tied, athletes=len(standings))
+
+
+def board_kind(value: str) -> Kind | None:
+    """The kind a board counts: None for every backward kind (``backward``), else that kind.
+    ValueError for anything that is not a kind of /log."""
+    return None if value == ALL_BACKWARD else Kind(value)
+
+
+def board_kind_choices() -> list[tuple[str, str]]:
+    """(name shown, value) for the ``kind`` option, "All backward" first."""
+    return [("All backward", ALL_BACKWARD)] + [
+        (kind.label.capitalize(), kind.value) for kind in Kind if kind is not Kind.BACKWARD
+    ]
+
+
+def kind_words(kind: Kind | None) -> str:
+    """What a board counts, for its title and its empty text: ``"backward running"``, ``"backpedal"``."""
+    return "backward running" if kind is None else kind.label
+
+
+def standing_line(standing: Standing, units: Units, *, you: bool = False) -> str:
+    """``🥇 **Alice** — 2.4 km``, ``**4.** Dan — 1.2 km`` (the caller's own name in bold, "(you)")."""
+    place = MEDALS.get(standing.place, f"**{standing.place}.**")
+    name = literal_line(standing.total.name, NAME_CHARS)
+    shown = f"**{name}** (you)" if you else name
+    return f"{place} {shown} — {format_distance(standing.total.meters, units)}"
+
+
+def board_lines(shown: Board, caller_user_id: int, units: Units, kind: Kind | None, period: str) -> list[str]:
+    """The board as lines of text: the top rows, a cut tie counted, then the caller's own row (or
+    that they have none yet); a kind line for an empty board. ``period`` is ``"week"`` etc."""
+    if not shown.top:
+        return [
+            f"Nobody has logged any {kind_words(kind)} this {period} yet. "
+            f"Be the first: `/log {(kind or Kind.BACKWARD).value} 400m`."
+        ]
+    lines = [standing_line(s, units, you=s.total.user_id == caller_user_id) for s in shown.top]
+    if shown.tied_beyond:
+        place = shown.top[-1].place
+        lines.append(f"… and {shown.tied_beyond} more sharing place {place}")
+    if shown.caller is not None:
+        lines += ["", standing_line(shown.caller, units, you=True)]
+    elif all(s.total.user_id != caller_user_id for s in shown.top):
+        lines += ["", f"You have no {kind_words(kind)} this {period} yet."]
+    return lines
