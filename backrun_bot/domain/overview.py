@@ -123,7 +123,8 @@ def listed(names: Sequence[str], budget: int = LIST_CHARS) -> ListedNames:
         if used + (len(f" and {rest} more") if rest else 0) <= budget:
             fits = count
     if not fits:
-        return ListedNames(len(names), f"{len(names)} athletes"[:budget])
+        count = len(names)
+        return ListedNames(count, f"{count} athlete{'s' if count != 1 else ''}"[:budget])
     rest = len(names) - fits
     return ListedNames(len(names), ", ".join(names[:fits]) + (f" and {rest} more" if rest else ""))
 
