@@ -71,6 +71,7 @@ class Reply:
     mention_roles: list[int]
     allowed_mentions: dict[str, Any] | None
     modal: dict[str, Any] | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
     _emu: DiscordEmulator | None = field(default=None, repr=False, compare=False)
     _record: InteractionRecord | None = field(default=None, repr=False, compare=False)
 
@@ -89,9 +90,17 @@ class Reply:
             mentions=list(message.mentions),
             mention_roles=list(message.mention_roles),
             allowed_mentions=message.allowed_mentions,
+            attachments=[dict(a) for a in message.attachments],
             _emu=emu,
             _record=record,
         )
+
+    def file(self, index: int = 0) -> tuple[str, bytes]:
+        """The ``index``-th attached file: its name and its bytes, as Discord's CDN serves them."""
+        if self._emu is None:
+            raise ValueError("this reply was not read from an emulator")
+        attachment = self.attachments[index]
+        return attachment["filename"], self._emu.attachment(attachment)
 
     @property
     def followups(self) -> list[Reply]:

@@ -28,9 +28,10 @@ from backrun_bot.sandbox.emulator.interactions import (
     new_token,
 )
 from backrun_bot.sandbox.emulator.mentions import compute_pings
-from backrun_bot.sandbox.emulator.model import JSON, Channel, Guild, Member, Message, World
+from backrun_bot.sandbox.emulator.model import INTENT_GUILDS, JSON, Channel, Guild, Member, Message, World
 from backrun_bot.sandbox.emulator.ratelimit import DISCORD_GLOBAL_LIMIT, GlobalRateLimit
 from backrun_bot.sandbox.emulator.rest import build_app
+from backrun_bot.sandbox.emulator.snowflake import now
 from backrun_bot.sandbox.emulator.validation import OpenApiValidator
 
 log = logging.getLogger(__name__)
@@ -276,6 +277,48 @@ class DiscordEmulator:
         shard that is."""
         return self.world.add_guild(name, owner_name=owner_name, shard=shard)
 
+    def remove_bot(self, guild: Guild) -> None:
+        """The bot is removed from the guild (kicked, or the server deleted): GUILD_DELETE without
+        ``unavailable`` ("if the field is not set, the user was removed from the guild"), then
+        nothing more of it reaches the bot: no events, no GUILD_CREATE on the next IDENTIFY, REST
+        answers 403 Missing Access, and no member can use its commands there."""
+        if not guild.bot_present:
+            raise ValueError(f"the bot is not in {guild.name}")
+        self.world.announce("GUILD_DELETE", {"id": str(guild.id)}, INTENT_GUILDS)
+        guild.bot_present = False
+        guild.unavailable = False
+        self.notify_change()
+
+    def add_bot(self, guild: Guild) -> None:
+        """The bot is added back to a guild it was removed from: its member joins again (a new
+        ``joined_at``) and its sessions get the guild's GUILD_CREATE as a join (no ``unavailable``)."""
+        if guild.bot_present:
+            raise ValueError(f"the bot is already in {guild.name}")
+        guild.me.joined_at = now()
+        guild.bot_present = True
+        self.world.announce("GUILD_CREATE", guild.to_json(joined=True), INTENT_GUILDS)
+        self.notify_change()
+
+    def guild_outage(self, guild: Guild) -> None:
+        """Discord loses the guild for a while (an outage): GUILD_DELETE with ``unavailable: true``.
+        The bot is still in it; a session that connects meanwhile gets it in READY and then the
+        same GUILD_DELETE instead of its GUILD_CREATE."""
+        if not guild.bot_present or guild.unavailable:
+            raise ValueError(f"{guild.name} is not available to the bot")
+        self.world.announce("GUILD_DELETE", {"id": str(guild.id), "unavailable": True}, INTENT_GUILDS)
+        guild.unavailable = True
+
+    def guild_outage_over(self, guild: Guild) -> None:
+        """The outage is over: GUILD_CREATE with ``unavailable: false`` (available again, not a join)."""
+        if not guild.unavailable:
+            raise ValueError(f"{guild.name} is not unavailable")
+        guild.unavailable = False
+        self.world.announce("GUILD_CREATE", guild.to_json(), INTENT_GUILDS)
+
+    def attachment(self, attachment: JSON) -> bytes:
+        """The bytes of an attachment object (as a message carries it) that the bot uploaded."""
+        return self.world.attachment_data[int(attachment["id"])]
+
     def remove_channel(self, channel: Channel) -> None:
         """Delete the channel: sends to it get 404 Unknown Channel (10003)."""
         channel.deleted = True
@@ -411,6 +454,11 @@ class DiscordEmulator:
     ) -> InteractionRecord:
         """Dispatch an INTERACTION_CREATE for ``member`` in ``channel`` and start its clock."""
         guild = channel.guild
+        # Removing a bot removes its integration with the server: its commands and buttons are gone.
+        if not guild.bot_present:
+            raise ValueError(f"the bot is not in {guild.name}: its commands are gone from there")
+        if guild.members.get(member.user_id) is not member:
+            raise ValueError(f"{member.name} is not a member of {guild.name}")
         interaction_id = self.world.snowflakes.next()
         token = new_token()
         app_permissions = guild.permissions_in(guild.me, channel)
