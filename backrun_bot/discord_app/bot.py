@@ -36,6 +36,7 @@ from backrun_bot.observability.metrics import Metrics
 from backrun_bot.observability.ratelimits import rate_limit_trace
 from backrun_bot.scheduling.scheduler import ReminderScheduler
 from backrun_bot.services.common import Clock, utc_now
+from backrun_bot.services.corrections import CorrectionService
 from backrun_bot.services.delivery import DeliveryService
 from backrun_bot.services.plan import PlanService
 from backrun_bot.services.reminder_settings import ReminderSettingsService
@@ -73,6 +74,7 @@ class BackrunBot(commands.AutoShardedBot):
     delivery: DeliveryService
     plans: PlanService
     teams: TeamService
+    corrections: CorrectionService
     scheduler: ReminderScheduler
     health: HealthServer | None = None
 
@@ -151,6 +153,7 @@ class BackrunBot(commands.AutoShardedBot):
         self.metrics.prime_reminders(slot.value for slot in Slot)
         self.plans = PlanService(self.sessionmaker, clock=self.clock)
         self.teams = TeamService(self.sessionmaker, clock=self.clock)
+        self.corrections = CorrectionService(self.sessionmaker, clock=self.clock)
         self.scheduler = ReminderScheduler(self.delivery, grace=grace, clock=self.clock)
         # A settings change re-arms the reminder jobs; the service calls this once it has committed.
         self.reminder_settings = ReminderSettingsService(

@@ -4,4 +4,5 @@ EXTENSIONS = (
     "backrun_bot.discord_app.cogs.training",
     "backrun_bot.discord_app.cogs.meta",
     "backrun_bot.discord_app.cogs.reminders",
+    "backrun_bot.discord_app.cogs.corrections",
 )
