@@ -37,6 +37,7 @@ from backrun_bot.observability.ratelimits import rate_limit_trace
 from backrun_bot.scheduling.scheduler import ReminderScheduler
 from backrun_bot.services.common import Clock, utc_now
 from backrun_bot.services.corrections import CorrectionService
+from backrun_bot.services.data import DataService
 from backrun_bot.services.delivery import DeliveryService
 from backrun_bot.services.plan import PlanService
 from backrun_bot.services.reminder_settings import ReminderSettingsService
@@ -75,6 +76,7 @@ class BackrunBot(commands.AutoShardedBot):
     plans: PlanService
     teams: TeamService
     corrections: CorrectionService
+    data: DataService
     scheduler: ReminderScheduler
     health: HealthServer | None = None
 
@@ -154,6 +156,7 @@ class BackrunBot(commands.AutoShardedBot):
         self.plans = PlanService(self.sessionmaker, clock=self.clock)
         self.teams = TeamService(self.sessionmaker, clock=self.clock)
         self.corrections = CorrectionService(self.sessionmaker, clock=self.clock)
+        self.data = DataService(self.sessionmaker, clock=self.clock)
         self.scheduler = ReminderScheduler(self.delivery, grace=grace, clock=self.clock)
         # A settings change re-arms the reminder jobs; the service calls this once it has committed.
         self.reminder_settings = ReminderSettingsService(

@@ -13,7 +13,7 @@ from backrun_bot.sandbox.driver import Actor, Reply
 from backrun_bot.sandbox.harness import Sandbox
 from backrun_bot.services.corrections import NO_CHANGE_GIVEN
 from tests.discord_app.conftest import TeamFixture
-from tests.discord_app.rows import snapshot
+from tests.rows import snapshot
 
 
 def entry_id(reply: Reply) -> int:

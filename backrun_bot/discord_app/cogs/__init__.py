@@ -5,4 +5,5 @@ EXTENSIONS = (
     "backrun_bot.discord_app.cogs.meta",
     "backrun_bot.discord_app.cogs.reminders",
     "backrun_bot.discord_app.cogs.corrections",
+    "backrun_bot.discord_app.cogs.data",
 )

@@ -1,23 +1,31 @@
-"""The database as the tests see it: every row of every table, read through the running bot's own
-sessionmaker, for "nothing changed" (a snapshot before and after) and "nothing of X is left"."""
+"""The database as the tests see it: every row of every table, for "nothing changed" (a snapshot
+before and after) and "nothing of X is left". Given a sessionmaker, or a sandbox (its running bot's)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy import Table, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backrun_bot.sandbox.harness import Sandbox
 from backrun_bot.storage.models import Base
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
+Source = Sandbox | async_sessionmaker[AsyncSession]
 
 
-async def snapshot(sandbox: Sandbox) -> Snapshot:
+def _sessions(source: Source) -> async_sessionmaker[AsyncSession]:
+    if isinstance(source, Sandbox):
+        assert source.bot is not None, "the bot is not running"
+        return source.bot.sessionmaker
+    return source
+
+
+async def snapshot(source: Source) -> Snapshot:
     """Every row of every table (the models' tables, as the migrations made them), in key order."""
-    assert sandbox.bot is not None
     out: Snapshot = {}
-    async with sandbox.bot.sessionmaker() as s:
+    async with _sessions(source)() as s:
         for table in Base.metadata.sorted_tables:
             order = list(table.primary_key.columns)
             rows = await s.execute(select(table).order_by(*order))
@@ -30,13 +38,12 @@ def references(table: Table, target: str) -> list[str]:
     return [c.name for c in table.columns if any(fk.target_fullname == target for fk in c.foreign_keys)]
 
 
-async def rows_of(sandbox: Sandbox, *, athlete_id: int | None = None, team_id: int | None = None) -> Snapshot:
+async def rows_of(source: Source, *, athlete_id: int | None = None, team_id: int | None = None) -> Snapshot:
     """Every row, in any table, that belongs to the athlete or the team: the row itself (athletes.id,
     teams.id), every row whose foreign key points at it, and for an athlete the rows keyed by it
     under another name. Empty lists only, when it is gone without a trace."""
-    assert sandbox.bot is not None
     out: Snapshot = {}
-    async with sandbox.bot.sessionmaker() as s:
+    async with _sessions(source)() as s:
         for table in Base.metadata.sorted_tables:
             conditions = []
             if athlete_id is not None:
