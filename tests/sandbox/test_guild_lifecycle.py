@@ -178,3 +178,18 @@ async def test_files_over_the_upload_limit_are_refused_as_discord_refuses_them(
     assert (refused.value.status, refused.value.code) == (413, 40005)
     assert len(emulator.violations) == 1 and "upload limit" in emulator.violations[0]
     assert len(emulator.messages(team.reminders.id)) == 1
+
+
+async def test_a_server_built_without_the_bot_is_joined_when_the_bot_is_added(
+    emulator: DiscordEmulator, bot: TinyBot
+) -> None:
+    events = Events(bot)
+    guild = emulator.add_guild("Team Later", with_bot=False)
+    guild.add_channel("zeta", position=5)
+    guild.add_channel("alpha", position=3)
+    await asyncio.sleep(0.05)
+    assert bot.get_guild(guild.id) is None and events.seen == []
+    emulator.add_bot(guild)
+    await eventually(lambda: ("on_guild_join", guild.id) in events.seen)
+    cached = bot.get_guild(guild.id)
+    assert cached is not None and [c.name for c in cached.text_channels] == ["general", "alpha", "zeta"]

@@ -4,12 +4,14 @@ keys, so a table added later is checked too)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backrun_bot.storage import data_queries as dq
+from backrun_bot.storage import guild_queries as gq
 from backrun_bot.storage import queries
 from backrun_bot.storage.models import GuildWelcome, ReminderDelivery, RestDay
 from tests.rows import nothing_left, references, rows_of, snapshot
@@ -100,3 +102,49 @@ async def test_the_export_streams_a_teams_entries_oldest_day_first_in_batches(se
     assert {names[r.athlete_id].display_name for r in rows} == {"Alice", "Bob"}
     assert {r.athlete_id for r in own} == {world.athletes[(TEAM, BOB)]} and len(own) == 20
     assert await snapshot(sessionmaker) == before
+
+
+async def test_deleting_a_removed_team_leaves_nothing_of_it_but_its_welcome(sessionmaker: Sessions) -> None:
+    await build(sessionmaker, entries=25)
+    kept = await rows_of(sessionmaker, team_id=OTHER)
+    async with sessionmaker.begin() as s:
+        assert await gq.mark_removed(s, TEAM, NOW)
+        assert not await gq.mark_removed(s, TEAM, NOW + timedelta(days=1))  # the first removal counts
+    async with sessionmaker() as s:
+        assert await gq.removed_before(s, NOW + timedelta(days=30)) == [TEAM]
+        assert await gq.delete_team(s, TEAM, NOW + timedelta(days=30), batch=7)  # 50 entries: 8 batches
+    assert nothing_left(await rows_of(sessionmaker, team_id=TEAM))
+    assert await rows_of(sessionmaker, team_id=OTHER) == kept
+    async with sessionmaker() as s:
+        assert await s.get(GuildWelcome, TEAM) is not None
+
+
+async def test_a_team_removed_too_recently_or_back_again_is_not_deleted(sessionmaker: Sessions) -> None:
+    await build(sessionmaker)
+    before = await snapshot(sessionmaker)
+    async with sessionmaker() as s:
+        assert not await gq.delete_team(s, TEAM, NOW)  # never removed
+    async with sessionmaker.begin() as s:
+        await gq.mark_removed(s, TEAM, NOW)
+    async with sessionmaker() as s:
+        assert not await gq.delete_team(s, TEAM, NOW)  # removed at, not before, the cut-off
+    async with sessionmaker.begin() as s:
+        assert await gq.mark_back(s, [OTHER, TEAM, 999]) == [TEAM]
+    async with sessionmaker() as s:
+        assert not await gq.delete_team(s, TEAM, NOW + timedelta(days=99))
+    assert await snapshot(sessionmaker) == before
+
+
+async def test_of_two_claims_of_one_welcome_at_once_one_wins(sessionmaker: Sessions) -> None:
+    both = asyncio.Barrier(2)
+
+    async def claim() -> bool:
+        async with sessionmaker.begin() as s:
+            await both.wait()
+            return await gq.claim_welcome(s, 77 << 22, NOW)
+
+    assert sorted(await asyncio.gather(claim(), claim())) == [False, True]
+    async with sessionmaker.begin() as s:
+        assert not await gq.claim_welcome(s, 77 << 22, NOW)
+        await gq.release_welcome(s, 77 << 22)
+        assert await gq.claim_welcome(s, 77 << 22, NOW)

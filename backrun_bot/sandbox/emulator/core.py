@@ -268,14 +268,21 @@ class DiscordEmulator:
 
     # -- building the world -------------------------------------------------------------------------
     def add_guild(
-        self, name: str, *, owner_name: str | None = None, shard: tuple[int, int] | None = None
+        self,
+        name: str,
+        *,
+        owner_name: str | None = None,
+        shard: tuple[int, int] | None = None,
+        with_bot: bool = True,
     ) -> Guild:
-        """A guild with a #general channel, @everyone, the bot (with its managed role) and an owner
-        (``owner_name``, else a user called "owner"); announced with GUILD_CREATE to the sessions of
-        its shard. ``shard``: ``(shard_id, shard_count)`` to make its id fall on that shard
+        """A guild with a #general channel (its system channel), @everyone, the bot (with its
+        managed role) and an owner (``owner_name``, else a user called "owner"); announced with
+        GUILD_CREATE to the sessions of its shard, as a server that has just added the bot.
+        ``shard``: ``(shard_id, shard_count)`` to make its id fall on that shard
         (``(id >> 22) % shard_count == shard_id``); otherwise the id is the next one, on whatever
-        shard that is."""
-        return self.world.add_guild(name, owner_name=owner_name, shard=shard)
+        shard that is. ``with_bot=False``: a server the bot is not in yet (build its channels, then
+        :meth:`add_bot`)."""
+        return self.world.add_guild(name, owner_name=owner_name, shard=shard, with_bot=with_bot)
 
     def remove_bot(self, guild: Guild) -> None:
         """The bot is removed from the guild (kicked, or the server deleted): GUILD_DELETE without
@@ -290,8 +297,9 @@ class DiscordEmulator:
         self.notify_change()
 
     def add_bot(self, guild: Guild) -> None:
-        """The bot is added back to a guild it was removed from: its member joins again (a new
-        ``joined_at``) and its sessions get the guild's GUILD_CREATE as a join (no ``unavailable``)."""
+        """The bot is added to a guild (``add_guild(..., with_bot=False)``) or added back to one it was
+        removed from: its member joins (a new ``joined_at``) and its sessions get the guild's
+        GUILD_CREATE as a join (no ``unavailable``)."""
         if guild.bot_present:
             raise ValueError(f"the bot is already in {guild.name}")
         guild.me.joined_at = now()

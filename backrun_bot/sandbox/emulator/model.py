@@ -613,13 +613,17 @@ class World:
             self.users[user.id] = user
         return user
 
-    def add_guild(self, name: str, *, owner_name: str | None = None, shard: Shard | None = None) -> Guild:
+    def add_guild(
+        self, name: str, *, owner_name: str | None = None, shard: Shard | None = None, with_bot: bool = True
+    ) -> Guild:
         owner = self.user_named(owner_name or "owner")
         guild = Guild(self, name, owner=owner, shard=shard)
         self.guilds[guild.id] = guild
         guild.live = True
-        # The bot is in it from the start: to its sessions, a server that just added it.
-        self.announce("GUILD_CREATE", guild.to_json(joined=True), INTENT_GUILDS)
+        guild.bot_present = with_bot
+        if with_bot:
+            # The bot is in it from the start: to its sessions, a server that just added it.
+            self.announce("GUILD_CREATE", guild.to_json(joined=True), INTENT_GUILDS)
         return guild
 
     def store_message(self, message: Message) -> None:
