@@ -3,9 +3,11 @@ stored, and a deletion that leaves nothing of the athlete in any table."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import gzip
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -146,6 +148,34 @@ async def test_a_team_file_over_discords_limit_is_sent_gzipped(
     refused = await coach_of(running, team).run("export")
     assert refused.ephemeral and refused.attachments == []
     assert "still" in refused.text() and "compressed" in refused.text()
+
+
+async def test_a_team_file_too_big_for_one_message_comes_in_parts_one_per_message(
+    running: Sandbox, team: TeamFixture, alice: Actor, bob: Actor
+) -> None:
+    assert running.bot is not None
+    ids = [
+        await logged(alice if n % 2 else bob, f"{100 + n}m", note=f"n{n} " + "xyzw"[n % 4] * n)
+        for n in range(60)
+    ]
+    running.bot.data = DataService(running.bot.sessionmaker, limit=700, check_every=4)
+    reply = await coach_of(running, team).run("export")
+    found = re.search(r"In (\d+) parts, one per message", reply.text())
+    assert found, reply.text()
+    count = int(found[1])
+    assert count >= 3
+    async with asyncio.timeout(5):
+        while len(reply.followups) < count - 1:
+            await asyncio.sleep(0.05)
+    parts = [reply, *reply.followups]
+    assert [p.text() for p in parts[1:]] == [f"Part {n} of {len(parts)}." for n in range(2, len(parts) + 1)]
+    rows = []
+    for n, part in enumerate(parts, 1):
+        assert part.ephemeral and part.attachments[0]["size"] <= 700
+        name, part_rows = read_csv(part)
+        assert name == f"backrun-team-{team.guild.id}-2026-03-08-part{n}-of-{len(parts)}.csv.gz"
+        rows += part_rows
+    assert [int(r["id"]) for r in rows] == ids
 
 
 # -- /forget-me ---------------------------------------------------------------------------------------

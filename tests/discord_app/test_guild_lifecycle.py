@@ -262,3 +262,18 @@ async def test_a_process_purges_only_the_servers_of_its_shards(
     for shard, guild in enumerate(guilds):
         gone = nothing_left(await rows_of(sandbox, team_id=guild.id))
         assert gone == (shard in shard_ids)
+
+
+async def test_the_running_bots_daily_job_deletes_it(
+    running: Sandbox, team: TeamFixture, alice: Actor, clock: time_machine.Traveller
+) -> None:
+    await logged(alice, "400m")
+    running.emulator.remove_bot(team.guild)
+    await asyncio.sleep(SETTLE)
+    assert running.bot is not None
+    # Past the retention and past 03:17 UTC: the scheduler, woken, runs the missed daily job once.
+    clock.move_to(START + timedelta(days=31))
+    running.bot.scheduler._scheduler.wakeup()
+    async with asyncio.timeout(10):
+        while not nothing_left(await rows_of(running, team_id=team.guild.id)):
+            await asyncio.sleep(0.1)

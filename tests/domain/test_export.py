@@ -124,3 +124,24 @@ def test_a_file_too_big_even_compressed_does_not_fit() -> None:
     writer.write([row(n) for n in range(10)])
     file = writer.finish()
     assert file.gzipped and not file.fits
+
+
+def test_a_file_too_big_for_one_message_comes_in_parts_that_each_fit_and_read_back_whole() -> None:
+    rows = [row(n, note=f"session {n} " + "abcdefghij"[n % 10] * (n % 37)) for n in range(6000)]
+    writer = ExportWriter(team=True, limit=16_000, check_every=50)
+    for start in range(0, len(rows), 1700):
+        writer.write(rows[start : start + 1700])
+    file = writer.finish()
+    assert file.gzipped and len(file.parts) > 2 and file.fits
+    assert all(len(part) <= 16_000 for part in file.parts)
+    read = [parse(part, gzipped=True) for part in file.parts]
+    assert all(part[0] == list(TEAM_COLUMNS) for part in read)  # each a whole CSV, header and all
+    assert [r[0] for part in read for r in part[1:]] == [str(n) for n in range(6000)]  # none lost, in order
+    assert file.rows == 6000 and file.size == sum(map(len, file.parts))
+
+
+def test_too_many_parts_do_not_fit() -> None:
+    writer = ExportWriter(team=True, limit=2_000, check_every=20)
+    writer.write([row(n, note="x" * (n % 97)) for n in range(20_000)])
+    file = writer.finish()
+    assert len(file.parts) > 10 and not file.fits

@@ -49,6 +49,11 @@ def export_text(export: Export) -> str:
             f"Compressed to fit Discord's file limit ({file.csv_bytes / 1024 / 1024:.1f} MiB of CSV): "
             "unzip it, or open it with your spreadsheet's import."
         )
+    if len(file.parts) > 1:
+        lines.append(
+            f"In {len(file.parts)} parts, one per message, oldest days first; each is a whole CSV "
+            "with its header."
+        )
     lines.append("Cells that begin with = + - or @ start with ' so that no spreadsheet runs them.")
     return "\n".join(lines)
 
@@ -144,8 +149,11 @@ class DataCog(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         team = await is_coach(interaction)
         export = await self.bot.data.export(who_of(interaction), team=team)
-        file = discord.File(io.BytesIO(export.file.data), filename=export.filename)
-        await interaction.followup.send(export_text(export), file=file, ephemeral=True)
+        count = len(export.file.parts)
+        for n, (data, name) in enumerate(zip(export.file.parts, export.filenames, strict=True), 1):
+            text = export_text(export) if n == 1 else f"Part {n} of {count}."
+            file = discord.File(io.BytesIO(data), filename=name)
+            await interaction.followup.send(text, file=file, ephemeral=True)
 
     @app_commands.command(
         name="forget-me", description="Delete everything Backrun keeps of you in this server"
