@@ -441,7 +441,7 @@ class Console:
             header = "Backrun (only you can see this):"
         else:
             header = f"Backrun in #{self.render.channel_name(message.channel_id)}:"
-        lines = self.render.message(message.content, message.embeds, message.components)
+        lines = self.render.message(message.content, message.embeds, message.components, message.attachments)
         self.screen.show("\n".join([header, *(f"  {line}" if line else "" for line in lines)]))
 
 

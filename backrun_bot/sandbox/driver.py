@@ -71,6 +71,7 @@ class Reply:
     mention_roles: list[int]
     allowed_mentions: dict[str, Any] | None
     modal: dict[str, Any] | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
     _emu: DiscordEmulator | None = field(default=None, repr=False, compare=False)
     _record: InteractionRecord | None = field(default=None, repr=False, compare=False)
 
@@ -89,9 +90,17 @@ class Reply:
             mentions=list(message.mentions),
             mention_roles=list(message.mention_roles),
             allowed_mentions=message.allowed_mentions,
+            attachments=[dict(a) for a in message.attachments],
             _emu=emu,
             _record=record,
         )
+
+    def file(self, index: int = 0) -> tuple[str, bytes]:
+        """The ``index``-th attached file: its name and its bytes, as Discord's CDN serves them."""
+        if self._emu is None:
+            raise ValueError("this reply was not read from an emulator")
+        attachment = self.attachments[index]
+        return attachment["filename"], self._emu.attachment(attachment)
 
     @property
     def followups(self) -> list[Reply]:
@@ -389,10 +398,18 @@ class Actor:
     # -- buttons --------------------------------------------------------------------------------------
     async def press(self, reply: Reply, label: str) -> Reply:
         """Press the button labelled ``label`` on the message ``reply`` (as it is now)."""
+        return await self._press(reply, label, raw=False)
+
+    async def press_raw(self, reply: Reply, label: str) -> Reply:
+        """Like :meth:`press`, also on an ephemeral message shown to somebody else: what a modified
+        client that learnt the button's custom id might send."""
+        return await self._press(reply, label, raw=True)
+
+    async def _press(self, reply: Reply, label: str, *, raw: bool) -> Reply:
         message = self._emu.world.messages.get(reply.id)
         if message is None or message.deleted:
             raise ValueError("that message is gone")
-        if message.ephemeral:
+        if message.ephemeral and not raw:
             viewer = (message.interaction or {}).get("user", {}).get("id")
             if viewer != str(self.user_id):
                 raise ValueError(f"{self.name} cannot see that ephemeral message")

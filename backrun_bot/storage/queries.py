@@ -279,6 +279,72 @@ async def get_run_session(
     return row
 
 
+@dataclass(frozen=True, slots=True)
+class AuthoredEntry:
+    """An entry with who logged it (for a correction, which must know whose it is)."""
+
+    row: RunSession
+    user_id: int
+    display_name: str
+    timezone: str  # the team's, for the days a correction may move the entry to
+
+
+async def authored_entry(s: AsyncSession, guild_id: int, entry_id: int) -> AuthoredEntry | None:
+    """Entry ``entry_id`` of this server whoever logged it, with its author and the team's timezone
+    (one read by the primary keys); None if no entry of this server has that id."""
+    found = (
+        await s.execute(
+            select(RunSession, Athlete.user_id, Athlete.display_name, Team.timezone)
+            .join(Athlete, Athlete.id == RunSession.athlete_id)
+            .join(Team, Team.id == RunSession.team_id)
+            .where(RunSession.id == entry_id, RunSession.team_id == guild_id)
+        )
+    ).first()
+    if found is None:
+        return None
+    row, user_id, display_name, timezone = found
+    return AuthoredEntry(row, user_id, display_name, timezone)
+
+
+async def update_entry(
+    s: AsyncSession,
+    entry_id: int,
+    *,
+    kind: str,
+    is_backward: bool,
+    meters: float | None,
+    seconds: float | None,
+    effective_meters: float,
+    amount_text: str,
+    note: str | None,
+    day: date,
+    athlete_id: int,
+    was_on: date,
+) -> bool:
+    """Rewrite entry ``entry_id`` of ``athlete_id``, which was on day ``was_on`` (a correction);
+    False if it was deleted meanwhile. The athlete's streak mark learns of the change
+    (:func:`past_changed`, from the earlier of the two days)."""
+    statement = (
+        update(RunSession)
+        .where(RunSession.id == entry_id)
+        .values(
+            kind=kind,
+            is_backward=is_backward,
+            meters=meters,
+            seconds=seconds,
+            effective_meters=effective_meters,
+            amount_text=amount_text[:64],
+            note=note,
+            day=day,
+        )
+        .returning(RunSession.id)
+    )
+    if await s.scalar(statement) is None:
+        return False
+    await past_changed(s, athlete_id, min(was_on, day))
+    return True
+
+
 def latest_query(guild_id: int, user_id: int) -> Select[RunSession]:
     # Served by the (athlete_id, id) index; without it PostgreSQL walked the whole table's primary key
     # backwards until it met one of the athlete's entries.

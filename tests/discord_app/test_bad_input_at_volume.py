@@ -30,8 +30,8 @@ example database. There is no shrinking: the bot's state moves on with every int
 replayed round would not meet the same bot, and shrinking would cost minutes; the failure names the
 interaction, its caller and its options instead.
 
-About 2,700 slash commands and 300 autocompletes: 35 s on SQLite on the shared 2-core machine
-(load 4), up to 80 s when other work keeps it busier (``.venv/bin/pytest
+About 2,900 slash commands and 740 autocompletes (with /entry, /export and /forget-me of issue 10):
+20 s on SQLite on the shared 2-core machine, up to 80 s when other work keeps it busier (``.venv/bin/pytest
 tests/discord_app/test_bad_input_at_volume.py -p no:randomly -s`` prints the figures). On PostgreSQL
 every third round is sent (about 1,800 slash commands, 33 s on a busy machine).
 """
@@ -72,8 +72,8 @@ from tests.discord_app.conftest import TeamFixture
 
 # Hypothesis examples, each a round of every command once. About one in six is a new round; after
 # each new one Hypothesis tries a few copies of it with one value copied over another, and of those
-# only what changed is sent (Arena.repeated). 700 give about 2,700 slash commands and 300
-# autocompletes today (1,100 of the slash commands distinct).
+# only what changed is sent (Arena.repeated). 700 give about 2,900 slash commands and 740
+# autocompletes today (1,500 of the slash commands distinct).
 ROUNDS = 700
 TIMEZONES = ("Europe/London", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "UTC", "Etc/GMT+12")
 OUTCOME_WAIT = 5.0  # seconds for the bot to count an interaction it has answered

@@ -150,3 +150,19 @@ def test_relative_timestamps_count_from_now(world: World) -> None:
 )
 def test_relative_time_rounds_like_discord(delta: timedelta, text: str) -> None:
     assert relative_time(delta.total_seconds()) == text
+
+
+def test_a_file_shows_its_name_size_and_where_to_download_it(world: World) -> None:
+    files = [
+        {
+            "filename": "backrun-entries-2026-03-08.csv",
+            "size": 97,
+            "url": "http://127.0.0.1:1/attachments/1/2/a.csv",
+        },
+        {"filename": "team.csv.gz", "size": 8_387_822, "url": "http://127.0.0.1:1/attachments/1/3/b.csv.gz"},
+    ]
+    assert plain(world).message("Your 1 entry", attachments=files) == [
+        "Your 1 entry",
+        "[file backrun-entries-2026-03-08.csv, 97 bytes: http://127.0.0.1:1/attachments/1/2/a.csv]",
+        "[file team.csv.gz, 8191.2 KB: http://127.0.0.1:1/attachments/1/3/b.csv.gz]",
+    ]

@@ -6,4 +6,7 @@ EXTENSIONS = (
     "backrun_bot.discord_app.cogs.reminders",
     "backrun_bot.discord_app.cogs.board",
     "backrun_bot.discord_app.cogs.team",
+    "backrun_bot.discord_app.cogs.corrections",
+    "backrun_bot.discord_app.cogs.data",
+    "backrun_bot.discord_app.cogs.guilds",
 )

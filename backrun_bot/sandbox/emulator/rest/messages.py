@@ -42,6 +42,8 @@ def _guild(emu: DiscordEmulator, req: Request) -> Guild:
     guild = emu.world.guilds.get(parse_snowflake(req.params["guild_id"]))
     if guild is None:
         raise ApiError(404, 10004, "Unknown Guild")
+    if not guild.bot_present:
+        raise ApiError(403, 50001, "Missing Access")  # a server the bot is not in
     return guild
 
 
@@ -49,6 +51,8 @@ def _channel(emu: DiscordEmulator, req: Request, *, need: int = P.VIEW_CHANNEL) 
     channel = emu.world.channels.get(parse_snowflake(req.params["channel_id"]))
     if channel is None or channel.deleted:
         raise ApiError(404, 10003, "Unknown Channel")
+    if not channel.guild.bot_present:
+        raise ApiError(403, 50001, "Missing Access")
     perms = channel.guild.permissions_in(channel.guild.me, channel)
     if not perms & P.VIEW_CHANNEL:
         raise ApiError(403, 50001, "Missing Access")
@@ -71,20 +75,7 @@ async def get_channel(emu: DiscordEmulator, req: Request) -> web.StreamResponse:
 
 @route("GET", "/guilds/{guild_id}")
 async def get_guild(emu: DiscordEmulator, req: Request) -> web.StreamResponse:
-    guild = _guild(emu, req)
-    data = guild.to_json()
-    for key in (
-        "members",
-        "channels",
-        "threads",
-        "presences",
-        "voice_states",
-        "joined_at",
-        "member_count",
-        "large",
-    ):
-        data.pop(key, None)
-    return json_response(data)
+    return json_response(_guild(emu, req).update_json())
 
 
 @route("GET", "/guilds/{guild_id}/channels")
@@ -192,12 +183,13 @@ def _attachment(emu: DiscordEmulator, message: Message, upload: JSON, meta: JSON
     attachment_id = emu.world.snowflakes.next()
     filename = meta.get("filename") or upload.get("filename") or "file"
     url = f"{emu.base_url}/attachments/{message.channel_id}/{attachment_id}/{filename}"
+    emu.world.attachment_data[attachment_id] = upload.get("data", b"")
     return {
         "id": str(attachment_id),
         "filename": filename,
         "title": meta.get("title"),
         "description": meta.get("description"),
-        "content_type": "application/octet-stream",
+        "content_type": upload.get("content_type") or "application/octet-stream",
         "size": upload.get("size", 0),
         "url": url,
         "proxy_url": url,

@@ -24,6 +24,7 @@ from aiohttp import BodyPartReader, web
 from multidict import MultiMapping
 
 from backrun_bot.sandbox.emulator.faults import Fault
+from backrun_bot.sandbox.emulator.interactions import ATTACHMENT_SIZE_LIMIT
 from backrun_bot.sandbox.emulator.model import JSON
 from backrun_bot.sandbox.emulator.validation import Problem, errors_json
 
@@ -127,7 +128,16 @@ def build_app(emu: DiscordEmulator) -> web.Application:
                 emu.report(error.violation)
             return error.response()
 
+    async def attachment(request: web.Request) -> web.StreamResponse:
+        # Discord's CDN: an uploaded file at its attachment's url (no token needed, as on the CDN).
+        try:
+            data = emu.world.attachment_data[int(request.match_info["attachment_id"])]
+        except (KeyError, ValueError):
+            raise web.HTTPNotFound() from None
+        return web.Response(body=data, content_type="application/octet-stream")
+
     app.router.add_route("*", "/api/v10{tail:/.*}", api)
+    app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", attachment)
     app.router.add_get("/gateway", emu.gateway.handle)
     app.router.add_get("/gateway/", emu.gateway.handle)
     return app
@@ -174,6 +184,17 @@ async def _dispatch(emu: DiscordEmulator, request: web.Request) -> web.StreamRes
     req = Request(method, path, found.template, params, request.query)
     if request.body_exists:
         req.body, req.files = await _read_body(request, method, path)
+        uploaded = sum(f["size"] for f in req.files)
+        if uploaded > ATTACHMENT_SIZE_LIMIT:
+            # Discord's answer to files over the upload limit (10 MiB for a bot in a server without
+            # boosts; the same limit an interaction's attachment_size_limit says).
+            raise ApiError(
+                413,
+                40005,
+                "Request entity too large",
+                violation=f"{method} {found.template}: {uploaded} bytes of files, over the "
+                f"{ATTACHMENT_SIZE_LIMIT}-byte upload limit",
+            )
     if method in ("POST", "PUT", "PATCH") and emu.validator.has_operation(method, found.template):
         if req.body is None:
             req.body = {}
@@ -238,7 +259,15 @@ async def _read_body(request: web.Request, method: str, path: str) -> tuple[Any,
                 body = _parse_json(text, method, path)
             else:
                 data = await part.read()
-                files.append({"field": part.name, "filename": part.filename, "size": len(data)})
+                files.append(
+                    {
+                        "field": part.name,
+                        "filename": part.filename,
+                        "size": len(data),
+                        "data": bytes(data),
+                        "content_type": part.headers.get("Content-Type"),
+                    }
+                )
         return body, files
     raw = await request.read()
     if not raw:
