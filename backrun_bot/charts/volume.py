@@ -102,14 +102,13 @@ def ticks(series: VolumeSeries) -> list[tuple[int, str]]:
                 seen_year = d.year
             marks.append((i, label))
     else:
-        # Over two years, each January (and the first month) by its year; else every quarter.
-        years = len(starts) > 24
+        # Months only past MAX_WEEKLY_BARS weeks (over two years): each January by its year, and
+        # the first month, with its year.
         for i, d in enumerate(starts):
-            month = _MONTHS[d.month - 1]
-            if years and (d.month == 1 or i == 0):
-                marks.append((i, str(d.year) if d.month == 1 else f"{month} {d.year}"))
-            elif not years and (d.month - 1) % 3 == 0:
-                marks.append((i, f"{month} {d.year}" if d.month == 1 or not marks else month))
+            if d.month == 1:
+                marks.append((i, str(d.year)))
+            elif i == 0:
+                marks.append((i, f"{_MONTHS[d.month - 1]} {d.year}"))
     if len(marks) > MAX_TICKS:
         marks = marks[:: math.ceil(len(marks) / MAX_TICKS)]
     return marks

@@ -3,11 +3,12 @@ each is served by the athletes' covering index alone, on SQLite and PostgreSQL (
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import Select, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backrun_bot.domain.volume import DayVolume
@@ -111,29 +112,26 @@ async def fill_more(conn: Any) -> None:
     await fill(conn)
     now = datetime.now(UTC)
     await conn.execute(insert(Team), [{"id": 100 + t, "created_at": now} for t in range(OTHER_TEAMS)])
-    athletes = [
-        {"id": 20_000 + t * 100 + a, "team_id": 100 + t, "user_id": a, "display_name": "x", "created_at": now}
-        for t in range(OTHER_TEAMS)
-        for a in range(OTHER_ATHLETES)
-    ]
-    await conn.execute(insert(Athlete), athletes)
-    rows = [
-        entry(athlete["id"], athlete["team_id"], "backward", 400, TODAY - timedelta(days=d))
-        for athlete in athletes
-        for d in range(200)
-    ]
+    ids = [(20_000 + t * 100 + a, 100 + t, a) for t in range(OTHER_TEAMS) for a in range(OTHER_ATHLETES)]
+    await conn.execute(
+        insert(Athlete),
+        [
+            {"id": i, "team_id": team, "user_id": user, "display_name": "x", "created_at": now}
+            for i, team, user in ids
+        ],
+    )
+    back = [TODAY - timedelta(days=d) for d in range(200)]
+    rows = [entry(i, team, "backward", 400, day) for i, team, _ in ids for day in back]
     await conn.execute(insert(RunSession), rows)
     await conn.execute(text("ANALYZE"))
 
 
-READS = {
+READS: dict[str, Callable[[date], Select[*tuple[Any, ...]]]] = {
     "athlete days": lambda first: vq.bound(
         vq.athlete_days_query(), guild_id=BIG_TEAM, user_id=ME, first=first, last=TODAY
     ),
     "team days": lambda first: vq.bound(vq.team_days_query(), guild_id=BIG_TEAM, first=first, last=TODAY),
-    "team totals": lambda first: vq.bound(
-        vq.team_totals_query(), guild_id=BIG_TEAM, first=first, last=TODAY
-    ),
+    "team totals": lambda first: vq.bound(vq.team_totals_query(), guild_id=BIG_TEAM, first=first, last=TODAY),
 }
 
 
