@@ -71,6 +71,7 @@ class Reply:
     mention_roles: list[int]
     allowed_mentions: dict[str, Any] | None
     modal: dict[str, Any] | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
     _emu: DiscordEmulator | None = field(default=None, repr=False, compare=False)
     _record: InteractionRecord | None = field(default=None, repr=False, compare=False)
 
@@ -89,9 +90,35 @@ class Reply:
             mentions=list(message.mentions),
             mention_roles=list(message.mention_roles),
             allowed_mentions=message.allowed_mentions,
+            attachments=[dict(a) for a in message.attachments],
             _emu=emu,
             _record=record,
         )
+
+    def file(self, filename: str) -> bytes:
+        """The bytes of this message's attachment called ``filename`` (as Discord's CDN serves them)."""
+        found = [a for a in self.attachments if a.get("filename") == filename]
+        if not found:
+            names = ", ".join(repr(a.get("filename")) for a in self.attachments) or "none"
+            raise ValueError(f"no attachment {filename!r} (attachments: {names})")
+        return self._bytes(found[0])
+
+    def embed_image(self, index: int = 0) -> bytes:
+        """The picture embed ``index`` shows: the attachment of this message its image names
+        (``attachment://…``, which Discord resolved to the attachment's URL); ValueError if the
+        embed has no image, or one that is not an attachment of this message."""
+        url = ((self.embeds[index] if index < len(self.embeds) else {}).get("image") or {}).get("url")
+        if url is None:
+            raise ValueError(f"embed {index} shows no image")
+        found = [a for a in self.attachments if a.get("url") == url]
+        if not found:
+            raise ValueError(f"embed {index}'s image {url!r} is not an attachment of this message")
+        return self._bytes(found[0])
+
+    def _bytes(self, attachment: dict[str, Any]) -> bytes:
+        if self._emu is None:
+            raise ValueError("this reply is not connected to its emulator")
+        return self._emu.world.files[int(attachment["id"])]
 
     @property
     def followups(self) -> list[Reply]:
