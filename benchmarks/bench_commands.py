@@ -62,6 +62,7 @@ from sqlalchemy.pool import NullPool
 
 from backrun_bot.discord_app.bot import BackrunBot
 from backrun_bot.domain.dates import week_start
+from backrun_bot.domain.stats import settled_day
 from backrun_bot.sandbox.driver import Actor, NoResponse, Reply
 from backrun_bot.sandbox.emulator.interactions import DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE
 from backrun_bot.sandbox.harness import Sandbox, open_sandbox
@@ -177,7 +178,9 @@ def per_athlete_reads(guild_id: int, user_id: int, today: date) -> dict[str, Any
         "active day count, period all (/stats)": queries.active_day_count_query(
             guild_id, user_id, None, today
         ),
-        "streaks (/stats)": queries.backward_runs_query(guild_id, user_id, today),
+        "streak islands after the mark (/stats)": queries.streak_islands_query(
+            guild_id, user_id, today, settled_day(today)
+        ),
         "team, athlete and backward meters per day (/log)": queries.logger_query(
             guild_id, user_id, (week - timedelta(days=7), week + timedelta(days=6))
         ),

@@ -68,6 +68,13 @@ def history_embed(name: str, entries: list[EntryView], *, own: bool) -> discord.
     return embed
 
 
+# Rest is part of the plan: a suggested day off keeps the streak (domain/stats.py Island).
+STREAK_FOOTNOTE = (
+    "Streak: days in a row with backward work. A day Backrun suggested as a day off (in the warmup "
+    "or /plan) does not break it."
+)
+
+
 def stats_embed(name: str, stats: StatsView) -> discord.Embed:
     since = "all time" if stats.start is None else f"{stats.start.isoformat()} – {stats.end.isoformat()}"
     embed = discord.Embed(
@@ -95,6 +102,7 @@ def stats_embed(name: str, stats: StatsView) -> discord.Embed:
         f"(best {stats.longest_streak})",
         inline=True,
     )
+    embed.set_footer(text=STREAK_FOOTNOTE)
     return embed
 
 

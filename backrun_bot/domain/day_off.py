@@ -8,7 +8,7 @@ this module only words the result and decides whom the warmup may ping.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from backrun_bot.domain.amounts import format_distance
@@ -29,6 +29,8 @@ class DayOff:
     display_name: str
     mention: bool
     heavy: HeavyDay
+    # The store's id, so that the day can be kept as a rest day; bookkeeping, not who it names.
+    athlete_id: int | None = field(default=None, compare=False)
 
 
 def day_off_section(offs: Sequence[DayOff], budget: int) -> tuple[str, tuple[int, ...]]:

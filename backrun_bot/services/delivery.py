@@ -149,6 +149,7 @@ class _Post:
     channel_id: int
     composed: Composed
     retaken: bool  # an earlier attempt may have reached the channel: look there first
+    rested: tuple[int, ...] = ()  # athletes the warmup names for a day off (their rest day, once sent)
 
 
 @dataclass(frozen=True)
@@ -283,7 +284,9 @@ class DeliveryService:
         for athlete, days in athletes:
             heavy = assess_day(days, heavy_day, team.heavy_meters)
             if heavy is not None:
-                result.append(DayOff(athlete.user_id, athlete.display_name, athlete.mentions_enabled, heavy))
+                result.append(
+                    DayOff(athlete.user_id, athlete.display_name, athlete.mentions_enabled, heavy, athlete.id)
+                )
         return sorted(result, key=lambda d: d.display_name.lower())
 
     async def compose(
@@ -465,19 +468,23 @@ class DeliveryService:
                 continue
             offs = self._days_off_in(team, logs.get(team_id, []), day - timedelta(days=1))
             composed = self._compose(team, day, slot, offs)
-            posts.append(
-                _Post(team_id, team.reminder_channel_id, composed, claims[team_id] is rq.Claim.RETAKEN)
-            )
+            rested = tuple(off.athlete_id for off in offs if off.athlete_id is not None)
+            retaken = claims[team_id] is rq.Claim.RETAKEN
+            posts.append(_Post(team_id, team.reminder_channel_id, composed, retaken, rested))
         results = await self._send_all(posts, slot, day, instant) + gone
         channel_of = {post.team_id: post.channel_id for post in posts}
         lost = {
             r.team_id: f"the bot cannot post in <#{channel_of[r.team_id]}>" for r in results if r.lost_channel
         }
+        # The athletes a sent warmup told to rest: today is a rest day for them (their streak holds).
+        sent_to = {r.team_id for r in results if r.outcome == "sent"}
+        resting = [a for post in posts if post.team_id in sent_to for a in post.rested]
         async with self._sessionmaker.begin() as s:
             await rq.finish_many(
                 s, day, slot.value, [r.finished for r in results if r.finished], self._clock()
             )
             await rq.pause_for_channels(s, lost)
+            await queries.record_rest_days(s, resting, day, "warmup", self._clock())
         # Told once the outcomes are committed.
         late = self._clock() - instant
         for r in results:

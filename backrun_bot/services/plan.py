@@ -56,4 +56,7 @@ class PlanService:
             heavy = assess_day(days, yesterday, team.heavy_meters)
             backward = math.fsum(d.backward_meters for d in days if d.day == yesterday)
             plan = forward_plan_for(team.id, today) if heavy is not None else plan_for(team.id, today)
+            if heavy is not None:
+                # /plan told them to rest from backward work today: their streak holds over it.
+                await queries.record_rest_day_of(s, team.id, who.user_id, today, "plan", self._clock())
             return PlanToday(today, plan, heavy, backward, team.heavy_meters)

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backrun_bot.domain.amounts import Amount
 from backrun_bot.domain.dates import Period, local_date, parse_day, period_start, week_start
 from backrun_bot.domain.kinds import Kind
-from backrun_bot.domain.stats import backward_share, streaks
+from backrun_bot.domain.stats import StreakMark, backward_share, moved_mark, streaks
 from backrun_bot.domain.text import clean_note
 from backrun_bot.errors import BackrunError, InvalidInput, NotAllowed, NotFound
 from backrun_bot.services.common import Clock, Who, team_today, utc_now
@@ -259,6 +259,18 @@ class TrainingService:
                 raise NotFound("That entry is already gone.")  # removed by a concurrent undo
         return entry
 
+    async def _keep_mark(self, guild_id: int, user_id: int, mark: StreakMark, epoch: int) -> None:
+        """Keep the athlete's streak mark, about once a month each, in a transaction of its own after
+        the read (on SQLite a read that turns into a write can fail if another write came between).
+        Only a saving: if it fails, the next /stats reads those days again."""
+        try:
+            async with self._sessionmaker.begin() as s:
+                await queries.save_streak_mark(s, guild_id, user_id, mark, epoch)
+        except Exception:
+            log.warning(
+                "could not keep the streak mark of user %s in guild %s", user_id, guild_id, exc_info=True
+            )
+
     async def history(self, guild_id: int, user_id: int, limit: int = 10) -> list[EntryView]:
         if not 1 <= limit <= HISTORY_MAX:
             raise InvalidInput(f"The limit must be between 1 and {HISTORY_MAX}.")
@@ -274,12 +286,15 @@ class TrainingService:
             else:
                 today = local_date(self._clock(), ZoneInfo(timezone))
             start = period_start(period, today)
-            # One read: the period's totals and active days, and the streaks, which look at all time
-            # (a streak that began before the period still counts), counted in SQL: one row per run
-            # of days, not one per day of five years.
+            # One read: the period's totals and active days, and the streaks, which look further
+            # back than the period (a streak that began before it still counts): the streak mark
+            # and the islands after it, counted in SQL (one row per run of days, not one per day).
             read = await queries.period_stats(s, guild_id, user_id, start, today)
             totals, active_days = read.totals, read.active_days
-            current, longest = streaks(read.backward_runs, today)
+            current, longest = streaks(read.islands, today, read.mark)
+        moved = moved_mark(read.islands, today, read.mark)
+        if moved is not None:
+            await self._keep_mark(guild_id, user_id, moved, read.epoch)
         order = list(Kind)
         lines = sorted(
             (KindLine(Kind(t.kind), t.count, t.meters, t.seconds) for t in totals),

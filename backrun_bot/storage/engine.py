@@ -29,7 +29,7 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, PoolProxiedConnection, PoolResetState
 
 from backrun_bot.errors import StorageUnavailable
 
@@ -178,7 +178,19 @@ def create_engine(
     if sqlite:
         busy = timeouts.statement if timeouts is not None else SQLITE_DEFAULT_BUSY_TIMEOUT
         kwargs.setdefault("connect_args", {"timeout": busy})
+        # The pool's reset on return is a ROLLBACK for every connection coming back, even after a
+        # COMMIT: one more trip to aiosqlite's thread, 0.5 ms of /log's 2.1 ms of database time
+        # (measured). SQLite knows whether a transaction is open, so roll back only then (the
+        # reset event below); SQLAlchemy has already ended its own transaction by this point.
+        kwargs.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(url, **kwargs)
+
+        @event.listens_for(engine.sync_engine, "reset")
+        def _reset(dbapi_connection: Any, record: ConnectionPoolEntry, state: PoolResetState) -> None:
+            # record.driver_connection: aiosqlite's connection; in_transaction is sqlite3's own flag.
+            driver = record.driver_connection
+            if not state.terminate_only and driver is not None and driver.in_transaction:
+                dbapi_connection.rollback()
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:

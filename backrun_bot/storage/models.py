@@ -159,6 +159,14 @@ class Athlete(Base):
     display_name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]
     mentions_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # The streak mark (domain/stats.py StreakMark): the best streak up to ``streak_through`` and
+    # the island open on it (None: no mark, /stats reads every day). ``streak_epoch`` goes up with
+    # every change to the athlete's past entries, so that a mark computed before the change is
+    # never written after it.
+    streak_through: Mapped[date | None] = mapped_column(Date)
+    streak_best: Mapped[int | None] = mapped_column(Integer)
+    streak_open: Mapped[int | None] = mapped_column(Integer)
+    streak_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (UniqueConstraint("team_id", "user_id", name="uq_athletes_team_user"),)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -13,11 +14,13 @@ from sqlalchemy import (
     CompoundSelect,
     Date,
     Float,
+    Integer,
     ScalarSelect,
     Select,
     String,
     and_,
     bindparam,
+    case,
     cast,
     delete,
     func,
@@ -30,8 +33,9 @@ from sqlalchemy import (
 from sqlalchemy import insert as insert_into
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backrun_bot.domain.stats import Island, StreakMark, settled_day
 from backrun_bot.storage.dialect import day_number, insert
-from backrun_bot.storage.models import Athlete, Base, BotState, RunSession, Team
+from backrun_bot.storage.models import Athlete, Base, BotState, RestDay, RunSession, Team
 
 
 async def get_or_create_team(s: AsyncSession, guild_id: int) -> Team:
@@ -275,7 +279,10 @@ async def delete_run_session(s: AsyncSession, row: RunSession) -> bool:
     a time), so only one of them may tell the athlete it removed the entry.
     """
     statement = delete(RunSession).where(RunSession.id == row.id).returning(RunSession.id)
-    return await s.scalar(statement) is not None
+    if await s.scalar(statement) is None:
+        return False
+    await past_changed(s, row.athlete_id, row.day)
+    return True
 
 
 def history_query(guild_id: int, user_id: int, limit: int) -> Select[RunSession]:
@@ -327,23 +334,51 @@ async def backward_meters_between(
     return float(total or 0.0)
 
 
-def backward_runs_query(guild_id: Id, user_id: Id, end: Day) -> Select[date, int]:
-    """The athlete's runs of consecutive backward days up to ``end``: (last day, length) each.
+def _mark_day(guild_id: Id, user_id: Id) -> ColumnElement[date]:
+    """The athlete's streak mark day, or the first day there is when they have none."""
+    through = (
+        select(Athlete.streak_through)
+        .where(Athlete.team_id == guild_id, Athlete.user_id == user_id)
+        .scalar_subquery()
+    )
+    return func.coalesce(through, literal(date.min, Date))
 
-    Gaps and islands in SQL: a day's number minus its rank among the athlete's days is the same for
-    every day of one run. Reads only the athlete's own index entries (one per backward day).
+
+def streak_islands_query(guild_id: Id, user_id: Id, end: Day, settled: Day) -> Select[date, date, int]:
+    """The athlete's islands after their streak mark, up to ``end``: (first day, last day, backward
+    days) of each run of consecutive days with backward work or a suggested rest day; an island
+    that spans ``settled`` comes in two parts, up to it and after it, so that a mark can be moved
+    into it (domain/stats.py: an athlete who runs every day has one island).
+
+    Gaps and islands in SQL: a day's number minus its rank among the days is the same for every day
+    of one run. Reads the athlete's own index entries after the mark (one per backward day) and
+    their rest days (the rest_days primary key), never the days before the mark.
     """
-    days = (
-        select(RunSession.day)
-        .where(_mine(guild_id, user_id), RunSession.is_backward.is_(True), RunSession.day <= end)
+    after = _mark_day(guild_id, user_id)
+    work = (
+        select(RunSession.day, literal(1, Integer).label("w"))
+        .where(_mine(guild_id, user_id), RunSession.is_backward.is_(True), RunSession.day > after)
+        .where(RunSession.day <= end)
         .distinct()
-        .subquery()
     )
+    rest = select(RestDay.day, literal(0, Integer).label("w")).where(
+        RestDay.athlete_id == _athlete_id(guild_id, user_id), RestDay.day > after, RestDay.day <= end
+    )
+    both = union_all(work, rest).subquery()
+    days = select(both.c.day, func.max(both.c.w).label("w")).group_by(both.c.day).subquery()
     island = (day_number(days.c.day) - func.row_number().over(order_by=days.c.day)).label("island")
-    numbered = select(days.c.day, island).subquery()
-    return select(func.max(numbered.c.day).label("last"), func.count().label("length")).group_by(
-        numbered.c.island
-    )
+    numbered = select(days.c.day, days.c.w, island).subquery()
+    return select(
+        func.min(numbered.c.day).label("first"),
+        func.max(numbered.c.day).label("last"),
+        func.sum(numbered.c.w).label("length"),
+    ).group_by(numbered.c.island, numbered.c.day <= settled)
+
+
+def streak_mark_query(guild_id: Id, user_id: Id) -> Select[date | None, int | None, int | None, int]:
+    return select(
+        Athlete.streak_through, Athlete.streak_best, Athlete.streak_open, Athlete.streak_epoch
+    ).where(Athlete.team_id == guild_id, Athlete.user_id == user_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,34 +387,51 @@ class PeriodStats:
 
     totals: list[KindTotal]  # by kind, in [start, end]
     active_days: int  # distinct days with an entry in [start, end]
-    backward_runs: list[tuple[date, int]]  # all time up to ``end``: (last day, length) of each run
+    islands: list[Island]  # after the streak mark, up to ``end``
+    mark: StreakMark | None  # what is known of the islands up to the mark
+    epoch: int  # the athlete's streak epoch as read (0 for an athlete not stored yet)
 
 
-def _none(type_: type[String] | type[Float[float]] | type[Date]) -> ColumnElement[Any]:
+def _none(type_: type[String] | type[Float[float]] | type[Date] | type[Integer]) -> ColumnElement[Any]:
     """A NULL cast to the type the other parts give that column (PostgreSQL will not match an untyped
     NULL with a date across a UNION; the type also says how to read the rows)."""
     return cast(null(), type_())
 
 
-def period_stats_query(guild_id: Id, user_id: Id, start: Day | None, end: Day) -> CompoundSelect[Any]:
-    """:func:`totals_query`, :func:`active_day_count_query` and :func:`backward_runs_query` as one
-    statement, a UNION ALL whose first column says which of them a row comes from: one round trip
-    for /stats instead of three, each part still served by the athlete's own index."""
+def period_stats_query(
+    guild_id: Id, user_id: Id, start: Day | None, end: Day, settled: Day
+) -> CompoundSelect[Any]:
+    """:func:`totals_query`, :func:`active_day_count_query`, :func:`streak_islands_query` and
+    :func:`streak_mark_query` as one statement, a UNION ALL whose first column says which of them a
+    row comes from: one round trip for /stats, each part served by the athlete's own index.
+    Columns: part, kind, n, n2, n3, meters, seconds, d1, d2 (a NULL where a part has nothing)."""
     totals = totals_query(guild_id, user_id, start, end).subquery("totals")
     days = active_day_count_query(guild_id, user_id, start, end).subquery("days")
-    runs = backward_runs_query(guild_id, user_id, end).subquery("runs")
+    islands = streak_islands_query(guild_id, user_id, end, settled).subquery("islands")
+    mark = streak_mark_query(guild_id, user_id).subquery("mark")
+
+    def row(part: str, *columns: ColumnElement[Any] | None) -> Select[Any]:
+        types = (String, Integer, Integer, Integer, Float, Float, Date, Date)
+        return select(
+            literal(part, String).label("part"),
+            *(_none(t) if c is None else c for c, t in zip(columns, types, strict=True)),
+        )
+
+    c = totals.c
     return union_all(
-        select(
-            literal("kind", String).label("part"),
-            totals.c.kind,
-            totals.c.n,
-            totals.c.meters,
-            totals.c.seconds,
-            _none(Date).label("day"),
-        ),
-        select(literal("days", String), _none(String), days.c.n, _none(Float), _none(Float), _none(Date)),
-        select(
-            literal("run", String), _none(String), runs.c.length, _none(Float), _none(Float), runs.c["last"]
+        row("kind", c.kind, c.n, None, None, c.meters, c.seconds, None, None),
+        row("days", None, days.c.n, None, None, None, None, None, None),
+        row("island", None, islands.c.length, None, None, None, None, islands.c.first, islands.c["last"]),
+        row(
+            "mark",
+            None,
+            mark.c.streak_best,
+            mark.c.streak_open,
+            mark.c.streak_epoch,
+            None,
+            None,
+            mark.c.streak_through,
+            None,
         ),
     )
 
@@ -412,6 +464,7 @@ _PERIOD_STATS = period_stats_query(
     bindparam("user_id", type_=BigInteger),
     bindparam("start", type_=Date),
     bindparam("end", type_=Date),
+    bindparam("settled", type_=Date),
 )
 
 
@@ -419,19 +472,81 @@ async def period_stats(
     s: AsyncSession, guild_id: int, user_id: int, start: date | None, end: date
 ) -> PeriodStats:
     """The athlete's totals by kind and active days in [start, end] (``start`` None: from the first
-    entry), and their runs of backward days up to ``end``, in one read."""
+    entry), their islands after the streak mark up to ``end``, and the mark, in one read."""
     totals: list[KindTotal] = []
     active_days = 0
-    runs: list[tuple[date, int]] = []
-    params = {"guild_id": guild_id, "user_id": user_id, "start": start or date.min, "end": end}
-    for part, kind, n, meters, seconds, day in await s.execute(_PERIOD_STATS, params):
+    islands: list[Island] = []
+    mark: StreakMark | None = None
+    epoch = 0
+    params = {
+        "guild_id": guild_id,
+        "user_id": user_id,
+        "start": start or date.min,
+        "end": end,
+        "settled": settled_day(end),
+    }
+    for part, kind, n, n2, n3, meters, seconds, d1, d2 in await s.execute(_PERIOD_STATS, params):
         if part == "kind":
             totals.append(KindTotal(kind, int(n), float(meters or 0.0), float(seconds or 0.0)))
         elif part == "days":
             active_days = int(n or 0)
+        elif part == "island":
+            islands.append(Island(d1, d2, int(n)))
         else:
-            runs.append((day, int(n)))
-    return PeriodStats(totals, active_days, runs)
+            epoch = int(n3)
+            if d1 is not None and n is not None:
+                mark = StreakMark(d1, int(n), None if n2 is None else int(n2))
+    return PeriodStats(totals, active_days, islands, mark, epoch)
+
+
+async def save_streak_mark(
+    s: AsyncSession, guild_id: int, user_id: int, mark: StreakMark, epoch: int
+) -> bool:
+    """Keep ``mark`` for the athlete, unless their past entries changed since it was read at
+    ``epoch`` (then it may be wrong: nothing is written). True if it was kept."""
+    statement = (
+        update(Athlete)
+        .where(Athlete.team_id == guild_id, Athlete.user_id == user_id, Athlete.streak_epoch == epoch)
+        .values(streak_through=mark.through, streak_best=mark.best, streak_open=mark.open)
+        .returning(Athlete.id)
+    )
+    return await s.scalar(statement) is not None
+
+
+async def record_rest_days(
+    s: AsyncSession, athlete_ids: Sequence[int], day: date, source: str, now: datetime
+) -> None:
+    """Keep ``day`` as a suggested day off for these athletes (once each; a second suggestion the
+    same day changes nothing): their backward streak does not break on it."""
+    if not athlete_ids:
+        return
+    rows = [{"athlete_id": a, "day": day, "source": source, "recorded_at": now} for a in set(athlete_ids)]
+    await s.execute(insert(s, RestDay).values(rows).on_conflict_do_nothing())
+
+
+async def record_rest_day_of(
+    s: AsyncSession, guild_id: int, user_id: int, day: date, source: str, now: datetime
+) -> None:
+    """:func:`record_rest_days` for the athlete a member is in this server, if they are one."""
+    athlete_id = await s.scalar(
+        select(Athlete.id).where(Athlete.team_id == guild_id, Athlete.user_id == user_id)
+    )
+    if athlete_id is not None:
+        await record_rest_days(s, [athlete_id], day, source, now)
+
+
+async def past_changed(s: AsyncSession, athlete_id: int, day: date) -> None:
+    """An entry of the athlete on ``day`` was removed or changed: a streak mark on or after that day
+    no longer holds (forgotten: the next /stats reads every day again), and the epoch moves on so
+    that a mark computed before this change is not written after it (:func:`save_streak_mark`)."""
+    await s.execute(
+        update(Athlete)
+        .where(Athlete.id == athlete_id)
+        .values(
+            streak_epoch=Athlete.streak_epoch + 1,
+            streak_through=case((Athlete.streak_through >= day, None), else_=Athlete.streak_through),
+        )
+    )
 
 
 async def active_days(

@@ -1,5 +1,7 @@
 """What issue 10 keeps per team and per athlete: the coach role, the display units, the weekly
-summary switch and when the bot was removed from the server (for the retention job); the servers
+summary switch and when the bot was removed from the server (for the retention job); per athlete,
+the streak mark (what is known of their streaks up to a day no /log reaches any more, so that /stats
+reads only the days after it; issue 9); the servers
 already welcomed (kept apart from ``teams`` so that a server's deletion does not make the bot welcome
 it again); and the days the bot suggested a day off to an athlete (a streak does not break on them).
 
@@ -37,6 +39,11 @@ def upgrade() -> None:
         sqlite_where=sa.text("removed_at IS NOT NULL"),
         postgresql_where=sa.text("removed_at IS NOT NULL"),
     )
+    with op.batch_alter_table("athletes") as batch:
+        batch.add_column(sa.Column("streak_through", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("streak_best", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("streak_open", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("streak_epoch", sa.Integer(), server_default="0", nullable=False))
     op.create_table(
         "guild_welcomes",
         sa.Column("guild_id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -62,6 +69,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("rest_days")
     op.drop_table("guild_welcomes")
+    with op.batch_alter_table("athletes") as batch:
+        batch.drop_column("streak_epoch")
+        batch.drop_column("streak_open")
+        batch.drop_column("streak_best")
+        batch.drop_column("streak_through")
     op.drop_index("ix_teams_removed_at", table_name="teams")
     with op.batch_alter_table("teams") as batch:
         batch.drop_column("removed_at")

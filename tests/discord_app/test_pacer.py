@@ -9,6 +9,8 @@ on the instants the pacer let each request go.
 from __future__ import annotations
 
 import asyncio
+import bisect
+import random
 from collections.abc import Callable
 
 import pytest
@@ -111,13 +113,61 @@ async def test_waking_late_does_not_slow_a_long_fan_out_down() -> None:
 
 
 async def test_after_a_stall_the_slots_start_again_instead_of_bunching_to_catch_up() -> None:
-    """Woken 50 ms late (half an interval, more than the quarter made up), the next slot is an
-    interval less a quarter after the moment it went: the one after goes 75 ms later, not 50."""
-    assert CATCH_UP == 0.25
-    time = Time(late=0.05)
+    """Woken 95 ms late (more than the CATCH_UP of an interval that is made up), the next slot is an
+    interval less CATCH_UP after the moment it went, not the old grid's next slot."""
+    assert CATCH_UP == 0.9
+    time = Time(late=0.095)
     p = pacer(10, time)
     instants = await go(p, time, 4)
-    assert instants == pytest.approx([100.0, 100.15, 100.275, 100.4])
+    # 100.0; slot 100.1, woke 100.195; next slot 100.195 - 0.09 + 0.1 = 100.205, woke 100.3; ...
+    assert instants == pytest.approx([100.0, 100.195, 100.3, 100.405])
+
+
+async def test_a_lateness_under_the_catch_up_is_made_up_in_full() -> None:
+    """85 ms late at 10/s (under 0.9 of the 100 ms interval): every request still on its grid."""
+    time = Time(late=0.085)
+    p = pacer(10, time)
+    instants = await go(p, time, 5)
+    assert instants == pytest.approx([100.0, 100.185, 100.285, 100.385, 100.485])
+
+
+def window_peak(instants: list[float]) -> int:
+    """The most requests in any closed one-second window (Discord's, and the emulator's, sliding one)."""
+    return max(bisect.bisect_right(instants, t + 1.0) - i for i, t in enumerate(instants))
+
+
+async def test_the_worst_case_window_holds_the_rate_plus_one() -> None:
+    """The most a window can hold: its first request woke as late as is still made up (just under
+    CATCH_UP of an interval), every later one on time. At 48/s that is 49, under Discord's 50; a
+    catch-up of more than an interval would make it 50."""
+    time = Time()
+    p = pacer(48, time)
+    instants = [100.0]
+    await p.wait()  # the first goes at once
+    time.late = CATCH_UP * p.interval * 0.999
+    await p.wait()
+    instants.append(time.now)
+    time.late = 0.0
+    for _ in range(100):
+        await p.wait()
+        instants.append(time.now)
+    assert window_peak(instants) == 49
+
+
+@pytest.mark.parametrize("seed", range(10))
+async def test_no_one_second_window_holds_more_than_the_rate_plus_one(seed: int) -> None:
+    """Whatever the wake-ups' lateness (random, up to half a second), no window of one second holds
+    more than ``rate + 1`` requests: 49 at 48/s."""
+    rng = random.Random(seed)
+    time = Time()
+    p = pacer(48, time)
+    instants = []
+    for _ in range(600):
+        # Mostly on time or a few ms late, sometimes an interval or two, now and then a stall.
+        time.late = rng.choice([0.0, 0.0, rng.uniform(0, 0.02), rng.uniform(0, 0.042), rng.uniform(0, 0.5)])
+        await p.wait()
+        instants.append(time.now)
+    assert window_peak(instants) <= 49
 
 
 async def test_a_global_429_pauses_the_paced_requests_for_its_retry_after() -> None:

@@ -191,3 +191,55 @@ async def test_stats_in_a_new_server_makes_the_team_and_counts_days(sessionmaker
     await set_timezone(sessionmaker, GUILD, "Pacific/Kiritimati")  # Monday there: a new week
     monday = await service.stats(GUILD, ME, Period.WEEK)
     assert (monday.end, monday.active_days, monday.current_streak) == (date(2026, 3, 9), 0, 3)
+
+
+async def test_stats_keeps_a_streak_mark_and_then_reads_only_the_days_after_it(
+    sessionmaker: Sessions,
+) -> None:
+    """Two years of entries with a 40-day streak in the first year: the first /stats reads every
+    day and keeps a mark a year back; the next reads only the days after it and says the same; an
+    entry removed before the mark makes the next /stats read everything again, and right."""
+    now = [SUNDAY_NIGHT]
+    service = TrainingService(sessionmaker, clock=lambda: now[0])
+    today = SUNDAY_NIGHT.date()
+    old = today - timedelta(days=700)
+    rows = [(old + timedelta(days=n), 100.0) for n in range(40)]  # the best streak, long ago
+    rows += [(today - timedelta(days=n), 100.0) for n in range(0, 400, 3)]  # every third day since
+    rows += [(today - timedelta(days=1), 100.0)]  # yesterday too: a current streak of 2
+    async with sessionmaker.begin() as s:
+        athlete = await queries.get_or_create_athlete(s, GUILD, ME, "alice")
+        for day, meters in rows:
+            await queries.add_entry(
+                s,
+                athlete_id=athlete.id,
+                team_id=GUILD,
+                kind="backward",
+                is_backward=True,
+                meters=meters,
+                seconds=None,
+                effective_meters=meters,
+                amount_text="100m",
+                note=None,
+                day=day,
+                logged_at=SUNDAY_NIGHT,
+            )
+    first = await service.stats(GUILD, ME, Period.ALL)
+    assert (first.current_streak, first.longest_streak) == (2, 40)
+    async with sessionmaker() as s:
+        mark = (await queries.period_stats(s, GUILD, ME, None, today)).mark
+    assert mark is not None and mark.best == 40
+    assert today - timedelta(days=400) <= mark.through <= today - timedelta(days=367)
+    with statements_of(sessionmaker) as statements:
+        again = await service.stats(GUILD, ME, Period.ALL)
+    assert (again.current_streak, again.longest_streak, again.active_days) == (2, 40, first.active_days)
+    assert not any(s.lstrip().upper().startswith("UPDATE") for s in statements)  # nothing to move
+    # Remove day 20 of the old streak: 40 -> 20 (days 21..39 are 19), found by reading everything.
+    async with sessionmaker.begin() as s:
+        row = await s.scalar(
+            select(RunSession).where(
+                RunSession.day == old + timedelta(days=20), RunSession.athlete_id == athlete.id
+            )
+        )
+        assert row is not None and await queries.delete_run_session(s, row)
+    after = await service.stats(GUILD, ME, Period.ALL)
+    assert (after.current_streak, after.longest_streak) == (2, 20)

@@ -156,6 +156,30 @@ async def test_sqlite_a_write_waits_for_a_lock_only_as_long_as_the_statement_tim
         assert rows == [2]
 
 
+async def test_sqlite_a_connection_back_in_the_pool_with_a_transaction_open_is_rolled_back(
+    sqlite_url: str,
+) -> None:
+    """The pool does not ROLLBACK every connection it gets back (engine.py: one trip to the driver's
+    thread saved per unit of work), but one that comes back with a transaction open, begun behind
+    SQLAlchemy's back, is rolled back: the next user of that connection does not see its write, and
+    it holds no lock."""
+
+    def write_without_committing(sync_conn: Any) -> None:
+        cursor = sync_conn.connection.dbapi_connection.cursor()
+        cursor.execute("BEGIN")
+        cursor.execute("INSERT INTO probe VALUES (7)")
+        cursor.close()
+
+    async with engine_of(sqlite_url, pool_size=1, max_overflow=0) as engine:
+        async with engine.connect() as conn:
+            await conn.run_sync(write_without_committing)
+        async with engine.connect() as conn:  # the same (only) connection of the pool
+            raw = await conn.get_raw_connection()
+            assert raw.driver_connection is not None and not raw.driver_connection.in_transaction
+            assert (await conn.execute(text("SELECT count(*) FROM probe"))).scalar_one() == 0
+    assert await count_probe(sqlite_url) == 0
+
+
 async def test_sqlite_without_time_limits_waits_for_the_lock(sqlite_url: str) -> None:
     # Migrations and scripts make engines without limits: a lock held 1 s is waited out.
     engine = create_engine(sqlite_url)

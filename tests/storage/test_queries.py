@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backrun_bot.domain.stats import Island, StreakMark
 from backrun_bot.storage import queries
-from backrun_bot.storage.models import Athlete, RunSession
+from backrun_bot.storage.models import Athlete, RestDay, RunSession
 
 Sessions = async_sessionmaker[AsyncSession]
 NOW = datetime(2026, 3, 8, 15, 0, tzinfo=UTC)
@@ -42,6 +43,12 @@ async def log(
             logged_at=NOW,
         )
         return row.id
+
+
+async def rest(sm: Sessions, guild: int, user: int, day: date) -> None:
+    async with sm.begin() as s:
+        athlete = await queries.get_or_create_athlete(s, guild, user, f"user{user}")
+        s.add(RestDay(athlete_id=athlete.id, day=day, source="warmup", recorded_at=datetime.now(UTC)))
 
 
 async def test_team_and_athlete_created_once(sessionmaker: Sessions) -> None:
@@ -108,20 +115,27 @@ async def test_active_days_are_counted_in_the_database(sessionmaker: Sessions) -
         assert (await queries.period_stats(s, 1, 5, None, d3)).active_days == 3
         assert (await queries.period_stats(s, 1, 5, d2, d3)).active_days == 2
         assert (await queries.period_stats(s, 1, 5, d3, d3)).active_days == 1
-        assert await queries.period_stats(s, 1, 7, None, d3) == queries.PeriodStats([], 0, [])
+        assert await queries.period_stats(s, 1, 7, None, d3) == queries.PeriodStats([], 0, [], None, 0)
         assert await queries.team_timezone(s, 1) == "UTC"
         assert await queries.team_timezone(s, 99) is None
 
 
-async def test_backward_runs_are_grouped_in_the_database(sessionmaker: Sessions) -> None:
-    """Runs of consecutive backward days as (last day, length), across month, year and leap-day
-    boundaries; several entries a day count once; forward days, days after the end and other
-    athletes' days are not counted."""
+async def test_streak_islands_are_grouped_in_the_database(sessionmaker: Sessions) -> None:
+    """Runs of consecutive backward days as (first, last, backward days), across month, year and
+    leap-day boundaries; several entries a day count once; a suggested rest day joins its neighbours
+    without counting; forward days, days after the end and other athletes' days are not counted."""
     runs = {
-        (date(2024, 2, 27), 4): [date(2024, 2, 27) - timedelta(days=n) for n in range(4)],
-        (date(2024, 3, 2), 3): [date(2024, 2, 29), date(2024, 3, 1), date(2024, 3, 2)],
-        (date(2025, 1, 1), 2): [date(2024, 12, 31), date(2025, 1, 1)],
-        (date(2025, 6, 1), 1): [date(2025, 6, 1)],
+        Island(date(2024, 2, 24), date(2024, 2, 27), 4): [
+            date(2024, 2, 27) - timedelta(days=n) for n in range(4)
+        ],
+        Island(date(2024, 2, 29), date(2024, 3, 2), 3): [
+            date(2024, 2, 29),
+            date(2024, 3, 1),
+            date(2024, 3, 2),
+        ],
+        Island(date(2024, 12, 31), date(2025, 1, 1), 2): [date(2024, 12, 31), date(2025, 1, 1)],
+        # 2025-05-30 backward, 05-31 a rest day, 06-01 backward: one island of two.
+        Island(date(2025, 5, 30), date(2025, 6, 1), 2): [date(2025, 5, 30), date(2025, 6, 1)],
     }
     for days in runs.values():
         for day in days:
@@ -131,10 +145,51 @@ async def test_backward_runs_are_grouped_in_the_database(sessionmaker: Sessions)
     await log(sessionmaker, 1, 5, date(2025, 6, 2), 100)  # after the end
     await log(sessionmaker, 1, 6, date(2025, 1, 2), 100)  # another athlete
     await log(sessionmaker, 2, 5, date(2025, 1, 2), 100)  # the same user in another server
+    await rest(sessionmaker, 1, 5, date(2025, 5, 31))
+    await rest(sessionmaker, 1, 5, date(2024, 3, 2))  # a rest day with backward work: counted once
+    await rest(sessionmaker, 1, 6, date(2025, 1, 3))  # another athlete's rest day
     async with sessionmaker() as s:
         read = await queries.period_stats(s, 1, 5, date(2025, 6, 2), date(2025, 6, 1))
-        assert sorted(read.backward_runs) == sorted(runs)  # all time, whatever the period
-        assert (await queries.period_stats(s, 1, 7, None, date(2025, 6, 1))).backward_runs == []
+        assert sorted(read.islands, key=lambda i: i.first) == sorted(runs, key=lambda i: i.first)
+        assert (read.mark, read.epoch) == (None, 0)
+        assert (await queries.period_stats(s, 1, 7, None, date(2025, 6, 1))).islands == []
+
+
+async def test_the_streak_read_starts_after_the_mark(sessionmaker: Sessions) -> None:
+    """With a mark kept, only the days after it are read; a change on or before it forgets it, a
+    change after it keeps it; both move the epoch on, so a mark read before them is not written."""
+    days = [date(2024, 1, 1) + timedelta(days=n) for n in range(10)]  # Jan 1-10
+    ids = [await log(sessionmaker, 1, 5, day, 100) for day in days]
+    await log(sessionmaker, 1, 5, date(2024, 3, 1), 100)
+    async with sessionmaker.begin() as s:
+        before = await queries.period_stats(s, 1, 5, None, date(2024, 3, 1))
+        assert before.islands == [
+            Island(days[0], days[-1], 10),
+            Island(date(2024, 3, 1), date(2024, 3, 1), 1),
+        ]
+        assert await queries.save_streak_mark(s, 1, 5, StreakMark(days[-1], 10, 10), before.epoch)
+    async with sessionmaker() as s:
+        after = await queries.period_stats(s, 1, 5, None, date(2024, 3, 1))
+    assert after.mark == StreakMark(days[-1], 10, 10)
+    assert after.islands == [Island(date(2024, 3, 1), date(2024, 3, 1), 1)]  # Jan not read again
+    assert after.active_days == 11  # the totals still cover the whole period
+    # Removing the March entry (after the mark) keeps the mark; the epoch moves on.
+    async with sessionmaker.begin() as s:
+        row = await queries.get_run_session(s, 1, ids[0] + 10)
+        assert row is not None and await queries.delete_run_session(s, row)
+    async with sessionmaker.begin() as s:
+        read = await queries.period_stats(s, 1, 5, None, date(2024, 3, 1))
+        assert (read.mark, read.islands, read.epoch) == (StreakMark(days[-1], 10, 10), [], 1)
+        # A mark computed before that change is not written.
+        assert not await queries.save_streak_mark(s, 1, 5, StreakMark(days[-1], 99, 99), before.epoch)
+    # Removing Jan 5 (on or before the mark) forgets it: every day is read again.
+    async with sessionmaker.begin() as s:
+        row = await queries.get_run_session(s, 1, ids[4])
+        assert row is not None and await queries.delete_run_session(s, row)
+    async with sessionmaker() as s:
+        read = await queries.period_stats(s, 1, 5, None, date(2024, 3, 1))
+    assert read.mark is None and read.epoch == 2
+    assert read.islands == [Island(days[0], days[3], 4), Island(days[5], days[-1], 5)]
 
 
 async def test_delete(sessionmaker: Sessions) -> None:

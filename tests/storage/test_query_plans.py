@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy import CompoundSelect, Select, insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from backrun_bot.domain.stats import settled_day
 from backrun_bot.storage import queries
-from backrun_bot.storage.models import Athlete, RunSession, Team
+from backrun_bot.storage.models import Athlete, RestDay, RunSession, Team
 
 AnySelect = Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]
 
@@ -60,6 +61,13 @@ async def fill(conn: AsyncConnection) -> None:
         for d in range(DAYS)
     ]
     await conn.execute(insert(RunSession), rows)
+    # Suggested days off: one a week for everyone of the big team.
+    rests = [
+        {"athlete_id": a, "day": FIRST + timedelta(days=d), "source": "warmup", "recorded_at": now}
+        for a in range(1, ATHLETES + 1)
+        for d in range(3, DAYS, 7)
+    ]
+    await conn.execute(insert(RestDay), rests)
     await conn.execute(text("ANALYZE"))
 
 
@@ -71,11 +79,11 @@ def per_athlete_reads() -> dict[str, AnySelect]:
         "totals": queries.totals_query(BIG_TEAM, ME, start, TODAY),
         "backward meters": queries.backward_meters_query(BIG_TEAM, ME, start, TODAY),
         "active days": queries.active_days_query(BIG_TEAM, ME, start, TODAY, backward_only=True),
-        "streaks": queries.backward_runs_query(BIG_TEAM, ME, TODAY),
+        "streaks": queries.streak_islands_query(BIG_TEAM, ME, TODAY, settled_day(TODAY)),
         "active day count": queries.active_day_count_query(BIG_TEAM, ME, start, TODAY),
         "log": queries.logger_query(BIG_TEAM, ME, (start, TODAY)),
-        "stats, one read": queries.period_stats_query(BIG_TEAM, ME, start, TODAY),
-        "stats all, one read": queries.period_stats_query(BIG_TEAM, ME, None, TODAY),
+        "stats, one read": queries.period_stats_query(BIG_TEAM, ME, start, TODAY, settled_day(TODAY)),
+        "stats all, one read": queries.period_stats_query(BIG_TEAM, ME, None, TODAY, settled_day(TODAY)),
     }
 
 
@@ -100,3 +108,4 @@ async def test_a_per_athlete_read_uses_the_athletes_own_index(engine: AsyncEngin
     # The athlete is found by (team, user), never by scanning the athletes.
     assert "SCAN athletes" not in shown and "Seq Scan on athletes" not in shown, shown
     assert "Seq Scan on run_sessions" not in shown and "SCAN run_sessions" not in shown, shown
+    assert "Seq Scan on rest_days" not in shown and "SCAN rest_days" not in shown, shown
