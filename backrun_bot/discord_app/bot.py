@@ -41,6 +41,7 @@ from backrun_bot.services.plan import PlanService
 from backrun_bot.services.reminder_settings import ReminderSettingsService
 from backrun_bot.services.teams import TeamService
 from backrun_bot.services.training import TrainingService
+from backrun_bot.services.volume import VolumeService
 from backrun_bot.storage import queries
 from backrun_bot.storage.engine import (
     APPLICATION_NAME,
@@ -73,6 +74,7 @@ class BackrunBot(commands.AutoShardedBot):
     delivery: DeliveryService
     plans: PlanService
     teams: TeamService
+    volume: VolumeService
     scheduler: ReminderScheduler
     health: HealthServer | None = None
 
@@ -151,6 +153,7 @@ class BackrunBot(commands.AutoShardedBot):
         self.metrics.prime_reminders(slot.value for slot in Slot)
         self.plans = PlanService(self.sessionmaker, clock=self.clock)
         self.teams = TeamService(self.sessionmaker, clock=self.clock)
+        self.volume = VolumeService(self.sessionmaker, clock=self.clock)
         self.scheduler = ReminderScheduler(self.delivery, grace=grace, clock=self.clock)
         # A settings change re-arms the reminder jobs; the service calls this once it has committed.
         self.reminder_settings = ReminderSettingsService(
