@@ -8,16 +8,14 @@ timezone when they were logged. Drawing is the adapter's (``backrun_bot/charts``
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backrun_bot.domain.dates import Period, local_date, week_start
 from backrun_bot.domain.volume import (
-    DayVolume,
     Units,
     VolumeSeries,
     lead_in_start,
@@ -27,9 +25,6 @@ from backrun_bot.domain.volume import (
 )
 from backrun_bot.services.common import Clock, utc_now
 from backrun_bot.storage import volume_queries as vq
-
-# The read a chart is drawn from: the days with running in [first, last] (an athlete's or a team's).
-Reader = Callable[[date, date], Awaitable[dict[date, DayVolume]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,43 +54,53 @@ class VolumeService:
         self._clock = clock
 
     async def athlete(self, guild_id: int, user_id: int, period: Period = Period.WEEK) -> VolumeChart:
-        """One athlete's backward and forward metres per day (or week, month) over ``period``."""
+        """One athlete's backward and forward metres per day (or week, month) over ``period``:
+        one statement."""
+        now = self._clock()
+        first, last = read_window(period, now)
         async with self._sessionmaker() as s:
-            today, units = await self._today(s, guild_id)
-
-            async def read(first: date, last: date) -> dict[date, DayVolume]:
-                return await vq.athlete_days(s, guild_id, user_id, first, last)
-
-            return await _chart(read, period, today, units)
+            read = await vq.athlete_chart(s, guild_id, user_id, first, last)
+        return _chart(read, period, now)
 
     async def team(self, guild_id: int, period: Period = Period.WEEK) -> TeamReport:
-        """The whole team's chart over ``period`` and its totals from this Monday to today."""
+        """The whole team's chart over ``period`` and its totals from this Monday to today: two
+        statements (the week's athletes are counted once the team's timezone says which week)."""
+        now = self._clock()
+        first, last = read_window(period, now)
         async with self._sessionmaker() as s:
-            today, units = await self._today(s, guild_id)
-
-            async def read(first: date, last: date) -> dict[date, DayVolume]:
-                return await vq.team_days(s, guild_id, first, last)
-
-            chart = await _chart(read, period, today, units)
+            chart = _chart(await vq.team_chart(s, guild_id, first, last), period, now)
+            today = chart.series.today
             monday = week_start(today)
             totals = await vq.team_totals(s, guild_id, monday, today)
         return TeamReport(chart, monday, today, totals.backward_m, totals.forward_m, totals.athletes)
 
-    async def _today(self, s: AsyncSession, guild_id: int) -> tuple[date, Units]:
-        display = await vq.team_display(s, guild_id)
-        timezone, units = display if display is not None else ("UTC", "metric")
-        return local_date(self._clock(), ZoneInfo(timezone)), units_of(units)
+
+def read_window(period: Period, now: datetime) -> tuple[date, date]:
+    """The days to read for a chart of ``period`` before the team's timezone is known (it comes in
+    the same statement): every day the chart and its average could need in any timezone. A local
+    date is within a day of the UTC date (UTC-12 to UTC+14), so the window spans the periods of
+    the day before and the day after; the chart then keeps what the team's own today needs."""
+    utc = now.astimezone(UTC).date()
+    before, after = utc - timedelta(days=1), utc + timedelta(days=1)
+    if period is Period.ALL:
+        return date.min, after
+    first, last = period_window(period, before)
+    assert first is not None
+    return lead_in_start(first, last), period_window(period, after)[1]
 
 
-async def _chart(read: Reader, period: Period, today: date, units: Units) -> VolumeChart:
-    """One read of the days the chart needs (with the lead-in its average needs), then the bars."""
+def _chart(read: vq.ChartRead | None, period: Period, now: datetime) -> VolumeChart:
+    """The chart of ``period`` on the team's today, from what was read (None: no team yet, so an
+    empty chart in UTC and metric units)."""
+    if read is None:
+        read = vq.ChartRead("UTC", "metric", {})
+    today = local_date(now, ZoneInfo(read.timezone))
+    days = read.days
     first, last = period_window(period, today)
     if first is None:
-        # All time: from the first entry, which only the read tells; nothing before it to average.
-        days = await read(date.min, today)
-        first = min(days, default=today)
+        # All time: from the first entry; nothing before it to average.
+        first = min((day for day in days if day <= today), default=today)
         series = volume_series(days, first=first, last=today, today=today, history_start=first)
     else:
-        days = await read(lead_in_start(first, last), min(last, today))
         series = volume_series(days, first=first, last=last, today=today)
-    return VolumeChart(period, series, units)
+    return VolumeChart(period, series, units_of(read.units))

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backrun_bot.domain.amounts import parse_amount
 from backrun_bot.domain.dates import Period
 from backrun_bot.domain.kinds import Kind
-from backrun_bot.domain.volume import Step
+from backrun_bot.domain.volume import DayVolume, Step, period_window, volume_series
 from backrun_bot.services.common import Who
 from backrun_bot.services.training import TrainingService
 from backrun_bot.services.volume import VolumeService
-from backrun_bot.storage.models import Team
+from backrun_bot.storage.models import Athlete, RunSession, Team
 from tests.services.test_training_log import set_timezone, statements_of
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -101,17 +103,17 @@ async def test_the_team_report_sums_everyone_and_counts_this_weeks_athletes(sess
     assert [b.total_m for b in series.bars if b.total_m] == [800, 5000, 1000, 400]
 
 
-async def test_a_chart_costs_two_statements_and_the_report_three(sessionmaker: Sessions) -> None:
+async def test_a_chart_costs_one_statement_and_the_report_two(sessionmaker: Sessions) -> None:
     clock = Clock(datetime(2026, 3, 11, 12, tzinfo=UTC))
     await log(sessionmaker, clock, ALICE, "400m")
     service = VolumeService(sessionmaker, clock=clock)
     for period in Period:
         with statements_of(sessionmaker) as statements:
             await service.athlete(GUILD, ALICE, period)
-        assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2, statements
+        assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1, statements
         with statements_of(sessionmaker) as statements:
             await service.team(GUILD, period)
-        assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 3, statements
+        assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2, statements
 
 
 async def test_the_lead_in_of_a_year_reaches_into_december(sessionmaker: Sessions) -> None:
@@ -122,3 +124,61 @@ async def test_the_lead_in_of_a_year_reaches_into_december(sessionmaker: Session
     assert series.step is Step.WEEK and series.backward_m == 700  # the bars: 2026 only
     assert series.bars[0].average_backward_m == 2100 / 4  # the whole week, December too
     assert series.bars[0].first == date(2026, 1, 1) and series.today - series.first == timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("timezone", "now", "today"),
+    [
+        # Sunday evening in UTC is Monday already at UTC+14; Monday just after midnight UTC is
+        # still Sunday at UTC-12. The read is made before the timezone is known.
+        ("Pacific/Kiritimati", datetime(2026, 3, 8, 20, tzinfo=UTC), date(2026, 3, 9)),
+        ("Etc/GMT+12", datetime(2026, 3, 9, 0, 30, tzinfo=UTC), date(2026, 3, 8)),
+        ("Pacific/Kiritimati", datetime(2026, 2, 28, 11, tzinfo=UTC), date(2026, 3, 1)),
+        ("Etc/GMT+12", datetime(2026, 1, 1, 11, tzinfo=UTC), date(2025, 12, 31)),
+    ],
+)
+async def test_the_one_read_holds_every_day_the_teams_chart_needs_in_the_farthest_timezones(
+    sessionmaker: Sessions, timezone: str, now: datetime, today: date
+) -> None:
+    await set_timezone(sessionmaker, GUILD, timezone)
+    clock = Clock(now)
+    # An entry on each of the 120 days up to the team's today (10 m more each day back).
+    for back in range(120):
+        day = today - timedelta(days=back)
+        async with sessionmaker.begin() as s:
+            await s.execute(
+                insert(RunSession).values(
+                    athlete_id=await athlete_id(s),
+                    team_id=GUILD,
+                    kind="backward",
+                    is_backward=True,
+                    meters=100.0 + back * 10,
+                    effective_meters=100.0 + back * 10,
+                    amount_text="x",
+                    day=day,
+                    logged_at=now,
+                )
+            )
+    service = VolumeService(sessionmaker, clock=clock)
+    for period in (Period.WEEK, Period.MONTH, Period.YEAR):
+        series = (await service.athlete(GUILD, ALICE, period)).series
+        assert series.today == today
+        first, last = period_window(period, today)
+        assert first is not None
+        expected = volume_series(
+            {today - timedelta(days=b): DayVolume(100.0 + b * 10, 0.0) for b in range(120)},
+            first=first,
+            last=last,
+            today=today,
+        )
+        assert series == expected, period
+
+
+async def athlete_id(s: AsyncSession) -> int:
+    found = await s.scalar(select(Athlete.id).where(Athlete.team_id == GUILD, Athlete.user_id == ALICE))
+    if found is not None:
+        return found
+    await s.execute(
+        insert(Athlete).values(team_id=GUILD, user_id=ALICE, display_name="a", created_at=datetime.now(UTC))
+    )
+    return await athlete_id(s)

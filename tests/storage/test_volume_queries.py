@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Select, insert, text
+from sqlalchemy import CompoundSelect, Select, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backrun_bot.domain.volume import DayVolume
@@ -97,9 +97,16 @@ async def test_a_teams_days_and_totals_sum_its_athletes_only(
         assert await vq.team_totals(s, 1, D2, D3) == vq.TeamTotals(800.0, 1000.0, 2)
         assert await vq.team_totals(s, 1, D3, D3) == vq.TeamTotals(0.0, 1000.0, 1)
         assert await vq.team_totals(s, 2, D2, D3) == vq.TeamTotals(0.0, 0.0, 0)
-        assert await vq.team_display(s, 1) == ("Europe/Oslo", "imperial")
-        assert await vq.team_display(s, 2) == ("UTC", "metric")
-        assert await vq.team_display(s, 3) is None
+        # With the team's timezone and units, in one statement; the team alone when nothing ran.
+        assert await vq.team_chart(s, 1, D2, D3) == vq.ChartRead(
+            "Europe/Oslo", "imperial", {D2: DayVolume(800.0, 0.0), D3: DayVolume(0.0, 1000.0)}
+        )
+        assert await vq.athlete_chart(s, 1, 12, D1, D3) == vq.ChartRead(
+            "Europe/Oslo", "imperial", {D1: DayVolume(250.0, 0.0), D2: DayVolume(800.0, 0.0)}
+        )
+        assert await vq.athlete_chart(s, 2, 11, D2, D3) == vq.ChartRead("UTC", "metric", {})
+        assert await vq.athlete_chart(s, 1, 99, D1, D3) == vq.ChartRead("Europe/Oslo", "imperial", {})
+        assert await vq.team_chart(s, 3, D1, D3) is None and await vq.athlete_chart(s, 3, 11, D1, D3) is None
 
 
 OTHER_TEAMS, OTHER_ATHLETES = 20, 10
@@ -126,18 +133,32 @@ async def fill_more(conn: Any) -> None:
     await conn.execute(text("ANALYZE"))
 
 
-READS: dict[str, Callable[[date], Select[*tuple[Any, ...]]]] = {
+READS: dict[str, Callable[[date], Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]]] = {
     "athlete days": lambda first: vq.bound(
         vq.athlete_days_query(), guild_id=BIG_TEAM, user_id=ME, first=first, last=TODAY
     ),
     "team days": lambda first: vq.bound(vq.team_days_query(), guild_id=BIG_TEAM, first=first, last=TODAY),
+    "athlete chart": lambda first: vq.bound(
+        vq.with_team(vq.athlete_days_query()), guild_id=BIG_TEAM, user_id=ME, first=first, last=TODAY
+    ),
+    "team chart": lambda first: vq.bound(
+        vq.with_team(vq.team_days_query()), guild_id=BIG_TEAM, first=first, last=TODAY
+    ),
     "team totals": lambda first: vq.bound(vq.team_totals_query(), guild_id=BIG_TEAM, first=first, last=TODAY),
 }
 
 
 @pytest.mark.parametrize(
     ("read", "back"),
-    [("athlete days", 7), ("athlete days", 5 * 365), ("team days", 7), ("team days", 31), ("team totals", 7)],
+    [
+        ("athlete days", 7),
+        ("athlete days", 5 * 365),
+        ("athlete chart", 5 * 365),
+        ("team days", 7),
+        ("team days", 31),
+        ("team chart", 7),
+        ("team totals", 7),
+    ],
 )
 async def test_each_read_is_served_by_the_athletes_covering_index_alone(
     engine: AsyncEngine, read: str, back: int
