@@ -12,7 +12,8 @@ Per database, each sampled ``--n`` times after a warm-up, in alternating order:
 * **query part**: what ``/stats period:all`` reads, through the bot's own services on the bot's
   engine settings: ``TrainingService.stats`` (the totals and the streak: two statements) and
   ``VolumeService.athlete`` (the team's timezone and units with the athlete's days: one
-  aggregate statement); also that statement alone;
+  aggregate statement), at once as the command runs them (and one after the other, and each
+  alone, and the chart's statement alone);
 * **with the chart**: the query part, then the chart drawn in a worker thread
   (``asyncio.to_thread``), as the command does;
 * **over the wire**: ``--wire`` runs of ``/stats period:all`` by the five-year athlete ``big001``
@@ -49,7 +50,13 @@ from sqlalchemy.pool import NullPool
 
 from backrun_bot.charts.volume import render_volume_chart
 from backrun_bot.domain.dates import Period
-from backrun_bot.domain.volume import DayVolume, VolumeSeries, period_window, volume_series
+from backrun_bot.domain.volume import (
+    DayVolume,
+    VolumeSeries,
+    months_for_history_before,
+    period_window,
+    volume_series,
+)
 from backrun_bot.sandbox.harness import open_sandbox
 from backrun_bot.services.training import TrainingService
 from backrun_bot.services.volume import VolumeService
@@ -124,15 +131,24 @@ async def measure(url: str, *, n: int, warmup: int, wire: int) -> dict[str, Any]
 
         async def chart_statement() -> object:
             async with sessionmaker() as s:
-                return await vq.athlete_chart(s, guild_id, user_id, date.min, today)
+                return await vq.athlete_chart(
+                    s, guild_id, user_id, date.min, today, monthly_before=months_for_history_before(today)
+                )
 
         async def query_part() -> object:
+            # As /stats runs them: both reads at once, on two pooled connections.
+            return await asyncio.gather(
+                training.stats(guild_id, user_id, Period.ALL), volume.athlete(guild_id, user_id, Period.ALL)
+            )
+
+        async def one_after_the_other() -> object:
             await training.stats(guild_id, user_id, Period.ALL)
             return await volume.athlete(guild_id, user_id, Period.ALL)
 
         async def with_chart() -> object:
-            await training.stats(guild_id, user_id, Period.ALL)
-            chart = await volume.athlete(guild_id, user_id, Period.ALL)
+            _, chart = await asyncio.gather(
+                training.stats(guild_id, user_id, Period.ALL), volume.athlete(guild_id, user_id, Period.ALL)
+            )
             return await draw(chart.series)
 
         chart = await volume.athlete(guild_id, user_id, Period.ALL)
@@ -145,6 +161,7 @@ async def measure(url: str, *, n: int, warmup: int, wire: int) -> dict[str, Any]
         result["in_process"] = await sample(
             {
                 "query part (/stats reads + chart read)": query_part,
+                "query part, one read after the other": one_after_the_other,
                 "stats reads alone (TrainingService.stats)": lambda: training.stats(
                     guild_id, user_id, Period.ALL
                 ),
@@ -164,21 +181,22 @@ async def measure(url: str, *, n: int, warmup: int, wire: int) -> dict[str, Any]
             1,
         )
         result["over_the_wire"] = await over_the_wire(url, guild_id, wire, warmup)
+        monthly_before = months_for_history_before(today - timedelta(days=1))
         explainer = create_engine(url, poolclass=NullPool)
         try:
             async with explainer.connect() as conn:
                 window: dict[str, tuple[Statement, dict[str, Any]]] = {
-                    "the team and the athlete's days, all time (/stats chart)": (
-                        vq.with_team(vq.athlete_days_query()),
-                        {"user_id": user_id, "first": date.min},
+                    "the team and the athlete's months, all time (/stats chart)": (
+                        vq.athlete_chart_query(all_time=True),
+                        {"user_id": user_id, "first": date.min, "monthly_before": monthly_before},
                     ),
                     "the team and its days, this week's read (/team report chart)": (
-                        vq.with_team(vq.team_days_query()),
+                        vq.team_chart_query(all_time=False),
                         {"first": today - timedelta(days=13)},
                     ),
-                    "the team and its days, all time (/team report chart)": (
-                        vq.with_team(vq.team_days_query()),
-                        {"first": date.min},
+                    "the team and its months, all time (/team report chart)": (
+                        vq.team_chart_query(all_time=True),
+                        {"first": date.min, "monthly_before": monthly_before},
                     ),
                     "the team's week totals (/team report text)": (
                         vq.team_totals_query(),

@@ -151,6 +151,12 @@ def step_for(first: date, last: date) -> Step:
     return Step.MONTH
 
 
+def months_for_history_before(day: date) -> date:
+    """A chart from a first day before the one returned, to ``day`` or later, is a chart of months
+    (:func:`step_for`): its span touches more than :data:`MAX_WEEKLY_BARS` calendar weeks."""
+    return week_start(day) - timedelta(weeks=MAX_WEEKLY_BARS)
+
+
 def lead_in_start(first: date, last: date) -> date:
     """The first day to read for a chart from ``first`` to ``last``: earlier than ``first`` by what
     the trailing average of its first bar needs (6 days, 3 weeks, 2 months, whole ones)."""

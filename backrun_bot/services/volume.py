@@ -19,6 +19,7 @@ from backrun_bot.domain.volume import (
     Units,
     VolumeSeries,
     lead_in_start,
+    months_for_history_before,
     period_window,
     units_of,
     volume_series,
@@ -59,7 +60,9 @@ class VolumeService:
         now = self._clock()
         first, last = read_window(period, now)
         async with self._sessionmaker() as s:
-            read = await vq.athlete_chart(s, guild_id, user_id, first, last)
+            read = await vq.athlete_chart(
+                s, guild_id, user_id, first, last, monthly_before=_months(period, now)
+            )
         return _chart(read, period, now)
 
     async def team(self, guild_id: int, period: Period = Period.WEEK) -> TeamReport:
@@ -68,7 +71,8 @@ class VolumeService:
         now = self._clock()
         first, last = read_window(period, now)
         async with self._sessionmaker() as s:
-            chart = _chart(await vq.team_chart(s, guild_id, first, last), period, now)
+            read = await vq.team_chart(s, guild_id, first, last, monthly_before=_months(period, now))
+            chart = _chart(read, period, now)
             today = chart.series.today
             monday = week_start(today)
             totals = await vq.team_totals(s, guild_id, monday, today)
@@ -89,17 +93,25 @@ def read_window(period: Period, now: datetime) -> tuple[date, date]:
     return lead_in_start(first, last), period_window(period, after)[1]
 
 
+def _months(period: Period, now: datetime) -> date | None:
+    """For all time: a first entry before this day makes the chart one of months in any timezone,
+    so the database may sum the months itself (61 rows for five years, not 1,825)."""
+    if period is not Period.ALL:
+        return None
+    return months_for_history_before(now.astimezone(UTC).date() - timedelta(days=1))
+
+
 def _chart(read: vq.ChartRead | None, period: Period, now: datetime) -> VolumeChart:
     """The chart of ``period`` on the team's today, from what was read (None: no team yet, so an
     empty chart in UTC and metric units)."""
     if read is None:
-        read = vq.ChartRead("UTC", "metric", {})
+        read = vq.ChartRead("UTC", "metric", None, {})
     today = local_date(now, ZoneInfo(read.timezone))
     days = read.days
     first, last = period_window(period, today)
     if first is None:
         # All time: from the first entry; nothing before it to average.
-        first = min((day for day in days if day <= today), default=today)
+        first = today if read.first_day is None else min(read.first_day, today)
         series = volume_series(days, first=first, last=today, today=today, history_start=first)
     else:
         series = volume_series(days, first=first, last=last, today=today)

@@ -18,10 +18,12 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     CompoundSelect,
     Date,
     Float,
     Integer,
+    ScalarSelect,
     Select,
     String,
     bindparam,
@@ -29,6 +31,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    literal_column,
     null,
     select,
     union_all,
@@ -36,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backrun_bot.domain.volume import DayVolume
-from backrun_bot.storage.dialect import day_number
+from backrun_bot.storage.dialect import day_number, month_number
 from backrun_bot.storage.models import Athlete, RunSession, Team
 
 _IS_BACKWARD = RunSession.is_backward.is_(True)
@@ -56,7 +59,7 @@ def _in_days(query: _Days) -> _Days:
     )
 
 
-def _athlete() -> Any:
+def _athlete() -> ScalarSelect[int]:
     """The athlete's id through the (team, user) unique index; the entries then by their own index
     (not a join filtered by team and user: see ``queries._mine``)."""
     return (
@@ -69,7 +72,7 @@ def _athlete() -> Any:
     )
 
 
-def _team_athletes() -> Any:
+def _team_athletes() -> Select[int]:
     """The team's athletes (the (team, user) unique index); their entries by the athletes' index,
     not ``run_sessions.team_id``'s (team_id, day) index, which lacks the columns summed and would
     send each of a big team's rows to the table."""
@@ -84,31 +87,65 @@ _DAY = day_number(RunSession.day)
 def athlete_days_query() -> Select[int, float, float]:
     """Per day of ``[first, last]`` with running: its number, the athlete's backward and forward
     metres."""
-    return _in_days(_day_sums().where(RunSession.athlete_id == _athlete())).group_by(RunSession.day)
+    return _in_days(_day_sums().where(_athletes_entries())).group_by(RunSession.day)
 
 
 def team_days_query() -> Select[int, float, float]:
     """Per day of ``[first, last]`` with running: its number, the whole team's backward and
     forward metres."""
-    return _in_days(_day_sums().where(RunSession.athlete_id.in_(_team_athletes()))).group_by(RunSession.day)
+    return _in_days(_day_sums().where(_teams_entries())).group_by(RunSession.day)
+
+
+def _athletes_entries() -> ColumnElement[bool]:
+    return RunSession.athlete_id == _athlete()
+
+
+def _teams_entries() -> ColumnElement[bool]:
+    return RunSession.athlete_id.in_(_team_athletes())
 
 
 def _day_sums() -> Select[int, float, float]:
     return select(_DAY.label("n"), _BACKWARD.label("backward"), _FORWARD.label("forward"))
 
 
-def with_team(days: Select[int, float, float]) -> CompoundSelect[Any]:
-    """The team's timezone and units, and the rows of ``days``, as one statement: a UNION ALL of
-    the team's row (no row when the team does not exist) and the days, told apart by the timezone
-    (NULL in the days' rows). One round trip instead of two; a join of the team to every day cost
-    more than the second round trip (SQLite materialised the days for it)."""
+def all_time_query(entries: ColumnElement[bool]) -> Select[int, float, float]:
+    """The sums of :func:`athlete_days_query` (``entries``: whose) for all time: by day, or, when
+    the first entry is before ``:monthly_before`` (a history long enough for a chart of months in
+    any timezone), by month, as ``-1 - month number``. Five years are then 61 rows, not 1,825:
+    turning rows into Python objects, not finding them, was most of the read."""
+    first_day = select(func.min(RunSession.day)).where(entries).scalar_subquery()
+    key = case(
+        (first_day < bindparam("monthly_before", type_=Date), -1 - month_number(RunSession.day)), else_=_DAY
+    )
+    # GROUP BY the output column: the same expression, with its parameter, written once.
+    return _in_days(
+        select(key.label("n"), _BACKWARD.label("backward"), _FORWARD.label("forward")).where(entries)
+    ).group_by(literal_column("n"))
+
+
+def with_team(days: Select[int, float, float], entries: ColumnElement[bool]) -> CompoundSelect[Any]:
+    """The team's timezone and units and the first day of ``entries``, and the rows of ``days``, as
+    one statement: a UNION ALL of the team's row (no row when the team does not exist) and the
+    days, told apart by the timezone (NULL in the days' rows). One round trip instead of two; a join
+    of the team to every day cost more than the second round trip (SQLite materialised the days)."""
     found = days.subquery("days")
+    first_day = day_number(select(func.min(RunSession.day)).where(entries).scalar_subquery())
     return union_all(
-        select(Team.timezone, Team.units, _none(Integer), _none(Float), _none(Float)).where(
+        select(Team.timezone, Team.units, first_day, _none(Float), _none(Float)).where(
             Team.id == bindparam("guild_id", type_=BigInteger)
         ),
         select(_none(String), _none(String), found.c.n, found.c.backward, found.c.forward),
     )
+
+
+def athlete_chart_query(*, all_time: bool) -> CompoundSelect[Any]:
+    days = all_time_query(_athletes_entries()) if all_time else athlete_days_query()
+    return with_team(days, _athletes_entries())
+
+
+def team_chart_query(*, all_time: bool) -> CompoundSelect[Any]:
+    days = all_time_query(_teams_entries()) if all_time else team_days_query()
+    return with_team(days, _teams_entries())
 
 
 def _none(type_: type[Integer] | type[Float[float]] | type[String]) -> Any:
@@ -128,8 +165,11 @@ def team_totals_query() -> Select[float | None, float | None, int]:
 
 _ATHLETE_DAYS = athlete_days_query()
 _TEAM_DAYS = team_days_query()
-_ATHLETE_CHART = with_team(athlete_days_query())
-_TEAM_CHART = with_team(team_days_query())
+_CHARTS = {
+    (whose, all_time): (athlete_chart_query if whose == "athlete" else team_chart_query)(all_time=all_time)
+    for whose in ("athlete", "team")
+    for all_time in (False, True)
+}
 _TEAM_TOTALS = team_totals_query()
 _EPOCH = date(1970, 1, 1).toordinal()
 
@@ -156,10 +196,13 @@ async def team_days(s: AsyncSession, guild_id: int, first: date, last: date) -> 
 
 @dataclass(frozen=True, slots=True)
 class ChartRead:
-    """What a chart is drawn from: the team's timezone and units, and its days with running."""
+    """What a chart is drawn from: the team's timezone and units, the first day anything was
+    logged (by the athlete, or the team), and the days with running; or, for an all-time read of a
+    long history, the months, each under its first day (the first entry's day for the first)."""
 
     timezone: str
     units: str
+    first_day: date | None
     days: dict[date, DayVolume]
 
 
@@ -167,24 +210,52 @@ def _chart_read(rows: Sequence[Any]) -> ChartRead | None:
     team = next((row for row in rows if row[0] is not None), None)
     if team is None:
         return None
-    return ChartRead(team[0], team[1], _days((n, b, f) for timezone, _, n, b, f in rows if timezone is None))
+    first_day = None if team[2] is None else date.fromordinal(_EPOCH + team[2])
+    days: dict[date, DayVolume] = {}
+    months: list[tuple[int, float, float]] = []
+    for timezone, _, n, b, f in rows:
+        if timezone is None:
+            if n >= 0:
+                days[date.fromordinal(_EPOCH + n)] = DayVolume(b, f)
+            else:
+                months.append((-1 - n, b, f))
+    for month, b, f in months:
+        start = date(month // 12, month % 12 + 1, 1)
+        days[start if first_day is None or start > first_day else first_day] = DayVolume(b, f)
+    return ChartRead(team[0], team[1], first_day, days)
 
 
 async def athlete_chart(
-    s: AsyncSession, guild_id: int, user_id: int, first: date, last: date
+    s: AsyncSession,
+    guild_id: int,
+    user_id: int,
+    first: date,
+    last: date,
+    *,
+    monthly_before: date | None = None,
 ) -> ChartRead | None:
     """:func:`athlete_days` with the team's timezone and units, in one statement; None if the team
-    does not exist yet."""
+    does not exist yet. ``monthly_before`` given: the all-time read (by month if the first entry is
+    before that day)."""
     params = {"guild_id": guild_id, "user_id": user_id, "first": first, "last": last}
-    return _chart_read((await s.execute(_ATHLETE_CHART, params)).all())
+    return await _run(s, ("athlete", monthly_before is not None), params, monthly_before)
 
 
-async def team_chart(s: AsyncSession, guild_id: int, first: date, last: date) -> ChartRead | None:
-    """:func:`team_days` with the team's timezone and units, in one statement; None if the team
-    does not exist yet."""
-    return _chart_read(
-        (await s.execute(_TEAM_CHART, {"guild_id": guild_id, "first": first, "last": last})).all()
-    )
+async def team_chart(
+    s: AsyncSession, guild_id: int, first: date, last: date, *, monthly_before: date | None = None
+) -> ChartRead | None:
+    """:func:`team_days` with the team's timezone and units, in one statement (see
+    :func:`athlete_chart`)."""
+    params = {"guild_id": guild_id, "first": first, "last": last}
+    return await _run(s, ("team", monthly_before is not None), params, monthly_before)
+
+
+async def _run(
+    s: AsyncSession, which: tuple[str, bool], params: dict[str, Any], monthly_before: date | None
+) -> ChartRead | None:
+    if monthly_before is not None:
+        params["monthly_before"] = monthly_before
+    return _chart_read((await s.execute(_CHARTS[which], params)).all())
 
 
 @dataclass(frozen=True, slots=True)

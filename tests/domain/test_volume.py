@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backrun_bot.domain.dates import Period
+from backrun_bot.domain.dates import Period, week_start
 from backrun_bot.domain.volume import (
     MAX_DAILY_DAYS,
     MAX_WEEKLY_BARS,
@@ -18,6 +18,7 @@ from backrun_bot.domain.volume import (
     DayVolume,
     Step,
     lead_in_start,
+    months_for_history_before,
     period_end,
     period_window,
     step_for,
@@ -204,3 +205,13 @@ def test_the_bars_add_up_to_the_periods_days_and_tile_it(
     for before, after in itertools.pairwise(bars):
         assert after.first == before.last + timedelta(days=1)
     assert len(bars) <= series.slots
+
+
+@given(st.integers(min_value=0, max_value=400), st.integers(min_value=0, max_value=3000))
+def test_a_history_from_before_the_months_mark_is_a_chart_of_months(before: int, later: int) -> None:
+    day = date(2026, 3, 11)
+    mark = months_for_history_before(day)
+    first = mark - timedelta(days=1 + before)
+    assert step_for(first, day + timedelta(days=later)) is Step.MONTH
+    # The mark is close: from the mark's own week on, there are charts of weeks.
+    assert step_for(week_start(mark) + timedelta(weeks=1), day) is Step.WEEK

@@ -182,3 +182,43 @@ async def athlete_id(s: AsyncSession) -> int:
         insert(Athlete).values(team_id=GUILD, user_id=ALICE, display_name="a", created_at=datetime.now(UTC))
     )
     return await athlete_id(s)
+
+
+@pytest.mark.parametrize("whose", ["athlete", "team"])
+async def test_a_long_history_summed_by_month_in_the_database_is_the_chart_its_days_make(
+    sessionmaker: Sessions, whose: str
+) -> None:
+    now = datetime(2026, 3, 11, 12, tzinfo=UTC)
+    await set_timezone(sessionmaker, GUILD, "Asia/Tokyo")
+    today = date(2026, 3, 11)
+    days = {
+        today - timedelta(days=back): DayVolume(100.0 + back, 50.0 * (back % 3)) for back in range(3, 1200, 7)
+    }
+    async with sessionmaker.begin() as s:
+        me = await athlete_id(s)
+        for day, volume in days.items():
+            for kind, meters in (("backward-skip", volume.backward_m), ("forward", volume.forward_m)):
+                if meters:
+                    await s.execute(
+                        insert(RunSession).values(
+                            athlete_id=me,
+                            team_id=GUILD,
+                            kind=kind,
+                            is_backward=kind != "forward",
+                            meters=meters,
+                            effective_meters=meters,
+                            amount_text="x",
+                            day=day,
+                            logged_at=now,
+                        )
+                    )
+    service = VolumeService(sessionmaker, clock=Clock(now))
+    chart = (
+        await service.athlete(GUILD, ALICE, Period.ALL)
+        if whose == "athlete"
+        else (await service.team(GUILD, Period.ALL)).chart
+    )
+    first = min(days)
+    expected = volume_series(days, first=first, last=today, today=today, history_start=first)
+    assert chart.series.step is Step.MONTH
+    assert chart.series == expected

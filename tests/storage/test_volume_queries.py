@@ -98,14 +98,15 @@ async def test_a_teams_days_and_totals_sum_its_athletes_only(
         assert await vq.team_totals(s, 1, D3, D3) == vq.TeamTotals(0.0, 1000.0, 1)
         assert await vq.team_totals(s, 2, D2, D3) == vq.TeamTotals(0.0, 0.0, 0)
         # With the team's timezone and units, in one statement; the team alone when nothing ran.
+        # and the first day anything was logged, ever, whatever the days read.
         assert await vq.team_chart(s, 1, D2, D3) == vq.ChartRead(
-            "Europe/Oslo", "imperial", {D2: DayVolume(800.0, 0.0), D3: DayVolume(0.0, 1000.0)}
+            "Europe/Oslo", "imperial", D1, {D2: DayVolume(800.0, 0.0), D3: DayVolume(0.0, 1000.0)}
         )
         assert await vq.athlete_chart(s, 1, 12, D1, D3) == vq.ChartRead(
-            "Europe/Oslo", "imperial", {D1: DayVolume(250.0, 0.0), D2: DayVolume(800.0, 0.0)}
+            "Europe/Oslo", "imperial", D1, {D1: DayVolume(250.0, 0.0), D2: DayVolume(800.0, 0.0)}
         )
-        assert await vq.athlete_chart(s, 2, 11, D2, D3) == vq.ChartRead("UTC", "metric", {})
-        assert await vq.athlete_chart(s, 1, 99, D1, D3) == vq.ChartRead("Europe/Oslo", "imperial", {})
+        assert await vq.athlete_chart(s, 2, 11, D2, D3) == vq.ChartRead("UTC", "metric", D1, {})
+        assert await vq.athlete_chart(s, 1, 99, D1, D3) == vq.ChartRead("Europe/Oslo", "imperial", None, {})
         assert await vq.team_chart(s, 3, D1, D3) is None and await vq.athlete_chart(s, 3, 11, D1, D3) is None
 
 
@@ -133,16 +134,64 @@ async def fill_more(conn: Any) -> None:
     await conn.execute(text("ANALYZE"))
 
 
+async def test_an_all_time_read_of_a_long_history_comes_by_month(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await seed(sessionmaker)
+    async with sessionmaker.begin() as s:
+        await s.execute(
+            insert(RunSession),
+            [
+                entry(1, 1, "backward", 300, date(2026, 1, 20)),
+                entry(2, 1, "forward", 700, date(2025, 12, 31)),
+            ],
+        )
+    everything = (date.min, D3)
+    async with sessionmaker() as s:
+        # The first entry (20 January) before the day given: months, each under its first day,
+        # the first month under the first entry's day.
+        monthly = await vq.athlete_chart(s, 1, 11, *everything, monthly_before=date(2026, 2, 1))
+        assert monthly == vq.ChartRead(
+            "Europe/Oslo",
+            "imperial",
+            date(2026, 1, 20),
+            {date(2026, 1, 20): DayVolume(300.0, 0.0), date(2026, 3, 1): DayVolume(500.0, 4000.0)},
+        )
+        # Not before it: days, as ever.
+        daily = await vq.athlete_chart(s, 1, 11, *everything, monthly_before=date(2026, 1, 20))
+        assert daily is not None and daily.first_day == date(2026, 1, 20)
+        assert daily.days == {
+            date(2026, 1, 20): DayVolume(300.0, 0.0),
+            D1: DayVolume(500.0, 3000.0),
+            D3: DayVolume(0.0, 1000.0),
+        }
+        team = await vq.team_chart(s, 1, *everything, monthly_before=date(2026, 1, 1))
+        assert team is not None and team.first_day == date(2025, 12, 31)
+        assert team.days == {
+            date(2025, 12, 31): DayVolume(0.0, 700.0),
+            date(2026, 1, 1): DayVolume(300.0, 0.0),
+            date(2026, 3, 1): DayVolume(1550.0, 4000.0),
+        }
+
+
 READS: dict[str, Callable[[date], Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]]] = {
     "athlete days": lambda first: vq.bound(
         vq.athlete_days_query(), guild_id=BIG_TEAM, user_id=ME, first=first, last=TODAY
     ),
     "team days": lambda first: vq.bound(vq.team_days_query(), guild_id=BIG_TEAM, first=first, last=TODAY),
     "athlete chart": lambda first: vq.bound(
-        vq.with_team(vq.athlete_days_query()), guild_id=BIG_TEAM, user_id=ME, first=first, last=TODAY
+        vq.athlete_chart_query(all_time=False), guild_id=BIG_TEAM, user_id=ME, first=first, last=TODAY
+    ),
+    "athlete chart, all time": lambda first: vq.bound(
+        vq.athlete_chart_query(all_time=True),
+        guild_id=BIG_TEAM,
+        user_id=ME,
+        first=first,
+        last=TODAY,
+        monthly_before=TODAY - timedelta(days=30),
     ),
     "team chart": lambda first: vq.bound(
-        vq.with_team(vq.team_days_query()), guild_id=BIG_TEAM, first=first, last=TODAY
+        vq.team_chart_query(all_time=False), guild_id=BIG_TEAM, first=first, last=TODAY
     ),
     "team totals": lambda first: vq.bound(vq.team_totals_query(), guild_id=BIG_TEAM, first=first, last=TODAY),
 }
@@ -154,6 +203,7 @@ READS: dict[str, Callable[[date], Select[*tuple[Any, ...]] | CompoundSelect[*tup
         ("athlete days", 7),
         ("athlete days", 5 * 365),
         ("athlete chart", 5 * 365),
+        ("athlete chart, all time", 5 * 365),
         ("team days", 7),
         ("team days", 31),
         ("team chart", 7),
