@@ -37,6 +37,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from backrun_bot.domain.volume import DayVolume
 from backrun_bot.storage.dialect import day_number, month_number
@@ -108,12 +109,32 @@ def _day_sums() -> Select[int, float, float]:
     return select(_DAY.label("n"), _BACKWARD.label("backward"), _FORWARD.label("forward"))
 
 
-def all_time_query(entries: ColumnElement[bool]) -> Select[int, float, float]:
-    """The sums of :func:`athlete_days_query` (``entries``: whose) for all time: by day, or, when
-    the first entry is before ``:monthly_before`` (a history long enough for a chart of months in
-    any timezone), by month, as ``-1 - month number``. Five years are then 61 rows, not 1,825:
-    turning rows into Python objects, not finding them, was most of the read."""
-    first_day = select(func.min(RunSession.day)).where(entries).scalar_subquery()
+def _athletes_first_day() -> ScalarSelect[date]:
+    """The athlete's first day with an entry: one seek in their (athlete_id, day) index."""
+    return select(func.min(RunSession.day)).where(_athletes_entries()).scalar_subquery()
+
+
+def _teams_first_day() -> ScalarSelect[date]:
+    """The team's first day with an entry, as the earliest of each athlete's first day (a seek
+    each): ``min(day)`` over all the team's entries would read every one of them."""
+    earliest = aliased(RunSession)
+    each = (
+        select(func.min(earliest.day))
+        .where(earliest.athlete_id == Athlete.id)
+        .correlate(Athlete)
+        .scalar_subquery()
+    )
+    firsts = select(each.label("first")).where(Athlete.team_id == bindparam("guild_id", type_=BigInteger))
+    found = firsts.subquery("firsts")
+    return select(func.min(found.c.first)).scalar_subquery()
+
+
+def all_time_query(entries: ColumnElement[bool], first_day: ScalarSelect[date]) -> Select[int, float, float]:
+    """The sums of :func:`athlete_days_query` (``entries``: whose; ``first_day``: their first day)
+    for all time: by day, or, when the first entry is before ``:monthly_before`` (a history long
+    enough for a chart of months in any timezone), by month, as ``-1 - month number``. Five years
+    are then 61 rows, not 1,825: turning rows into Python objects, not finding them, was most of
+    the read."""
     key = case(
         (first_day < bindparam("monthly_before", type_=Date), -1 - month_number(RunSession.day)), else_=_DAY
     )
@@ -123,15 +144,16 @@ def all_time_query(entries: ColumnElement[bool]) -> Select[int, float, float]:
     ).group_by(literal_column("n"))
 
 
-def with_team(days: Select[int, float, float], entries: ColumnElement[bool]) -> CompoundSelect[Any]:
-    """The team's timezone and units and the first day of ``entries``, and the rows of ``days``, as
-    one statement: a UNION ALL of the team's row (no row when the team does not exist) and the
-    days, told apart by the timezone (NULL in the days' rows). One round trip instead of two; a join
-    of the team to every day cost more than the second round trip (SQLite materialised the days)."""
+def with_team(days: Select[int, float, float], first_day: ScalarSelect[date] | None) -> CompoundSelect[Any]:
+    """The team's timezone and units (and ``first_day``, for an all-time chart), and the rows of
+    ``days``, as one statement: a UNION ALL of the team's row (no row when the team does not exist)
+    and the days, told apart by the timezone (NULL in the days' rows). One round trip instead of
+    two; a join of the team to every day cost more than the second round trip (SQLite
+    materialised the days for it)."""
     found = days.subquery("days")
-    first_day = day_number(select(func.min(RunSession.day)).where(entries).scalar_subquery())
+    first = _none(Integer) if first_day is None else day_number(first_day)
     return union_all(
-        select(Team.timezone, Team.units, first_day, _none(Float), _none(Float)).where(
+        select(Team.timezone, Team.units, first, _none(Float), _none(Float)).where(
             Team.id == bindparam("guild_id", type_=BigInteger)
         ),
         select(_none(String), _none(String), found.c.n, found.c.backward, found.c.forward),
@@ -139,13 +161,15 @@ def with_team(days: Select[int, float, float], entries: ColumnElement[bool]) -> 
 
 
 def athlete_chart_query(*, all_time: bool) -> CompoundSelect[Any]:
-    days = all_time_query(_athletes_entries()) if all_time else athlete_days_query()
-    return with_team(days, _athletes_entries())
+    if all_time:
+        return with_team(all_time_query(_athletes_entries(), _athletes_first_day()), _athletes_first_day())
+    return with_team(athlete_days_query(), None)
 
 
 def team_chart_query(*, all_time: bool) -> CompoundSelect[Any]:
-    days = all_time_query(_teams_entries()) if all_time else team_days_query()
-    return with_team(days, _teams_entries())
+    if all_time:
+        return with_team(all_time_query(_teams_entries(), _teams_first_day()), _teams_first_day())
+    return with_team(team_days_query(), None)
 
 
 def _none(type_: type[Integer] | type[Float[float]] | type[String]) -> Any:
@@ -196,9 +220,10 @@ async def team_days(s: AsyncSession, guild_id: int, first: date, last: date) -> 
 
 @dataclass(frozen=True, slots=True)
 class ChartRead:
-    """What a chart is drawn from: the team's timezone and units, the first day anything was
-    logged (by the athlete, or the team), and the days with running; or, for an all-time read of a
-    long history, the months, each under its first day (the first entry's day for the first)."""
+    """What a chart is drawn from: the team's timezone and units, for an all-time read the first
+    day anything was logged (by the athlete, or the team), and the days with running; or, for an
+    all-time read of a long history, the months, each under its first day (the first entry's day
+    for the first)."""
 
     timezone: str
     units: str

@@ -98,15 +98,24 @@ async def test_a_teams_days_and_totals_sum_its_athletes_only(
         assert await vq.team_totals(s, 1, D3, D3) == vq.TeamTotals(0.0, 1000.0, 1)
         assert await vq.team_totals(s, 2, D2, D3) == vq.TeamTotals(0.0, 0.0, 0)
         # With the team's timezone and units, in one statement; the team alone when nothing ran.
-        # and the first day anything was logged, ever, whatever the days read.
+        # and, for all time, the first day anything was logged, ever, whatever the days read.
         assert await vq.team_chart(s, 1, D2, D3) == vq.ChartRead(
-            "Europe/Oslo", "imperial", D1, {D2: DayVolume(800.0, 0.0), D3: DayVolume(0.0, 1000.0)}
+            "Europe/Oslo", "imperial", None, {D2: DayVolume(800.0, 0.0), D3: DayVolume(0.0, 1000.0)}
         )
         assert await vq.athlete_chart(s, 1, 12, D1, D3) == vq.ChartRead(
-            "Europe/Oslo", "imperial", D1, {D1: DayVolume(250.0, 0.0), D2: DayVolume(800.0, 0.0)}
+            "Europe/Oslo", "imperial", None, {D1: DayVolume(250.0, 0.0), D2: DayVolume(800.0, 0.0)}
         )
-        assert await vq.athlete_chart(s, 2, 11, D2, D3) == vq.ChartRead("UTC", "metric", D1, {})
-        assert await vq.athlete_chart(s, 1, 99, D1, D3) == vq.ChartRead("Europe/Oslo", "imperial", None, {})
+        assert await vq.athlete_chart(s, 2, 11, D2, D3) == vq.ChartRead("UTC", "metric", None, {})
+        since = date(2020, 1, 1)
+        assert await vq.athlete_chart(s, 2, 11, D2, D3, monthly_before=since) == vq.ChartRead(
+            "UTC", "metric", D1, {}
+        )
+        assert (await vq.team_chart(s, 1, D3, D3, monthly_before=since)) == vq.ChartRead(
+            "Europe/Oslo", "imperial", D1, {D3: DayVolume(0.0, 1000.0)}
+        )
+        assert await vq.athlete_chart(s, 1, 99, D1, D3, monthly_before=since) == vq.ChartRead(
+            "Europe/Oslo", "imperial", None, {}
+        )
         assert await vq.team_chart(s, 3, D1, D3) is None and await vq.athlete_chart(s, 3, 11, D1, D3) is None
 
 
@@ -193,6 +202,13 @@ READS: dict[str, Callable[[date], Select[*tuple[Any, ...]] | CompoundSelect[*tup
     "team chart": lambda first: vq.bound(
         vq.team_chart_query(all_time=False), guild_id=BIG_TEAM, first=first, last=TODAY
     ),
+    "team chart, all time": lambda first: vq.bound(
+        vq.team_chart_query(all_time=True),
+        guild_id=BIG_TEAM,
+        first=first,
+        last=TODAY,
+        monthly_before=TODAY - timedelta(days=30),
+    ),
     "team totals": lambda first: vq.bound(vq.team_totals_query(), guild_id=BIG_TEAM, first=first, last=TODAY),
 }
 
@@ -207,6 +223,7 @@ READS: dict[str, Callable[[date], Select[*tuple[Any, ...]] | CompoundSelect[*tup
         ("team days", 7),
         ("team days", 31),
         ("team chart", 7),
+        ("team chart, all time", 31),
         ("team totals", 7),
     ],
 )
