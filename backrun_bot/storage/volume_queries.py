@@ -135,12 +135,26 @@ def all_time_query(entries: ColumnElement[bool], first_day: ScalarSelect[date]) 
     enough for a chart of months in any timezone), by month, as ``-1 - month number``. Five years
     are then 61 rows, not 1,825: turning rows into Python objects, not finding them, was most of
     the read."""
+    # By day first (in the index's order for one athlete), then the days by month: the month of
+    # each day, not of each entry (strftime over a big team's 547,500 entries was 270 ms on SQLite).
+    by_day = (
+        _in_days(
+            select(RunSession.day.label("day"), _BACKWARD.label("backward"), _FORWARD.label("forward")).where(
+                entries
+            )
+        )
+        .group_by(RunSession.day)
+        .subquery("by_day")
+    )
     key = case(
-        (first_day < bindparam("monthly_before", type_=Date), -1 - month_number(RunSession.day)), else_=_DAY
+        (first_day < bindparam("monthly_before", type_=Date), -1 - month_number(by_day.c.day)),
+        else_=day_number(by_day.c.day),
     )
     # GROUP BY the output column: the same expression, with its parameter, written once.
-    return _in_days(
-        select(key.label("n"), _BACKWARD.label("backward"), _FORWARD.label("forward")).where(entries)
+    return select(
+        key.label("n"),
+        func.sum(by_day.c.backward).label("backward"),
+        func.sum(by_day.c.forward).label("forward"),
     ).group_by(literal_column("n"))
 
 
