@@ -32,7 +32,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from backrun_bot.domain.volume import Step, Units, VolumeSeries
+from backrun_bot.domain.amounts import Units
+from backrun_bot.domain.volume import Step, VolumeSeries
 
 WIDTH_PX = 800
 HEIGHT_PX = 400
@@ -60,12 +61,12 @@ _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _LOCK = threading.Lock()
 
 
-def render_volume_chart(series: VolumeSeries, *, title: str, units: Units = "metric") -> bytes:
+def render_volume_chart(series: VolumeSeries, *, title: str, units: Units = Units.METRIC) -> bytes:
     """The chart of ``series`` as PNG bytes, ``title`` on top (shown as written: no math, no
     markup). ``units``: the axis in metres/kilometres or yards/miles. Blocking: call it off the
     event loop."""
-    if units not in ("metric", "imperial"):
-        raise ValueError(f"units must be 'metric' or 'imperial', not {units!r}")
+    if units not in (Units.METRIC, Units.IMPERIAL):
+        raise ValueError(f"units must be metric or imperial, not {units!r}")
     with _LOCK, warnings.catch_warnings():
         # A name with an emoji or a script DejaVu Sans lacks draws a box; matplotlib warns for each.
         warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
@@ -75,7 +76,7 @@ def render_volume_chart(series: VolumeSeries, *, title: str, units: Units = "met
 def axis_unit(largest_m: float, units: Units) -> tuple[str, float]:
     """The unit the y axis counts in and its size in metres: m or km (yd or mi), by the largest
     value to show, so that the tick labels stay short numbers."""
-    if units == "imperial":
+    if units is Units.IMPERIAL:
         small = largest_m < SMALL_UNIT_MAX * METERS_PER_YARD
         return ("yd", METERS_PER_YARD) if small else ("mi", METERS_PER_MILE)
     return ("m", 1.0) if largest_m < SMALL_UNIT_MAX else ("km", 1000.0)

@@ -35,6 +35,7 @@ from backrun_bot.observability.health import HealthServer, start_health_server
 from backrun_bot.observability.metrics import Metrics
 from backrun_bot.observability.ratelimits import rate_limit_trace
 from backrun_bot.scheduling.scheduler import ReminderScheduler
+from backrun_bot.services.board import BoardService
 from backrun_bot.services.common import Clock, utc_now
 from backrun_bot.services.delivery import DeliveryService
 from backrun_bot.services.plan import PlanService
@@ -74,6 +75,7 @@ class BackrunBot(commands.AutoShardedBot):
     delivery: DeliveryService
     plans: PlanService
     teams: TeamService
+    board: BoardService
     volume: VolumeService
     scheduler: ReminderScheduler
     health: HealthServer | None = None
@@ -153,6 +155,8 @@ class BackrunBot(commands.AutoShardedBot):
         self.metrics.prime_reminders(slot.value for slot in Slot)
         self.plans = PlanService(self.sessionmaker, clock=self.clock)
         self.teams = TeamService(self.sessionmaker, clock=self.clock)
+        # The overview names who had a heavy day exactly as the warmup does: the delivery's own rules.
+        self.board = BoardService(self.sessionmaker, clock=self.clock, days_off=self.delivery.days_off)
         self.volume = VolumeService(self.sessionmaker, clock=self.clock)
         self.scheduler = ReminderScheduler(self.delivery, grace=grace, clock=self.clock)
         # A settings change re-arms the reminder jobs; the service calls this once it has committed.

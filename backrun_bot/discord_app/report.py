@@ -18,7 +18,7 @@ from backrun_bot.discord_app.bot import BackrunBot
 from backrun_bot.discord_app.charts import PERIOD_WORDS, chart_title, draw_chart, send_with_chart
 from backrun_bot.discord_app.coaching import require_coach
 from backrun_bot.discord_app.embeds import BRAND
-from backrun_bot.domain.amounts import format_distance
+from backrun_bot.domain.amounts import Units, format_distance
 from backrun_bot.domain.dates import Period
 from backrun_bot.domain.text import literal_line
 from backrun_bot.services.volume import TeamReport
@@ -29,20 +29,19 @@ PERIOD_DESCRIPTION = "week (default), month, year or all"
 
 def report_embed(team_name: str, report: TeamReport) -> discord.Embed:
     """The text of ``/team report``: this week's totals, then the chart's period and its totals."""
-    athletes = report.athletes_active
+    athletes, chart = report.athletes_active, report.chart
     lines = [
         f"**This week** ({report.week_first.isoformat()} – {report.week_last.isoformat()})",
-        _totals(report.backward_m, report.forward_m),
+        _totals(report.backward_m, report.forward_m, chart.units),
         f"**{athletes}** athlete{'' if athletes == 1 else 's'} active",
     ]
-    chart = report.chart
     if chart.period is not Period.WEEK:
         series = chart.series
         lines += [
             "",
             f"**{PERIOD_WORDS[chart.period].capitalize()}** ({series.first.isoformat()} – "
             f"{min(series.last, series.today).isoformat()})",
-            _totals(series.backward_m, series.forward_m),
+            _totals(series.backward_m, series.forward_m, chart.units),
         ]
     embed = discord.Embed(
         title=f"Team report — {literal_line(team_name)}", description="\n".join(lines), colour=BRAND
@@ -51,8 +50,10 @@ def report_embed(team_name: str, report: TeamReport) -> discord.Embed:
     return embed
 
 
-def _totals(backward_m: float, forward_m: float) -> str:
-    return f"Backward **{format_distance(backward_m)}** · forward **{format_distance(forward_m)}**"
+def _totals(backward_m: float, forward_m: float, units: Units) -> str:
+    return (
+        f"Backward **{format_distance(backward_m, units)}** · forward **{format_distance(forward_m, units)}**"
+    )
 
 
 async def team_report(interaction: discord.Interaction[BackrunBot], period: Period) -> None:

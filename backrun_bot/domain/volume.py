@@ -29,12 +29,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 from backrun_bot.domain.dates import Period, period_start, week_start
-
-# How a team's distances are shown (teams.units); input always accepts both.
-Units = Literal["metric", "imperial"]
 
 MAX_DAILY_DAYS = 92  # a quarter: about 8 px a bar at 800 px across
 MAX_WEEKLY_BARS = 120  # a little over two years of weeks
@@ -117,11 +114,6 @@ class VolumeSeries:
     def empty(self) -> bool:
         """Nothing logged in the period."""
         return not any(bar.total_m > 0 for bar in self.bars)
-
-
-def units_of(stored: str) -> Units:
-    """The display units a team's stored setting names; metric for anything else."""
-    return "imperial" if stored == "imperial" else "metric"
 
 
 def period_end(period: Period, today: date) -> date:

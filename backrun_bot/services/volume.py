@@ -14,14 +14,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backrun_bot.domain.amounts import Units
 from backrun_bot.domain.dates import Period, local_date, week_start
 from backrun_bot.domain.volume import (
-    Units,
     VolumeSeries,
     lead_in_start,
     months_for_history_before,
     period_window,
-    units_of,
     volume_series,
 )
 from backrun_bot.services.common import Clock, utc_now
@@ -78,6 +77,18 @@ class VolumeService:
             totals = await vq.team_totals(s, guild_id, monday, today)
         return TeamReport(chart, monday, today, totals.backward_m, totals.forward_m, totals.athletes)
 
+    async def team_week(self, guild_id: int, monday: date) -> VolumeChart:
+        """The team's chart of the calendar week from ``monday`` (a past one: the weekly summary's
+        "last week"), its days as of the end of that week: one statement, the 7-day average
+        reaching into the week before."""
+        sunday = monday + timedelta(days=6)
+        async with self._sessionmaker() as s:
+            read = await vq.team_chart(s, guild_id, lead_in_start(monday, sunday), sunday)
+        if read is None:
+            read = vq.ChartRead("UTC", "metric", None, {})
+        series = volume_series(read.days, first=monday, last=sunday, today=sunday)
+        return VolumeChart(Period.WEEK, series, Units(read.units))
+
 
 def read_window(period: Period, now: datetime) -> tuple[date, date]:
     """The days to read for a chart of ``period`` before the team's timezone is known (it comes in
@@ -115,4 +126,4 @@ def _chart(read: vq.ChartRead | None, period: Period, now: datetime) -> VolumeCh
         series = volume_series(days, first=first, last=today, today=today, history_start=first)
     else:
         series = volume_series(days, first=first, last=last, today=today)
-    return VolumeChart(period, series, units_of(read.units))
+    return VolumeChart(period, series, Units(read.units))

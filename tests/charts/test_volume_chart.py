@@ -27,6 +27,7 @@ from backrun_bot.charts.volume import (
     render_volume_chart,
     ticks,
 )
+from backrun_bot.domain.amounts import Units
 from backrun_bot.domain.volume import DayVolume, VolumeSeries, volume_series
 
 TODAY = date(2026, 3, 11)  # a Wednesday
@@ -112,10 +113,10 @@ def test_titles_are_shown_as_written_and_never_fail() -> None:
 
 def test_the_shared_figure_keeps_nothing_of_the_chart_before() -> None:
     one = week({TODAY: DayVolume(800, 3000)})
-    first = render_volume_chart(one, title="one", units="metric")
-    render_volume_chart(five_years(), title="another", units="imperial")
+    first = render_volume_chart(one, title="one", units=Units.METRIC)
+    render_volume_chart(five_years(), title="another", units=Units.IMPERIAL)
     render_volume_chart(week({}), title="empty")
-    assert render_volume_chart(one, title="one", units="metric") == first
+    assert render_volume_chart(one, title="one", units=Units.METRIC) == first
 
 
 def test_charts_drawn_from_several_threads_at_once_come_out_whole() -> None:
@@ -142,15 +143,15 @@ def test_units_are_checked() -> None:
 @pytest.mark.parametrize(
     ("largest", "units", "unit", "size"),
     [
-        (0, "metric", "m", 1.0),
-        (1999, "metric", "m", 1.0),
-        (2000, "metric", "km", 1000.0),
-        (1828, "imperial", "yd", 0.9144),  # 1,999 yd
-        (1829, "imperial", "mi", 1609.344),
+        (0, Units.METRIC, "m", 1.0),
+        (1999, Units.METRIC, "m", 1.0),
+        (2000, Units.METRIC, "km", 1000.0),
+        (1828, Units.IMPERIAL, "yd", 0.9144),  # 1,999 yd
+        (1829, Units.IMPERIAL, "mi", 1609.344),
     ],
 )
-def test_the_axis_counts_in_short_numbers(largest: float, units: str, unit: str, size: float) -> None:
-    assert axis_unit(largest, units) == (unit, size)  # type: ignore[arg-type]
+def test_the_axis_counts_in_short_numbers(largest: float, units: Units, unit: str, size: float) -> None:
+    assert axis_unit(largest, units) == (unit, size)
 
 
 def test_tick_labels_by_bar_length() -> None:

@@ -131,8 +131,9 @@ async def test_team_report_for_a_coach_by_role_and_one_with_manage_server(
     await alice.run("log", kind="forward", amount="5 km", date="yesterday")
     await bob.run("log", kind="backpedal", amount="400m")
     coaches = team.guild.add_role("Coaches")
-    assert running.bot is not None
-    await running.bot.teams.set_coach_role(team.guild.id, coaches)
+    team.guild.add_member("dana", manage_guild=True)
+    dana = running.actor(team.guild, "dana")
+    await dana.run("team coach-role", role=coaches)
     team.guild.add_member("carol", roles=["Coaches"])
     carol = running.actor(team.guild, "carol")
     reply = await carol.run("team report")
@@ -151,8 +152,10 @@ async def test_team_report_for_a_coach_by_role_and_one_with_manage_server(
 
     carol.member.role_ids = []  # the role taken away: refused at once (the interaction says so)
     assert (await carol.run("team report")).text() == NOT_A_COACH
-    team.guild.add_member("dana", manage_guild=True)
-    picture(await running.actor(team.guild, "dana").run("team report", period="all"))
+    picture(await dana.run("team report", period="all"))  # Manage Server: always a coach
+    await dana.run("team units", system="imperial")
+    imperial = await dana.run("team report")
+    assert "Backward **1750 yd** · forward **3.11 mi**" in imperial.text()
 
 
 async def test_team_report_days_are_the_teams_across_the_dst_change(

@@ -22,7 +22,6 @@ from backrun_bot.domain.volume import (
     period_end,
     period_window,
     step_for,
-    units_of,
     volume_series,
 )
 
@@ -68,12 +67,6 @@ def test_a_period_spans_its_whole_calendar_period(
 ) -> None:
     assert period_window(period, today) == (first, last)
     assert period_end(period, today) == last
-
-
-def test_units() -> None:
-    assert units_of("imperial") == "imperial"
-    assert units_of("metric") == "metric"
-    assert units_of("furlongs") == "metric"
 
 
 def test_lead_in_covers_the_first_bars_average() -> None:

@@ -222,3 +222,22 @@ async def test_a_long_history_summed_by_month_in_the_database_is_the_chart_its_d
     expected = volume_series(days, first=first, last=today, today=today, history_start=first)
     assert chart.series.step is Step.MONTH
     assert chart.series == expected
+
+
+async def test_a_past_week_of_the_team_for_the_weekly_summary(sessionmaker: Sessions) -> None:
+    clock = Clock(datetime(2026, 3, 11, 12, tzinfo=UTC))  # Wednesday; last week is 2 to 8 March
+    await log(sessionmaker, clock, ALICE, "400m", day="2026-03-01")  # the Sunday before: average only
+    await log(sessionmaker, clock, ALICE, "700m", day="2026-03-02")
+    await log(sessionmaker, clock, BOB, "3 km", Kind.FORWARD, day="2026-03-08")
+    await log(sessionmaker, clock, BOB, "1 km", day="2026-03-09")  # this week: not in it
+    chart = await VolumeService(sessionmaker, clock=clock).team_week(GUILD, date(2026, 3, 2))
+    series = chart.series
+    assert (series.first, series.last, series.today, series.step) == (
+        date(2026, 3, 2),
+        date(2026, 3, 8),
+        date(2026, 3, 8),
+        Step.DAY,
+    )
+    assert [(b.backward_m, b.forward_m) for b in series.bars] == [(700, 0)] + [(0, 0)] * 5 + [(0, 3000)]
+    assert series.bars[0].average_backward_m == 1100 / 7
+    assert (await VolumeService(sessionmaker, clock=clock).team_week(99, date(2026, 3, 2))).series.empty

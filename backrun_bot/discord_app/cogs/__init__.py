@@ -4,6 +4,6 @@ EXTENSIONS = (
     "backrun_bot.discord_app.cogs.training",
     "backrun_bot.discord_app.cogs.meta",
     "backrun_bot.discord_app.cogs.reminders",
-    # /team report; folded into /team's own cog (cogs/team.py) when that one is merged.
-    "backrun_bot.discord_app.cogs.team_report",
+    "backrun_bot.discord_app.cogs.board",
+    "backrun_bot.discord_app.cogs.team",
 )

@@ -293,6 +293,21 @@ class Guild:
         self._emit("GUILD_MEMBER_ADD", {"guild_id": str(self.id), **member.to_json()}, INTENT_GUILD_MEMBERS)
         return member
 
+    def remove_member(self, name: str) -> None:
+        """The member ``name`` leaves the server (or is kicked): announced with GUILD_MEMBER_REMOVE,
+        which only a bot with the server members intent receives. Their messages stay."""
+        member = self.member_named(name)
+        if member is None:
+            raise ValueError(f"no member {name!r} in {self.name}")
+        if member.user_id in (self.owner_id, self._world.bot_user.id):
+            raise ValueError("the owner and the bot cannot leave in the emulator")
+        del self.members[member.user_id]
+        self._emit(
+            "GUILD_MEMBER_REMOVE",
+            {"guild_id": str(self.id), "user": member.user.to_json()},
+            INTENT_GUILD_MEMBERS,
+        )
+
     def _emit(self, event: str, data: JSON, intent: int) -> None:
         if self.live:
             self._world.announce(event, data, intent)
