@@ -184,7 +184,8 @@ class _Chart:
         self.average.set_marker("o" if len(bars) <= 31 else "None")
         ax.set_xlim(-0.6, max(series.slots, 1) - 0.4)
         top = largest / size
-        ax.set_ylim(0, top * 1.12 if top > 0 else 1.0)
+        # Nothing logged: an axis of 0 to 1,000 m (or yd), not 0 to 1 with decimals.
+        ax.set_ylim(0, top * 1.12 if top > 0 else 1000.0)
         marks = ticks(series)
         ax.set_xticks([i for i, _ in marks], [label for _, label in marks])
         ax.set_ylabel(f"{unit} per {series.step.value}", color=MUTED, fontsize=11)
