@@ -1,5 +1,7 @@
 """Reads for the charts (issue 10): backward and forward metres per day of one athlete or a whole
-team, and a team's totals for a week. Each is one aggregate statement over the athletes' own
+team, with the team's timezone and units (:func:`athlete_chart`, :func:`team_chart`; for all time
+by month once the history is long), and a team's totals for a week (:func:`team_totals`). Each is
+one aggregate statement over the athletes' own
 covering index ``ix_run_sessions_athlete_day (athlete_id, day, is_backward, kind,
 effective_meters, seconds)``: the planners read index entries only, never the table
 (``tests/storage/test_volume_queries.py`` checks the plans; ``benchmarks/bench_charts.py`` prints
@@ -201,8 +203,6 @@ def team_totals_query() -> Select[float | None, float | None, int]:
     )
 
 
-_ATHLETE_DAYS = athlete_days_query()
-_TEAM_DAYS = team_days_query()
 _CHARTS = {
     (whose, all_time): (athlete_chart_query if whose == "athlete" else team_chart_query)(all_time=all_time)
     for whose in ("athlete", "team")
@@ -210,26 +210,6 @@ _CHARTS = {
 }
 _TEAM_TOTALS = team_totals_query()
 _EPOCH = date(1970, 1, 1).toordinal()
-
-
-def _days(rows: Any) -> dict[date, DayVolume]:
-    # Five years are 1,825 rows: no per-value conversions (both sums are floats, never NULL: each
-    # CASE gives 0.0 for the other direction).
-    ordinal = date.fromordinal
-    return {ordinal(_EPOCH + n): DayVolume(b, f) for n, b, f in rows}
-
-
-async def athlete_days(
-    s: AsyncSession, guild_id: int, user_id: int, first: date, last: date
-) -> dict[date, DayVolume]:
-    """The athlete's days with running in ``[first, last]`` (no row for a day without)."""
-    params = {"guild_id": guild_id, "user_id": user_id, "first": first, "last": last}
-    return _days((await s.execute(_ATHLETE_DAYS, params)).all())
-
-
-async def team_days(s: AsyncSession, guild_id: int, first: date, last: date) -> dict[date, DayVolume]:
-    """The team's days with running in ``[first, last]``, all athletes summed."""
-    return _days((await s.execute(_TEAM_DAYS, {"guild_id": guild_id, "first": first, "last": last})).all())
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +232,8 @@ def _chart_read(rows: Sequence[Any]) -> ChartRead | None:
     first_day = None if team[2] is None else date.fromordinal(_EPOCH + team[2])
     days: dict[date, DayVolume] = {}
     months: list[tuple[int, float, float]] = []
+    # Up to 1,825 rows (a year and more of days): no per-value conversions (both sums are floats,
+    # never NULL: each CASE gives 0.0 for the other direction).
     for timezone, _, n, b, f in rows:
         if timezone is None:
             if n >= 0:

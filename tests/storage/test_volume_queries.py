@@ -68,19 +68,31 @@ async def seed(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         )
 
 
+async def athlete_days(
+    s: AsyncSession, guild: int, user: int, first: date, last: date
+) -> dict[date, DayVolume]:
+    read = await vq.athlete_chart(s, guild, user, first, last)
+    return {} if read is None else read.days
+
+
+async def team_days(s: AsyncSession, guild: int, first: date, last: date) -> dict[date, DayVolume]:
+    read = await vq.team_chart(s, guild, first, last)
+    return {} if read is None else read.days
+
+
 async def test_an_athletes_days_split_backward_and_forward_within_the_range(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     await seed(sessionmaker)
     async with sessionmaker() as s:
-        assert await vq.athlete_days(s, 1, 11, D1, D3) == {
+        assert await athlete_days(s, 1, 11, D1, D3) == {
             D1: DayVolume(500.0, 3000.0),
             D3: DayVolume(0.0, 1000.0),
         }
-        assert await vq.athlete_days(s, 1, 11, D2, D2) == {}
-        assert await vq.athlete_days(s, 2, 11, D1, D3) == {D1: DayVolume(5000.0, 0.0)}
-        assert await vq.athlete_days(s, 1, 99, D1, D3) == {}  # no such athlete
-        assert await vq.athlete_days(s, 1, 11, D2, D3) == {D3: DayVolume(0.0, 1000.0)}
+        assert await athlete_days(s, 1, 11, D2, D2) == {}
+        assert await athlete_days(s, 2, 11, D1, D3) == {D1: DayVolume(5000.0, 0.0)}
+        assert await athlete_days(s, 1, 99, D1, D3) == {}  # no such athlete
+        assert await athlete_days(s, 1, 11, D2, D3) == {D3: DayVolume(0.0, 1000.0)}
 
 
 async def test_a_teams_days_and_totals_sum_its_athletes_only(
@@ -88,7 +100,7 @@ async def test_a_teams_days_and_totals_sum_its_athletes_only(
 ) -> None:
     await seed(sessionmaker)
     async with sessionmaker() as s:
-        assert await vq.team_days(s, 1, D1, D3) == {
+        assert await team_days(s, 1, D1, D3) == {
             D1: DayVolume(750.0, 3000.0),
             D2: DayVolume(800.0, 0.0),
             D3: DayVolume(0.0, 1000.0),
