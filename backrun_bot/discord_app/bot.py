@@ -45,6 +45,7 @@ from backrun_bot.services.reminder_settings import ReminderSettingsService
 from backrun_bot.services.retention import RetentionService
 from backrun_bot.services.teams import TeamService
 from backrun_bot.services.training import TrainingService
+from backrun_bot.services.volume import VolumeService
 from backrun_bot.services.welcome import WelcomeService
 from backrun_bot.storage import queries
 from backrun_bot.storage.engine import (
@@ -84,6 +85,7 @@ class BackrunBot(commands.AutoShardedBot):
     retention: RetentionService
     welcome: WelcomeService
     sender: DiscordSender
+    volume: VolumeService
     scheduler: ReminderScheduler
     health: HealthServer | None = None
 
@@ -166,6 +168,7 @@ class BackrunBot(commands.AutoShardedBot):
         self.teams = TeamService(self.sessionmaker, clock=self.clock)
         # The overview names who had a heavy day exactly as the warmup does: the delivery's own rules.
         self.board = BoardService(self.sessionmaker, clock=self.clock, days_off=self.delivery.days_off)
+        self.volume = VolumeService(self.sessionmaker, clock=self.clock)
         self.corrections = CorrectionService(self.sessionmaker, clock=self.clock)
         self.data = DataService(self.sessionmaker, clock=self.clock)
         self.retention = RetentionService(

@@ -117,6 +117,11 @@ class Renderer:
             first, *rest = self.text(str(item.get("value", ""))) or [""]
             lines.append(f"{name}: {first}")
             lines.extend(f"  {line}" for line in rest)
+        image = embed.get("image")
+        if isinstance(image, dict) and image.get("url"):
+            # Discord shows the picture below the fields; a console can only say there is one.
+            size = f" {image['width']}×{image['height']}" if "width" in image and "height" in image else ""
+            lines.append(self._style(f"[picture{size}]", DIM))
         footer = [str((embed.get("footer") or {}).get("text") or "")]
         if embed.get("timestamp"):
             moment = datetime.fromisoformat(str(embed["timestamp"]))

@@ -102,6 +102,31 @@ class Reply:
         attachment = self.attachments[index]
         return attachment["filename"], self._emu.attachment(attachment)
 
+    def file_named(self, filename: str) -> bytes:
+        """The bytes of this message's attachment called ``filename`` (as Discord's CDN serves them)."""
+        found = [a for a in self.attachments if a.get("filename") == filename]
+        if not found:
+            names = ", ".join(repr(a.get("filename")) for a in self.attachments) or "none"
+            raise ValueError(f"no attachment {filename!r} (attachments: {names})")
+        return self._bytes(found[0])
+
+    def embed_image(self, index: int = 0) -> bytes:
+        """The picture embed ``index`` shows: the attachment of this message its image names
+        (``attachment://…``, which Discord resolved to the attachment's URL); ValueError if the
+        embed has no image, or one that is not an attachment of this message."""
+        url = ((self.embeds[index] if index < len(self.embeds) else {}).get("image") or {}).get("url")
+        if url is None:
+            raise ValueError(f"embed {index} shows no image")
+        found = [a for a in self.attachments if a.get("url") == url]
+        if not found:
+            raise ValueError(f"embed {index}'s image {url!r} is not an attachment of this message")
+        return self._bytes(found[0])
+
+    def _bytes(self, attachment: dict[str, Any]) -> bytes:
+        if self._emu is None:
+            raise ValueError("this reply is not connected to its emulator")
+        return self._emu.attachment(attachment)
+
     @property
     def followups(self) -> list[Reply]:
         """Follow-up messages the bot sent for the same interaction so far (live)."""

@@ -87,6 +87,7 @@ CHECKED_PER_CALL: dict[str, int] = {
     "team coach-role": P.MANAGE_GUILD,
     "team units": P.MANAGE_GUILD,
     "team overview": P.MANAGE_GUILD,
+    "team report": P.MANAGE_GUILD,
 }
 
 # Bugs this test found are fixed; an input that once triggered one is sent like any other. (A bug

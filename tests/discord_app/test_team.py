@@ -49,7 +49,7 @@ def field(reply: Reply, starts: str) -> tuple[str, str]:
 async def test_the_team_group_is_not_hidden_from_coaches_without_manage_server(running: Sandbox) -> None:
     [registered] = [c for c in running.emulator.commands if c["name"] == "team"]
     assert registered.get("default_member_permissions") is None
-    assert sorted(o["name"] for o in registered["options"]) == ["coach-role", "overview", "units"]
+    assert sorted(o["name"] for o in registered["options"]) == ["coach-role", "overview", "report", "units"]
 
 
 # --- /team coach-role ---------------------------------------------------------------------------------

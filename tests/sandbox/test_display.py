@@ -90,6 +90,17 @@ def test_an_embed_is_a_barred_block_of_title_description_fields_and_footer(world
     ]
 
 
+def test_an_embeds_picture_is_a_line_below_its_fields(world: World) -> None:
+    embed = {
+        "title": "Stats",
+        "fields": [{"name": "Active days", "value": "3"}],
+        "image": {"url": "http://127.0.0.1/attachments/1/2/chart.png", "width": 800, "height": 400},
+        "footer": {"text": "Streak"},
+    }
+    assert plain(world).embed(embed) == ["┃ Stats", "┃ Active days: 3", "┃ [picture 800×400]", "┃ Streak"]
+    assert plain(world).embed({"image": {"url": "attachment://x.png"}}) == ["┃ [picture]"]
+
+
 def test_buttons_show_as_labels_in_brackets(world: World) -> None:
     row = {
         "type": 1,

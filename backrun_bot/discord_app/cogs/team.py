@@ -1,10 +1,11 @@
-"""/team: the coach role, the team's units (server admins) and the coach's overview (coaches).
+"""/team: the coach role, the team's units (server admins), the coach's overview and report (coaches).
 
 ``/team`` carries no ``default_member_permissions``: a coach need not have Manage Server, and
 Discord would hide the whole group from them. So every subcommand checks on every call: Manage
 Server for ``coach-role`` and ``units`` (``admin_only``, Discord's own resolution of the member's
 permissions in this interaction), a coach for ``overview`` and for each of its page buttons
-(:func:`require_coach`: Manage Server or the team's coach role, read now).
+(:func:`require_coach`: Manage Server or the team's coach role, read now), and so does ``report``
+(:func:`~backrun_bot.discord_app.report.team_report`).
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from backrun_bot.discord_app.bot import BackrunBot
 from backrun_bot.discord_app.coaching import require_coach
 from backrun_bot.discord_app.cogs.reminders import admin_only
 from backrun_bot.discord_app.errors import reply_with_error
+from backrun_bot.discord_app.report import PERIOD_DESCRIPTION, REPORT_DESCRIPTION, team_report
 from backrun_bot.discord_app.team_embeds import overview_embed
-from backrun_bot.discord_app.transformers import UnitsArg
+from backrun_bot.discord_app.transformers import PeriodArg, UnitsArg
 from backrun_bot.domain.amounts import format_distance
+from backrun_bot.domain.dates import Period
 from backrun_bot.domain.overview import OverviewPage, overview_page
 
 
@@ -85,7 +88,9 @@ def pages_view(page: OverviewPage) -> discord.ui.View | None:
 
 
 @app_commands.guild_only()
-class TeamCog(commands.GroupCog, group_name="team", group_description="The team: coaches, units, overview"):
+class TeamCog(
+    commands.GroupCog, group_name="team", group_description="The team: coaches, units, overview, report"
+):
     def __init__(self, bot: BackrunBot) -> None:
         self.bot = bot
         super().__init__()
@@ -131,6 +136,14 @@ class TeamCog(commands.GroupCog, group_name="team", group_description="The team:
             await interaction.response.send_message(embed=overview_embed(page), ephemeral=True)
         else:
             await interaction.response.send_message(embed=overview_embed(page), view=view, ephemeral=True)
+
+    @app_commands.command(name="report", description=REPORT_DESCRIPTION)
+    @app_commands.describe(period=PERIOD_DESCRIPTION)
+    async def report(
+        self, interaction: discord.Interaction[BackrunBot], period: PeriodArg = Period.WEEK
+    ) -> None:
+        # The coach check, the deferral, the reads and the drawing: discord_app/report.py.
+        await team_report(interaction, period)
 
 
 async def setup(bot: BackrunBot) -> None:

@@ -325,7 +325,7 @@ class DiscordEmulator:
 
     def attachment(self, attachment: JSON) -> bytes:
         """The bytes of an attachment object (as a message carries it) that the bot uploaded."""
-        return self.world.attachment_data[int(attachment["id"])]
+        return self.world.files[int(attachment["id"])]
 
     def remove_channel(self, channel: Channel) -> None:
         """Delete the channel: sends to it get 404 Unknown Channel (10003)."""

@@ -591,8 +591,8 @@ class World:
         self.channels: dict[int, Channel] = {}
         self.messages: dict[int, Message] = {}
         self.channel_messages: dict[int, list[Message]] = {}
-        # The bytes of every uploaded attachment, by attachment id (served at the attachment's url).
-        self.attachment_data: dict[int, bytes] = {}
+        # The bytes of every uploaded attachment, by attachment id (served at its ``url``).
+        self.files: dict[int, bytes] = {}
         self.application_id = self.snowflakes.next()
         self.bot_user = User(self.application_id, bot_name, bot=True)  # as for apps made today
         self.users[self.bot_user.id] = self.bot_user

@@ -13,6 +13,7 @@ from backrun_bot.sandbox.emulator.rest.routing import (
     ApiError,
     Request,
     check_limits,
+    content_type_of,
     invalid_form,
     json_response,
     no_content,
@@ -147,6 +148,8 @@ def apply_message_body(
         message.components = body["components"] or []
     if "attachments" in body or files:
         message.attachments = _attachments(emu, message, body.get("attachments") or [], files)
+    if "embeds" in body or "attachments" in body or files:
+        _link_attachments(message)
     if "allowed_mentions" in body:
         message.allowed_mentions = body["allowed_mentions"]
     replied_user = None
@@ -183,19 +186,54 @@ def _attachment(emu: DiscordEmulator, message: Message, upload: JSON, meta: JSON
     attachment_id = emu.world.snowflakes.next()
     filename = meta.get("filename") or upload.get("filename") or "file"
     url = f"{emu.base_url}/attachments/{message.channel_id}/{attachment_id}/{filename}"
-    emu.world.attachment_data[attachment_id] = upload.get("data", b"")
-    return {
+    data: bytes = upload.get("data", b"")
+    emu.world.files[attachment_id] = data
+    attachment: JSON = {
         "id": str(attachment_id),
         "filename": filename,
         "title": meta.get("title"),
         "description": meta.get("description"),
-        "content_type": upload.get("content_type") or "application/octet-stream",
+        "content_type": content_type_of(filename),
         "size": upload.get("size", 0),
         "url": url,
         "proxy_url": url,
         "ephemeral": message.ephemeral,
         "flags": 0,
     }
+    size = png_size(data)
+    if size is not None:  # Discord measures the images it is given
+        attachment["width"], attachment["height"] = size
+    return attachment
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of a PNG from its header (the IHDR chunk right after the signature)."""
+    if len(data) < 24 or not data.startswith(_PNG_SIGNATURE) or data[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def _link_attachments(message: Message) -> None:
+    """An embed's image or thumbnail ``attachment://<filename>`` shows that attachment of the
+    message: Discord gives it the attachment's URL (and size). One naming no attachment of the
+    message is left as sent, and Discord shows no picture there."""
+    by_name = {a["filename"]: a for a in message.attachments}
+    for embed in message.embeds:
+        for key in ("image", "thumbnail"):
+            media = embed.get(key)
+            if not isinstance(media, dict) or not str(media.get("url", "")).startswith("attachment://"):
+                continue
+            attachment = by_name.get(str(media["url"]).removeprefix("attachment://"))
+            if attachment is None:
+                continue
+            linked: JSON = {"url": attachment["url"], "proxy_url": attachment["proxy_url"], "flags": 0}
+            for size in ("width", "height"):
+                if size in attachment:
+                    linked[size] = attachment[size]
+            embed[key] = linked
 
 
 def _rich(embed: JSON) -> JSON:
