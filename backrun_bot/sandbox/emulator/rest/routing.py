@@ -203,7 +203,7 @@ async def _dispatch(emu: DiscordEmulator, request: web.Request) -> web.StreamRes
                 413,
                 40005,
                 "Request entity too large",
-                violation=f"{method} {found.template}: {uploaded} bytes of files, over the "
+                violation=f"{method} {found.template}: {uploaded} bytes of files, over Discord's "
                 f"{ATTACHMENT_SIZE_LIMIT}-byte upload limit",
             )
         _check_uploads(req)
