@@ -12,8 +12,8 @@ Per database, each sampled ``--n`` times after a warm-up, in alternating order:
 * **query part**: what ``/stats period:all`` reads, through the bot's own services on the bot's
   engine settings: ``TrainingService.stats`` (the totals and the streak: two statements) and
   ``VolumeService.athlete`` (the team's timezone and units with the athlete's days: one
-  aggregate statement), at once as the command runs them (and one after the other, and each
-  alone, and the chart's statement alone);
+  aggregate statement), one after the other as the command runs them; also each alone, and the
+  chart's statement alone;
 * **with the chart**: the query part, then the chart drawn in a worker thread
   (``asyncio.to_thread``), as the command does;
 * **over the wire**: ``--wire`` runs of ``/stats period:all`` by the five-year athlete ``big001``
@@ -136,19 +136,13 @@ async def measure(url: str, *, n: int, warmup: int, wire: int) -> dict[str, Any]
                 )
 
         async def query_part() -> object:
-            # As /stats runs them: both reads at once, on two pooled connections.
-            return await asyncio.gather(
-                training.stats(guild_id, user_id, Period.ALL), volume.athlete(guild_id, user_id, Period.ALL)
-            )
-
-        async def one_after_the_other() -> object:
+            # As /stats runs them: the stats' reads, then the chart's.
             await training.stats(guild_id, user_id, Period.ALL)
             return await volume.athlete(guild_id, user_id, Period.ALL)
 
         async def with_chart() -> object:
-            _, chart = await asyncio.gather(
-                training.stats(guild_id, user_id, Period.ALL), volume.athlete(guild_id, user_id, Period.ALL)
-            )
+            await training.stats(guild_id, user_id, Period.ALL)
+            chart = await volume.athlete(guild_id, user_id, Period.ALL)
             return await draw(chart.series)
 
         chart = await volume.athlete(guild_id, user_id, Period.ALL)
@@ -161,7 +155,6 @@ async def measure(url: str, *, n: int, warmup: int, wire: int) -> dict[str, Any]
         result["in_process"] = await sample(
             {
                 "query part (/stats reads + chart read)": query_part,
-                "query part, one read after the other": one_after_the_other,
                 "stats reads alone (TrainingService.stats)": lambda: training.stats(
                     guild_id, user_id, Period.ALL
                 ),

@@ -230,7 +230,7 @@ def _buckets(first: date, last: date, step: Step) -> list[tuple[date, date]]:
     return out
 
 
-def _bucket_start(day: date, step: Step, *, back: int = 0) -> date:
+def _bucket_start(day: date, step: Step, *, back: int) -> date:
     """The first day of the bucket ``back`` buckets before the one holding ``day`` (negative: after)."""
     if step is Step.DAY:
         return day - timedelta(days=back)

@@ -148,6 +148,10 @@ def test_five_years_are_months_and_the_first_average_only_of_what_there_is() -> 
     assert series.bars[1].average_backward_m == 24_500  # two months so far
     assert series.bars[2].average_backward_m == pytest.approx((19_000 + 30_000 + 31_000) / 3)
     assert series.backward_m == 5 * 365 * 1000
+    # Across a new year the three months are still the last three: November, December, January.
+    january = next(b for b in series.bars if b.first == date(2022, 1, 1))
+    assert january.average_backward_m == pytest.approx((30_000 + 31_000 + 31_000) / 3)
+    assert series.today == today
     # Without history_start, the months before count as zeros.
     plain = volume_series(days, first=first, last=today, today=today)
     assert plain.bars[0].average_backward_m == pytest.approx(19_000 / 3)
