@@ -269,11 +269,13 @@ def _install_ping(engine: AsyncEngine) -> None:
             return
         try:
             dbapi_connection.run_async(lambda driver: driver.execute("SELECT 1"))
+        except TimeoutError:
+            raise  # no answer in time (a stalled network): the pool gives up, GuardedPool says so
         except Exception as exc:
-            if not dbapi_connection.driver_connection.is_closed():
-                raise  # no answer in time (a stalled network): the pool gives up, GuardedPool says so
-            # Closed by the server (or a restart): replace this one, and the pool's others opened
-            # before now when they are next checked out, as pool_pre_ping does; then try again.
+            # Closed or refused by the server (a restart, an administrator, an idle timeout), or
+            # broken on the way (SELECT 1 fails no other way): replace this one, and the pool's
+            # others opened before now when they are next checked out, as pool_pre_ping does; then
+            # try again.
             raise sa_exc.InvalidatePoolError(f"a pooled connection was dead: {exc!r}") from exc
 
 
