@@ -104,9 +104,10 @@ async def add_run_session(
     return row
 
 
-# /log, the command a whole squad sends at the end of practice, runs two statements for a member
-# already known: the read below and the INSERT. Both are built once, with bound parameters, so no
-# call pays for building a statement and its cache key.
+# /log, the command a whole squad sends at the end of practice, is one statement for a member
+# already known (_ADD_KNOWN_ENTRY, below); a process's first /log in a team, which has yet to read
+# the team's timezone, runs the read below and the INSERT. All are built once, with bound
+# parameters, so no call pays for building a statement and its cache key.
 _TEAMS, _ATHLETES, _ENTRIES = (Base.metadata.tables[t] for t in ("teams", "athletes", "run_sessions"))
 
 _LOGGER = (
