@@ -167,17 +167,6 @@ async def test_sqlite_a_write_waits_for_a_lock_only_as_long_as_the_statement_tim
         assert rows == [2]
 
 
-async def test_sqlite_a_single_statement_that_waited_too_long_for_the_lock_saved_nothing(
-    sqlite_url: str,
-) -> None:
-    async with engine_of(sqlite_url) as engine:
-        with sqlite_write_lock(sqlite_url), pytest.raises(StorageUnavailable) as caught:
-            async with single_statement(engine) as conn:
-                await conn.execute(text("INSERT INTO probe VALUES (1)"))
-        assert not caught.value.outcome_unknown  # SQLite commits in-process: nothing half-done
-    assert await count_probe(sqlite_url) == 0
-
-
 async def test_sqlite_a_connection_back_in_the_pool_with_a_transaction_open_is_rolled_back(
     sqlite_url: str,
 ) -> None:
