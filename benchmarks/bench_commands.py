@@ -55,7 +55,7 @@ from typing import Any
 import discord
 import fixture_million  # the sibling script (its folder is on sys.path when this one runs)
 from discord import app_commands
-from sqlalchemy import Select, delete, func, select, text
+from sqlalchemy import Select, TextualSelect, delete, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.pool import NullPool
@@ -71,7 +71,7 @@ from backrun_bot.storage.engine import create_engine
 from backrun_bot.storage.migrate import upgrade_to_head
 from backrun_bot.storage.models import Athlete, RunSession, Team
 
-AnySelect = Select[*tuple[Any, ...]]
+AnySelect = Select[*tuple[Any, ...]] | TextualSelect
 ECHO_TEXT = "echo"
 DEADLINE_S = 3.0
 
@@ -139,6 +139,8 @@ COMMANDS: dict[str, Callable[[Actor], Call]] = {
 
 
 def literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -181,7 +183,10 @@ def per_athlete_reads(guild_id: int, user_id: int, today: date) -> dict[str, Any
         "streak islands after the mark (/stats)": queries.streak_islands_query(
             guild_id, user_id, today, settled_day(today)
         ),
-        "team, athlete and backward meters per day (/log)": queries.logger_query(
+        "the one statement of /log (a known member)": queries.known_entry_query(
+            guild_id, user_id, today, (week, week + timedelta(days=6))
+        ),
+        "team, athlete and backward meters per day (a process's first /log in a team)": queries.logger_query(
             guild_id, user_id, (week - timedelta(days=7), week + timedelta(days=6))
         ),
     }

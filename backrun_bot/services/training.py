@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backrun_bot.domain.amounts import Amount, Units
 from backrun_bot.domain.dates import Period, local_date, parse_day, period_start, week_start
@@ -26,12 +26,15 @@ from backrun_bot.domain.text import clean_note
 from backrun_bot.errors import BackrunError, InvalidInput, NotAllowed, NotFound
 from backrun_bot.services.common import Clock, Who, team_today, utc_now
 from backrun_bot.storage import queries
+from backrun_bot.storage.engine import single_statement
 from backrun_bot.storage.models import RunSession
 
 log = logging.getLogger(__name__)
 
 NOTE_MAX_LENGTH = 200
 HISTORY_MAX = 25
+# How many teams' timezones /log keeps in memory (about a megabyte at most).
+TIMEZONES_KEPT = 10_000
 
 
 class UndoInProgress(BackrunError):
@@ -92,6 +95,19 @@ class LogResult:
 
 
 @dataclass(frozen=True, slots=True)
+class _Logged:
+    """What storing an entry for /log gives back: its id, today and its day in the team's timezone,
+    and the athlete's backward meters of that day and its week before it."""
+
+    entry_id: int
+    today: date
+    day: date
+    day_before_m: float
+    week_before_m: float
+    units: str  # the team's display units
+
+
+@dataclass(frozen=True, slots=True)
 class KindLine:
     kind: Kind
     count: int
@@ -136,9 +152,14 @@ class TrainingService:
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock = utc_now) -> None:
         self._sessionmaker = sessionmaker
+        engine = sessionmaker.kw.get("bind")
+        assert isinstance(engine, AsyncEngine), "a sessionmaker bound to one engine"
+        self._engine = engine
         self._clock = clock
         # Undos running in this process, by (server, member): /undo and the Undo button.
         self._undoing: Counter[tuple[int, int]] = Counter()
+        # Each team's timezone as /log last read it, the one read longest ago first (see _log_known).
+        self._timezones: dict[int, str] = {}
 
     @contextlib.contextmanager
     def _undo_running(self, who: Who, *, exclusive: bool) -> Iterator[None]:
@@ -167,35 +188,109 @@ class TrainingService:
         note = clean_note(note)
         if note is not None and len(note) > NOTE_MAX_LENGTH:
             raise InvalidInput(f"The note is {len(note)} characters; keep it to {NOTE_MAX_LENGTH}.")
+        logged = None
+        timezone = self._timezones.get(who.guild_id)
+        if timezone is not None:
+            logged = await self._log_known(who, kind, amount, note, day_text, timezone)
+        if logged is None:
+            logged = await self._log_any(who, kind, amount, note, day_text)
+        effective = amount.effective_meters(kind)
+        own = effective if kind.is_backward else 0.0
+        units = Units(logged.units)
+        entry = EntryView(
+            id=logged.entry_id,
+            user_id=who.user_id,
+            kind=kind,
+            amount=amount.display(units),
+            effective_meters=effective,
+            note=note,
+            day=logged.day,
+            distance_given=amount.meters is not None,
+        )
+        log.info("guild %s user %s logged entry %s", who.guild_id, who.user_id, entry.id)
+        # Totals are for the entry's own day and week, so a late entry for yesterday shows
+        # yesterday's picture rather than an unchanged today.
+        return LogResult(
+            entry=entry,
+            today=logged.today,
+            backward_today_m=logged.day_before_m + own,
+            backward_week_m=logged.week_before_m + own,
+            units=units,
+        )
+
+    def _remember_timezone(self, guild_id: int, timezone: str) -> None:
+        self._timezones.pop(guild_id, None)
+        self._timezones[guild_id] = timezone
+        if len(self._timezones) > TIMEZONES_KEPT:
+            del self._timezones[next(iter(self._timezones))]  # the one read longest ago
+
+    async def _log_known(
+        self, who: Who, kind: Kind, amount: Amount, note: str | None, day_text: str | None, timezone: str
+    ) -> _Logged | None:
+        """/log for a member this team already knows, as one statement (on PostgreSQL one round
+        trip besides the checkout's ping), the day decided in ``timezone``, the team's as last read
+        here. None, with nothing stored, if that does not hold (a member new here or renamed, the
+        timezone changed, or a day that timezone refuses): :meth:`_log_any` decides then."""
+        today = local_date(self._clock(), ZoneInfo(timezone))
+        try:
+            day = parse_day(day_text, today=today)
+        except InvalidInput:
+            return None  # perhaps only in this timezone: the team's own decides
+        week = (week_start(day), week_start(day) + timedelta(days=6))
+        async with single_statement(self._engine) as conn:
+            stored = await queries.add_known_entry(
+                conn,
+                guild_id=who.guild_id,
+                user_id=who.user_id,
+                display_name=who.display_name,
+                timezone=timezone,
+                kind=kind.value,
+                is_backward=kind.is_backward,
+                meters=amount.meters,
+                seconds=amount.seconds,
+                effective_meters=amount.effective_meters(kind),
+                amount_text=amount.text,
+                note=note,
+                day=day,
+                week=week,
+                logged_at=self._clock(),
+            )
+        if stored is None:
+            return None
+        return _Logged(stored.id, today, day, stored.backward_day_m, stored.backward_week_m, stored.units)
+
+    async def _log_any(
+        self, who: Who, kind: Kind, amount: Amount, note: str | None, day_text: str | None
+    ) -> _Logged:
+        """/log for any member: the team and the athlete made if they are new, the name kept fresh,
+        in one transaction. Remembers the team's timezone for :meth:`_log_known`."""
         async with self._sessionmaker.begin() as s:
-            # Two statements for a member already known here: one read (the team's timezone, the
-            # athlete, and their backward meters per day around now) and the INSERT.
+            # Two statements for a member already known here (a process's first /log in the team):
+            # one read (the team's timezone, the athlete, and their backward meters per day around
+            # now) and the INSERT.
             window = _log_window(self._clock())
             found = await queries.logger(s, who.guild_id, who.user_id, window)
             if found is None or found.athlete_id is None:
                 # First use in this server (or of this member): made as before, team first.
-                today = await self._today(s, who.guild_id)
+                team = await queries.get_or_create_team(s, who.guild_id)
+                timezone = team.timezone
+                today = team_today(team, self._clock)
                 day = parse_day(day_text, today=today)
                 athlete = await queries.get_or_create_athlete(s, who.guild_id, who.user_id, who.display_name)
                 athlete_id = athlete.id
             else:
-                today = local_date(self._clock(), ZoneInfo(found.timezone))
+                timezone = found.timezone
+                today = local_date(self._clock(), ZoneInfo(timezone))
                 day = parse_day(day_text, today=today)
                 athlete_id = found.athlete_id
                 if found.display_name != who.display_name[:100]:
                     await queries.rename_athlete(s, athlete_id, who.display_name)
-            # Totals are for the entry's own day and week, so a late entry for yesterday shows
-            # yesterday's picture rather than an unchanged today.
             week = (week_start(day), week_start(day) + timedelta(days=6))
             if found is None or found.athlete_id is None or not window[0] <= week[0] <= week[1] <= window[1]:
                 # A new athlete, or a day further back than the window: read that week (a third read).
                 found = await queries.logger(s, who.guild_id, who.user_id, week)
                 assert found is not None
-            effective = amount.effective_meters(kind)
-            own = effective if kind.is_backward else 0.0
-            units = Units(found.units)
-            day_total = found.backward_meters(day, day) + own
-            week_total = found.backward_meters(*week) + own
+            units = found.units
             entry_id = await queries.add_entry(
                 s,
                 athlete_id=athlete_id,
@@ -204,29 +299,15 @@ class TrainingService:
                 is_backward=kind.is_backward,
                 meters=amount.meters,
                 seconds=amount.seconds,
-                effective_meters=effective,
+                effective_meters=amount.effective_meters(kind),
                 amount_text=amount.text,
                 note=note,
                 day=day,
                 logged_at=self._clock(),
             )
-        entry = EntryView(
-            id=entry_id,
-            user_id=who.user_id,
-            kind=kind,
-            amount=amount.display(units),
-            effective_meters=effective,
-            note=note,
-            day=day,
-            distance_given=amount.meters is not None,
-        )
-        log.info("guild %s user %s logged entry %s", who.guild_id, who.user_id, entry.id)
-        return LogResult(
-            entry=entry,
-            today=today,
-            backward_today_m=day_total,
-            backward_week_m=week_total,
-            units=units,
+        self._remember_timezone(who.guild_id, timezone)
+        return _Logged(
+            entry_id, today, day, found.backward_meters(day, day), found.backward_meters(*week), units
         )
 
     async def undo_latest(self, who: Who) -> EntryView:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ScalarSelect,
     Select,
     String,
+    TextualSelect,
     and_,
     bindparam,
     case,
@@ -27,15 +28,16 @@ from sqlalchemy import (
     literal,
     null,
     select,
+    text,
     union_all,
     update,
 )
 from sqlalchemy import insert as insert_into
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from backrun_bot.domain.stats import Island, StreakMark, settled_day
 from backrun_bot.storage.dialect import day_number, insert
-from backrun_bot.storage.models import Athlete, Base, BotState, RestDay, RunSession, Team
+from backrun_bot.storage.models import Athlete, Base, BotState, RestDay, RunSession, Team, UTCDateTime
 
 
 async def get_or_create_team(s: AsyncSession, guild_id: int) -> Team:
@@ -106,9 +108,10 @@ async def add_run_session(
     return row
 
 
-# /log, the command a whole squad sends at the end of practice, runs two statements for a member
-# already known: the read below and the INSERT. Both are built once, with bound parameters, so no
-# call pays for building a statement and its cache key.
+# /log, the command a whole squad sends at the end of practice, is one statement for a member
+# already known (_ADD_KNOWN_ENTRY, below); a process's first /log in a team, which has yet to read
+# the team's timezone, runs the read below and the INSERT. All are built once, with bound
+# parameters, so no call pays for building a statement and its cache key.
 _TEAMS, _ATHLETES, _ENTRIES = (Base.metadata.tables[t] for t in ("teams", "athletes", "run_sessions"))
 
 _LOGGER = (
@@ -241,6 +244,127 @@ async def add_entry(
         "logged_at": logged_at,
     }
     return int((await s.execute(_ADD_ENTRY, values)).scalar_one())
+
+
+# /log for a member the team already knows, as ONE statement: the INSERT takes the athlete from
+# the (team, user) unique index and stores the entry only if the athlete's display name and the
+# team's timezone are still those the caller assumed (the day was decided in that timezone); its
+# RETURNING adds the athlete's backward meters of the entry's day and week, by the athlete's
+# (athlete_id, day) index. Written as SQL text: SQLAlchemy renders neither a subquery correlated to
+# the INSERT's own row in RETURNING nor, on SQLite, table names there. The same text runs on both
+# databases; the entry itself is left out of the sums by its id (PostgreSQL's subqueries would not
+# see it anyway, SQLite's do).
+_ENTRY_VALUES = ("kind", "is_backward", "meters", "seconds", "effective_meters", "amount_text", "note")
+_ADD_KNOWN_ENTRY = (
+    text(
+        """
+        INSERT INTO run_sessions (athlete_id, team_id, kind, is_backward, meters, seconds,
+                                  effective_meters, amount_text, note, day, logged_at)
+        SELECT athletes.id, athletes.team_id, :kind, :is_backward, :meters, :seconds,
+               :effective_meters, :amount_text, :note, :day, :logged_at
+        FROM athletes JOIN teams ON teams.id = athletes.team_id
+        WHERE athletes.team_id = :guild_id AND athletes.user_id = :user_id
+          AND athletes.display_name = :display_name AND teams.timezone = :timezone
+        RETURNING id,
+            (SELECT coalesce(sum(earlier.effective_meters), 0) FROM run_sessions AS earlier
+             WHERE earlier.athlete_id = run_sessions.athlete_id AND earlier.is_backward
+               AND earlier.day = :day AND earlier.id <> run_sessions.id) AS day_m,
+            (SELECT coalesce(sum(earlier.effective_meters), 0) FROM run_sessions AS earlier
+             WHERE earlier.athlete_id = run_sessions.athlete_id AND earlier.is_backward
+               AND earlier.day >= :week_first AND earlier.day <= :week_last
+               AND earlier.id <> run_sessions.id) AS week_m,
+            (SELECT team.units FROM teams AS team WHERE team.id = run_sessions.team_id) AS units
+        """
+    )
+    .bindparams(
+        bindparam("guild_id", type_=BigInteger),
+        bindparam("user_id", type_=BigInteger),
+        bindparam("display_name", type_=_ATHLETES.c.display_name.type),
+        bindparam("timezone", type_=_TEAMS.c.timezone.type),
+        *(bindparam(name, type_=_ENTRIES.c[name].type) for name in _ENTRY_VALUES),
+        bindparam("day", type_=Date),
+        bindparam("week_first", type_=Date),
+        bindparam("week_last", type_=Date),
+        bindparam("logged_at", type_=UTCDateTime()),
+    )
+    .columns(id=_ENTRIES.c.id.type, day_m=Float(), week_m=Float(), units=_TEAMS.c.units.type)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class KnownEntry:
+    """An entry stored by :func:`add_known_entry`, with the athlete's backward meters of its day
+    and of its week (Monday to Sunday) before it."""
+
+    id: int
+    backward_day_m: float
+    backward_week_m: float
+    units: str  # the team's display units, read in the same statement
+
+
+def known_entry_query(guild_id: int, user_id: int, day: date, week: tuple[date, date]) -> TextualSelect:
+    """The statement of :func:`add_known_entry` with values bound, for EXPLAIN (which runs nothing)."""
+    return _ADD_KNOWN_ENTRY.bindparams(
+        guild_id=guild_id,
+        user_id=user_id,
+        display_name="name",
+        timezone="UTC",
+        kind="backward",
+        is_backward=True,
+        meters=400.0,
+        seconds=None,
+        effective_meters=400.0,
+        amount_text="400m",
+        note=None,
+        day=day,
+        week_first=week[0],
+        week_last=week[1],
+        logged_at=datetime.now(UTC),
+    )
+
+
+async def add_known_entry(
+    s: AsyncSession | AsyncConnection,
+    *,
+    guild_id: int,
+    user_id: int,
+    display_name: str,
+    timezone: str,
+    kind: str,
+    is_backward: bool,
+    meters: float | None,
+    seconds: float | None,
+    effective_meters: float,
+    amount_text: str,
+    note: str | None,
+    day: date,
+    week: tuple[date, date],
+    logged_at: datetime,
+) -> KnownEntry | None:
+    """Store one entry of the member's athlete in one statement, if the team has an athlete for
+    the member named ``display_name`` and the team's timezone is ``timezone``; None (nothing stored)
+    otherwise: a member new here, renamed, or a timezone changed since the caller read it."""
+    params = {
+        "guild_id": guild_id,
+        "user_id": user_id,
+        "display_name": display_name[:100],
+        "timezone": timezone,
+        "kind": kind,
+        "is_backward": is_backward,
+        "meters": meters,
+        "seconds": seconds,
+        "effective_meters": effective_meters,
+        "amount_text": amount_text[:64],
+        "note": note,
+        "day": day,
+        "week_first": week[0],
+        "week_last": week[1],
+        "logged_at": logged_at,
+    }
+    row = (await s.execute(_ADD_KNOWN_ENTRY, params)).one_or_none()
+    if row is None:
+        return None
+    return KnownEntry(int(row.id), float(row.day_m), float(row.week_m), str(row.units))
 
 
 # The per-athlete query builders take values, or bound parameters for a statement built once and

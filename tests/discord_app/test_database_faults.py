@@ -342,6 +342,32 @@ async def test_postgres_connections_terminated_while_members_use_commands(
     assert len(pg_box.emulator.messages(training.id)) == 1
 
 
+async def test_postgres_a_log_whose_answer_is_lost_says_it_cannot_tell(pg_box: Sandbox) -> None:
+    """A known member's /log is one statement in autocommit: it commits by itself, so losing the
+    server's answer to it is losing a COMMIT's. The athlete is told it may have been saved, never
+    that nothing was (it was)."""
+    url = pg_box.settings.database_url
+    proxy = await start_proxy(url)
+    try:
+        pg_box.settings = pg_box.settings.model_copy(update={"database_url": proxy.url(url)})
+        guild = pg_box.emulator.add_guild("Team A")
+        await pg_box.start_bot()
+        alice = pg_box.actor(guild, "alice")
+        first = await alice.run("log", kind="backward", amount="400m")  # makes the athlete
+        assert "**400 m**" in first.text()
+        proxy.drop_after(b"lost-on-the-way")  # in the packet that runs the INSERT
+        reply = await alice.run("log", kind="backward", amount="300m", note="lost-on-the-way")
+        assert proxy.dropped == 1
+        assert reply.ephemeral and reply.content == StorageUnavailable.OUTCOME_UNKNOWN
+        assert await stored(url, alice) == 2  # rightly so
+        again = await alice.run("log", kind="backward", amount="100m")  # the pool replaced it
+        assert "**100 m**" in again.text() and not again.ephemeral
+        assert await stored(url, alice) == 3
+    finally:
+        await pg_box.stop_bot()
+        await proxy.close()
+
+
 async def test_postgres_a_reminder_due_while_the_database_is_down_goes_out_once_it_is_back(
     pg_box: Sandbox, clock: time_machine.Traveller
 ) -> None:

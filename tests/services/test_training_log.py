@@ -1,6 +1,7 @@
 """/log in the service: the day's and week's backward totals it answers with, in every timezone and
-for any day, and what it costs a member the team already knows (two statements: one read, the
-INSERT). On SQLite and PostgreSQL."""
+for any day, and what it costs a member the team already knows: one statement once this process has
+read the team's timezone, a read and the INSERT before (or when the member, their name or the
+timezone changed). On SQLite and PostgreSQL, through both paths."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backrun_bot.domain.amounts import parse_amount
 from backrun_bot.domain.dates import Period, week_start
 from backrun_bot.domain.kinds import Kind
+from backrun_bot.errors import InvalidInput
+from backrun_bot.services import training
 from backrun_bot.services.common import Who
 from backrun_bot.services.training import LogResult, TrainingService
 from backrun_bot.storage import queries
@@ -67,32 +70,48 @@ def totals(result: LogResult) -> tuple[float, float]:
     return result.backward_today_m, result.backward_week_m
 
 
-async def test_a_known_member_logs_in_one_read_and_the_insert(sessionmaker: Sessions) -> None:
+async def test_a_known_member_logs_in_one_statement(sessionmaker: Sessions) -> None:
     service = TrainingService(sessionmaker, clock=lambda: SUNDAY_NIGHT)
     await log(service, "400m")  # the first /log makes the team and the athlete
     with statements_of(sessionmaker) as statements:
         result = await log(service, "300m")
-    assert [s.split()[0] for s in statements] == ["SELECT", "INSERT"], statements
+    assert [s.split()[0] for s in statements] == ["INSERT"], statements
     assert totals(result) == (700, 700)
     with statements_of(sessionmaker) as statements:
-        await log(service, "300m", day="yesterday")
-    assert len(statements) == 2, statements
+        # Any day: the same statement sums that day's week.
+        assert totals(await log(service, "300m", day="2025-06-04")) == (300, 300)
+    assert len(statements) == 1, statements
+    # Another process (its own service) has not read the team's timezone yet: a read and the
+    # INSERT, then one statement.
+    restarted = TrainingService(sessionmaker, clock=lambda: SUNDAY_NIGHT)
+    for expected in (["SELECT", "INSERT"], ["INSERT"]):
+        with statements_of(sessionmaker) as statements:
+            await log(restarted, "100m")
+        assert [s.split()[0] for s in statements] == expected, statements
 
 
-async def test_totals_are_the_entrys_own_day_and_week(sessionmaker: Sessions) -> None:
-    service = TrainingService(sessionmaker, clock=lambda: SUNDAY_NIGHT)
-    assert totals(await log(service, "400m")) == (400, 400)  # first use: team and athlete made
-    assert totals(await log(service, "2 km", kind=Kind.FORWARD)) == (400, 400)  # not backward
-    assert totals(await log(service, "100m", day="yesterday")) == (100, 500)
-    assert totals(await log(service, "50m", day="2026-03-02")) == (50, 550)  # the week's Monday
-    assert totals(await log(service, "70m", day="2026-03-01")) == (70, 70)  # the week before
+@pytest.mark.parametrize("process", ["one process", "restarted before each /log"])
+async def test_totals_are_the_entrys_own_day_and_week(sessionmaker: Sessions, process: str) -> None:
+    shared = TrainingService(sessionmaker, clock=lambda: SUNDAY_NIGHT)
+
+    def service() -> TrainingService:
+        # The one-statement path once the timezone is known, or the read-then-INSERT path each time.
+        if process == "one process":
+            return shared
+        return TrainingService(sessionmaker, clock=lambda: SUNDAY_NIGHT)
+
+    assert totals(await log(service(), "400m")) == (400, 400)  # first use: team and athlete made
+    assert totals(await log(service(), "2 km", kind=Kind.FORWARD)) == (400, 400)  # not backward
+    assert totals(await log(service(), "100m", day="yesterday")) == (100, 500)
+    assert totals(await log(service(), "50m", day="2026-03-02")) == (50, 550)  # the week's Monday
+    assert totals(await log(service(), "70m", day="2026-03-01")) == (70, 70)  # the week before
     # Further back than the window read first: that week is read on its own.
-    assert totals(await log(service, "30m", day="2026-02-10")) == (30, 30)
-    assert totals(await log(service, "5m", day="2026-02-11")) == (5, 35)
+    assert totals(await log(service(), "30m", day="2026-02-10")) == (30, 30)
+    assert totals(await log(service(), "5m", day="2026-02-11")) == (5, 35)
     # Another member, and the same member in another server, count for nobody else.
-    assert totals(await log(service, "1m", user=OTHER)) == (1, 1)
-    assert totals(await log(service, "2m", guild=GUILD + 1)) == (2, 2)
-    assert totals(await log(service, "1 min", kind=Kind.BACKWARD_WALK)) == pytest.approx(
+    assert totals(await log(service(), "1m", user=OTHER)) == (1, 1)
+    assert totals(await log(service(), "2m", guild=GUILD + 1)) == (2, 2)
+    assert totals(await log(service(), "1 min", kind=Kind.BACKWARD_WALK)) == pytest.approx(
         (400 + 1000 / 15, 550 + 1000 / 15)
     )
 
@@ -135,12 +154,12 @@ async def test_totals_in_the_first_and_last_timezones(
             await log(service, f"{100 + n}m", day=day.isoformat())
     with statements_of(sessionmaker) as statements:
         on_today = await log(service, "10m")
-    assert len(statements) == 2, statements  # served by the first read, whatever the timezone
+    assert len(statements) == 1, statements  # one statement, whatever the timezone
     assert on_today.today == today and on_today.entry.day == today
     assert totals(on_today) == await stored_totals(sessionmaker, today, week) != (10, 10)
     with statements_of(sessionmaker) as statements:
         on_yesterday = await log(service, "20m", day="yesterday")
-    assert len(statements) == 2, statements
+    assert len(statements) == 1, statements
     assert on_yesterday.entry.day == today - timedelta(days=1)
     yesterday_week = (
         week_start(today - timedelta(days=1)),
@@ -149,12 +168,57 @@ async def test_totals_in_the_first_and_last_timezones(
     assert totals(on_yesterday) == await stored_totals(sessionmaker, on_yesterday.entry.day, yesterday_week)
 
 
-async def test_a_new_display_name_is_kept(sessionmaker: Sessions) -> None:
+async def test_a_timezone_changed_since_it_was_read_is_read_again(sessionmaker: Sessions) -> None:
+    service = TrainingService(sessionmaker, clock=lambda: SUNDAY_NIGHT)
+    assert (await log(service, "400m")).entry.day == date(2026, 3, 8)  # UTC, read and remembered
+    await set_timezone(sessionmaker, GUILD, "Pacific/Kiritimati")  # already Monday there
+    with statements_of(sessionmaker) as statements:
+        monday = await log(service, "300m")
+    # The one statement stored nothing (the timezone is not the one it assumed); the team's own
+    # timezone decided the day, and is remembered.
+    assert [s.split()[0] for s in statements] == ["INSERT", "SELECT", "INSERT"], statements
+    assert monday.today == monday.entry.day == date(2026, 3, 9)
+    assert totals(monday) == (300, 300)
+    with statements_of(sessionmaker) as statements:
+        again = await log(service, "200m")
+    assert len(statements) == 1 and again.entry.day == date(2026, 3, 9) and totals(again) == (500, 500)
+    async with sessionmaker() as s:
+        assert len((await s.scalars(select(RunSession.id))).all()) == 3  # each /log stored once
+
+
+async def test_a_day_only_the_teams_new_timezone_allows_is_logged(sessionmaker: Sessions) -> None:
+    service = TrainingService(sessionmaker, clock=lambda: SUNDAY_NIGHT)
+    await log(service, "400m")  # UTC remembered
+    await set_timezone(sessionmaker, GUILD, "Pacific/Kiritimati")
+    # Monday is in the future in UTC, today in Kiritimati: the remembered timezone does not refuse it.
+    monday = await log(service, "300m", day="2026-03-09")
+    assert monday.entry.day == monday.today == date(2026, 3, 9)
+    with pytest.raises(InvalidInput, match="future"):
+        await log(service, "300m", day="2026-03-10")  # refused in the team's own timezone too
+
+
+async def test_a_renamed_member_is_renamed_by_the_next_log(sessionmaker: Sessions) -> None:
     service = TrainingService(sessionmaker, clock=lambda: SUNDAY_NIGHT)
     await log(service, "400m")
-    await service.log(who(name="Alice B"), Kind.BACKWARD, parse_amount("400m"))
+    with statements_of(sessionmaker) as statements:
+        result = await service.log(who(name="Alice B"), Kind.BACKWARD, parse_amount("100m"))
+    assert [s.split()[0] for s in statements] == ["INSERT", "SELECT", "UPDATE", "INSERT"], statements
+    assert totals(result) == (500, 500)
     async with sessionmaker() as s:
         assert await s.scalar(select(Athlete.display_name).where(Athlete.user_id == ME)) == "Alice B"
+
+
+async def test_the_timezones_remembered_are_bounded(
+    sessionmaker: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(training, "TIMEZONES_KEPT", 2)
+    service = TrainingService(sessionmaker, clock=lambda: SUNDAY_NIGHT)
+    for guild in (GUILD, GUILD + 1, GUILD + 2):  # the first is forgotten
+        await log(service, "400m", guild=guild)
+    for guild, statements_expected in ((GUILD + 2, 1), (GUILD, 2)):
+        with statements_of(sessionmaker) as statements:
+            await log(service, "100m", guild=guild)
+        assert len(statements) == statements_expected, statements
 
 
 async def test_the_read_by_day_and_its_window(sessionmaker: Sessions) -> None:

@@ -7,6 +7,9 @@
 * ``drop_after(marker)``: forward the client's packet holding ``marker`` (say ``b"COMMIT"``), then
   close both sides before the server's answer comes back: the server did the work, the client cannot
   know it.
+
+``client_packets`` counts what the clients sent (one packet per write on loopback: asyncpg writes
+each request, and waits for its answer, so it counts round trips).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class Proxy:
     refusing: bool = False
     drop_marker: bytes | None = None
     dropped: int = 0
+    client_packets: int = 0
     _server: asyncio.Server | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _writers: list[asyncio.StreamWriter] = field(default_factory=list)
@@ -97,6 +101,8 @@ class Proxy:
     ) -> None:
         with contextlib.suppress(ConnectionError, OSError):
             while data := await reader.read(65536):
+                if from_client:
+                    self.client_packets += 1
                 while self.stalled:
                     await asyncio.sleep(0.01)
                 if pair in self._cut:

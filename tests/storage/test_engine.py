@@ -30,6 +30,7 @@ from backrun_bot.storage.engine import (
     DatabaseTimeouts,
     create_engine,
     is_unavailable,
+    single_statement,
 )
 from tests.conftest import POSTGRES_URL, empty_database
 from tests.storage.tcp_proxy import start_proxy
@@ -126,6 +127,16 @@ async def test_a_real_error_stays_itself(db_url: str) -> None:
         assert not is_unavailable(caught.value)
         async with engine.connect() as conn:
             assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
+
+
+async def test_a_single_statement_is_stored(db_url: str) -> None:
+    async with engine_of(db_url) as engine:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE probe (x integer)"))
+        async with single_statement(engine) as conn:
+            await conn.execute(text("INSERT INTO probe VALUES (1)"))
+        assert checked_out(engine) == 0
+    assert await count_probe(db_url) == 1
 
 
 # -- SQLite ------------------------------------------------------------------------------------------
@@ -236,7 +247,7 @@ async def test_postgres_an_idle_connection_killed_is_replaced_unseen(pg_url: str
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
         assert await terminate(pg_url) == 1
-        # pool_pre_ping finds the pooled connection dead and opens another: no error at all.
+        # The checkout's ping finds the pooled connection dead and opens another: no error at all.
         async with engine.connect() as conn:
             assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
 
@@ -283,6 +294,88 @@ async def test_postgres_a_connection_lost_during_commit_says_the_outcome_is_unkn
         await proxy.close()
     # ...and rightly so: the server had committed.
     assert await count_probe(pg_url) == 1
+
+
+@needs_postgres
+async def test_postgres_a_pooled_connection_is_pinged_in_one_round_trip(pg_url: str) -> None:
+    proxy = await start_proxy(pg_url)
+    try:
+        async with engine_of(proxy.url(pg_url)) as engine:
+            async with engine.connect() as conn:  # opened now: not pinged
+                await conn.execute(text("SELECT 1"))
+            sent = proxy.client_packets
+            async with engine.connect():  # back from the pool: pinged, nothing else
+                pass
+            assert proxy.client_packets - sent == 1
+    finally:
+        await proxy.close()
+
+
+@needs_postgres
+async def test_postgres_a_single_statement_is_one_round_trip(pg_url: str) -> None:
+    """In autocommit: no BEGIN, no COMMIT; only the statement (and the checkout's ping)."""
+    proxy = await start_proxy(pg_url)
+    try:
+        async with engine_of(proxy.url(pg_url)) as engine:
+            for x in (1, 2):  # the first prepares the statement (asyncpg keeps it)
+                sent = proxy.client_packets
+                async with single_statement(engine) as conn:
+                    await conn.execute(text("INSERT INTO probe VALUES (:x)"), {"x": x})
+            assert proxy.client_packets - sent == 2
+    finally:
+        await proxy.close()
+    assert await count_probe(pg_url) == 2
+
+
+@needs_postgres
+async def test_postgres_a_write_in_autocommit_whose_answer_is_lost_says_the_outcome_is_unknown(
+    pg_url: str,
+) -> None:
+    """In autocommit a write statement commits by itself: losing its answer is losing a COMMIT's."""
+    async with engine_of(pg_url) as engine, engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE notes (t text)"))
+    proxy = await start_proxy(pg_url)
+    try:
+        async with engine_of(proxy.url(pg_url)) as engine:
+            with pytest.raises(StorageUnavailable) as caught:
+                async with single_statement(engine) as conn:
+                    proxy.drop_after(b"lost-on-the-way")  # the packet with the value: the execution
+                    await conn.execute(text("INSERT INTO notes VALUES (:t)"), {"t": "lost-on-the-way"})
+            assert proxy.dropped == 1
+            assert caught.value.outcome_unknown
+            assert checked_out(engine) == 0
+    finally:
+        await proxy.close()
+    async with engine_of(pg_url) as engine, engine.connect() as conn:
+        # ...and rightly so: the server had stored it.
+        assert (await conn.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 1
+
+
+@needs_postgres
+async def test_postgres_a_read_in_autocommit_whose_answer_is_lost_changed_nothing(pg_url: str) -> None:
+    proxy = await start_proxy(pg_url)
+    try:
+        async with engine_of(proxy.url(pg_url)) as engine:
+            with pytest.raises(StorageUnavailable) as caught:
+                async with single_statement(engine) as conn:
+                    proxy.drop_after(b"lost-on-the-way")
+                    await conn.execute(text("SELECT :t"), {"t": "lost-on-the-way"})
+            assert proxy.dropped == 1
+            assert not caught.value.outcome_unknown
+    finally:
+        await proxy.close()
+
+
+@needs_postgres
+async def test_postgres_an_autocommit_write_on_a_connection_known_closed_saved_nothing(pg_url: str) -> None:
+    async with engine_of(pg_url) as engine:
+        with pytest.raises(StorageUnavailable) as caught:
+            async with single_statement(engine) as conn:
+                assert await terminate(pg_url) == 1
+                await asyncio.sleep(0.2)  # asyncpg notices the closed socket: the INSERT is never sent
+                await conn.execute(text("INSERT INTO probe VALUES (1)"))
+        assert not caught.value.outcome_unknown
+    assert await count_probe(pg_url) == 0
 
 
 @needs_postgres

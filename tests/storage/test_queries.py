@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from sqlalchemy.exc import IntegrityError, StatementError
@@ -82,6 +83,55 @@ async def test_entries_are_scoped_to_their_server(sessionmaker: Sessions) -> Non
         assert await queries.get_run_session(s, 2, here) is None  # not visible from another server
         assert await queries.backward_meters_between(s, 1, 5, day, day) == 400
         assert await queries.backward_meters_between(s, 2, 5, day, day) == 900
+
+
+async def add_known(sm: Sessions, day: date, **changes: object) -> queries.KnownEntry | None:
+    """:func:`queries.add_known_entry` of 50 m backward for user 5 ("user5") of team 1 (UTC)."""
+    values: dict[str, Any] = {
+        "guild_id": 1,
+        "user_id": 5,
+        "display_name": "user5",
+        "timezone": "UTC",
+        "kind": "backward",
+        "is_backward": True,
+        "meters": 50.0,
+        "seconds": None,
+        "effective_meters": 50.0,
+        "amount_text": "50m",
+        "note": "easy",
+        "day": day,
+        "week": (date(2026, 3, 2), date(2026, 3, 8)),
+        "logged_at": NOW,
+    } | changes
+    async with sm.begin() as s:
+        return await queries.add_known_entry(s, **values)
+
+
+async def test_a_known_members_entry_in_one_statement(sessionmaker: Sessions) -> None:
+    sunday, monday = date(2026, 3, 8), date(2026, 3, 2)
+    await log(sessionmaker, 1, 5, sunday, 400)
+    await log(sessionmaker, 1, 5, monday, 300)
+    await log(sessionmaker, 1, 5, date(2026, 3, 1), 200)  # the week before
+    await log(sessionmaker, 1, 5, sunday, 1000, kind="forward", backward=False)
+    await log(sessionmaker, 1, 6, sunday, 900)  # a teammate
+    await log(sessionmaker, 2, 5, sunday, 800)  # the same member in another team
+    stored = await add_known(sessionmaker, sunday)
+    # The day's and the week's backward meters before this entry, the athlete's own.
+    assert stored is not None and (stored.backward_day_m, stored.backward_week_m) == (400, 700)
+    async with sessionmaker() as s:
+        row = await queries.get_run_session(s, 1, stored.id, user_id=5)
+    assert row is not None and (row.day, row.meters, row.note, row.logged_at) == (sunday, 50, "easy", NOW)
+    # Nothing stored unless the member is known by that name in a team with that timezone.
+    others: list[dict[str, object]] = [
+        {"user_id": 7},
+        {"display_name": "renamed"},
+        {"timezone": "Europe/Paris"},
+        {"guild_id": 3},
+    ]
+    for changes in others:
+        assert await add_known(sessionmaker, sunday, **changes) is None, changes
+    async with sessionmaker() as s:
+        assert len(await queries.history(s, 1, 5, 25)) == 5
 
 
 async def test_totals_days_and_latest(sessionmaker: Sessions) -> None:

@@ -13,14 +13,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import CompoundSelect, Select, insert, text
+from sqlalchemy import CompoundSelect, Select, TextualSelect, insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backrun_bot.domain.stats import settled_day
 from backrun_bot.storage import queries
 from backrun_bot.storage.models import Athlete, RestDay, RunSession, Team
 
-AnySelect = Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]
+AnySelect = Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]] | TextualSelect
 
 BIG_TEAM, ATHLETES, DAYS = 1, 60, 200
 SMALL_TEAMS = 3000
@@ -81,7 +81,8 @@ def per_athlete_reads() -> dict[str, AnySelect]:
         "active days": queries.active_days_query(BIG_TEAM, ME, start, TODAY, backward_only=True),
         "streaks": queries.streak_islands_query(BIG_TEAM, ME, TODAY, settled_day(TODAY)),
         "active day count": queries.active_day_count_query(BIG_TEAM, ME, start, TODAY),
-        "log": queries.logger_query(BIG_TEAM, ME, (start, TODAY)),
+        "log, a process's first": queries.logger_query(BIG_TEAM, ME, (start, TODAY)),
+        "log, one statement": queries.known_entry_query(BIG_TEAM, ME, TODAY, (TODAY - timedelta(6), TODAY)),
         "stats, one read": queries.period_stats_query(BIG_TEAM, ME, start, TODAY, settled_day(TODAY)),
         "stats all, one read": queries.period_stats_query(BIG_TEAM, ME, None, TODAY, settled_day(TODAY)),
     }
