@@ -89,7 +89,9 @@ class BackrunBot(commands.AutoShardedBot):
     scheduler: ReminderScheduler
     health: HealthServer | None = None
 
-    def __init__(self, settings: Settings, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Clock = utc_now, guild_ready_timeout: float = 0.5
+    ) -> None:
         settings.check_shards_backend()  # SHARD_IDS on SQLite: refused before anything starts
         intents = discord.Intents.none()
         intents.guilds = True
@@ -108,8 +110,9 @@ class BackrunBot(commands.AutoShardedBot):
             allowed_mentions=discord.AllowedMentions.none(),
             # discord.py holds on_ready back until no GUILD_CREATE came for this long (2 s by
             # default). Backrun answers interactions and posts by channel id, so it needs no warm
-            # guild cache; a short wait makes starts and restarts quicker.
-            guild_ready_timeout=0.5,
+            # guild cache; a short wait makes starts and restarts quicker. The sandbox and the tests,
+            # whose emulator sends every GUILD_CREATE at once over loopback, wait less still.
+            guild_ready_timeout=guild_ready_timeout,
             # Sees every response of the bot's HTTP session, REST and interaction replies alike: 429s.
             http_trace=rate_limit_trace(metrics, on_rate_limited=pacer.rate_limited),
             # SHARD_COUNT (None: as many as Discord recommends, GET /gateway/bot).
