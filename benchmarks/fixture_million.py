@@ -163,13 +163,15 @@ async def _state(conn: AsyncConnection) -> tuple[str | None, int]:
     return stored, teams
 
 
+# Everything that refers to a team or an athlete, children first (SQLite deletes in this order).
+_TEAM_TABLES = ("rest_days", "run_sessions", "athletes", "reminder_deliveries", "teams", "guild_welcomes")
+
+
 async def _empty(conn: AsyncConnection) -> None:
     if conn.dialect.name == "postgresql":
-        await conn.execute(
-            text("TRUNCATE run_sessions, athletes, reminder_deliveries, teams RESTART IDENTITY")
-        )
+        await conn.execute(text(f"TRUNCATE {', '.join(_TEAM_TABLES)} RESTART IDENTITY"))
     else:
-        for table in ("run_sessions", "athletes", "reminder_deliveries", "teams"):
+        for table in _TEAM_TABLES:
             await conn.execute(text(f"DELETE FROM {table}"))
     await conn.execute(text("DELETE FROM bot_state WHERE key = :key"), {"key": STATE_KEY})
 
