@@ -46,6 +46,7 @@ class ReminderSettings:
     active: bool
     paused_until: date | None
     pause_reason: str | None
+    weekly: bool = True  # Monday's summary of last week, after the warmup
 
     def describe(self) -> str:
         def hhmm(t: time | None) -> str:
@@ -61,7 +62,8 @@ class ReminderSettings:
             f"Reminders: **{state}**\nChannel: {channel}\nTimezone: {self.timezone}\n"
             f"Warmup: {hhmm(self.warmup)} · Cooldown: {hhmm(self.cooldown)}\n"
             f"Days: {format_days(self.days)}\n"
-            f"Heavy day: {format_distance(self.heavy_meters)} of backward running"
+            f"Heavy day: {format_distance(self.heavy_meters)} of backward running\n"
+            f"Weekly summary: {'on' if self.weekly else 'off'} (Mondays, after the warmup)"
         )
 
     @classmethod
@@ -76,6 +78,7 @@ class ReminderSettings:
             active=team.reminders_active,
             paused_until=team.paused_until,
             pause_reason=team.pause_reason,
+            weekly=team.weekly_summary,
         )
 
 
@@ -118,6 +121,7 @@ class ReminderSettingsService:
         cooldown: time | None = None,
         days: frozenset[int] | None = None,
         heavy_meters: float | None = None,
+        weekly: bool | None = None,
     ) -> ReminderSettings:
         """Change the given settings; the first change must name a channel. Validates everything
         before writing anything."""
@@ -148,6 +152,8 @@ class ReminderSettingsService:
                 team.reminder_days = "".join(str(d) for d in sorted(days))
             if heavy_meters is not None:
                 team.heavy_meters = heavy_meters
+            if weekly is not None:
+                team.weekly_summary = weekly
             team.reminders_active = True
             team.reminders_updated_at = self._clock()
             await rq.bump_settings_generation(s, {was_in, team.timezone})

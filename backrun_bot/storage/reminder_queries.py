@@ -24,6 +24,7 @@ from sqlalchemy import (
     cast,
     delete,
     exists,
+    false,
     literal,
     or_,
     select,
@@ -39,6 +40,15 @@ from backrun_bot.storage.dialect import insert
 from backrun_bot.storage.models import BotState, ReminderDelivery, ReminderSettingsChange, Team, reminder_on
 
 SLOT_COLUMNS = {"warmup": Team.warmup_time, "cooldown": Team.cooldown_time}
+# The ledger's slot of Monday's weekly summary, which the warmup's run sends after the warmup: it has
+# no time of its own (it follows the warmup), only its own exactly-once key.
+WEEKLY_SLOT = "weekly"
+
+
+def weekly_follows(slot: str, day: date) -> bool:
+    """Whether the ``slot`` run of ``day`` (a team-local date) also sends the weekly summary: the
+    warmup's, on a Monday."""
+    return slot == "warmup" and day.weekday() == 0
 
 
 def _owned(shards: ShardSet) -> ColumnElement[bool]:
@@ -202,10 +212,45 @@ def due_team_ids_query(
             Team.reminders_updated_at <= instant,
             # Not settled already: a run made again (a retry, the catch-up, another copy) touches only
             # the reminders still to send, through the delivery key's unique index.
-            ~exists().where(*_key(Team.id, day, slot), ReminderDelivery.status.not_in(UNSETTLED)),
+            _unsettled(slot, day),
         )
         .order_by(Team.id)
     )
+
+
+def _pending(slot: str, day: date) -> ColumnElement[bool]:
+    return ~exists().where(*_key(Team.id, day, slot), ReminderDelivery.status.not_in(UNSETTLED))
+
+
+def _weekly_pending(day: date) -> ColumnElement[bool]:
+    return and_(Team.weekly_summary.is_(True), _pending(WEEKLY_SLOT, day))
+
+
+def _unsettled(slot: str, day: date) -> ColumnElement[bool]:
+    """The team's ``slot`` reminder of ``day`` is not settled; on a Monday's warmup, or its weekly
+    summary is on and not settled (so a retry or the restart's catch-up sends a summary that failed
+    or was cut off after its warmup went out)."""
+    if not weekly_follows(slot, day):
+        return _pending(slot, day)
+    return or_(_pending(slot, day), _weekly_pending(day))
+
+
+async def due_parts(
+    s: AsyncSession,
+    timezone: str,
+    at: str,
+    slot: str,
+    day: date,
+    instant: datetime,
+    *,
+    shards: ShardSet | None = None,
+) -> list[tuple[int, bool, bool]]:
+    """:func:`due_team_ids` with, for each team, whether its ``slot`` reminder and its weekly summary
+    are still to settle (one statement; the summary's only on a Monday's warmup)."""
+    query = due_team_ids_query(timezone, at, slot, day, instant, shards=shards).add_columns(
+        _pending(slot, day), _weekly_pending(day) if weekly_follows(slot, day) else false()
+    )
+    return [(team_id, bool(own), bool(weekly)) for team_id, own, weekly in await s.execute(query)]
 
 
 async def due_team_ids(
