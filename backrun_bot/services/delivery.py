@@ -580,9 +580,9 @@ class DeliveryService:
         for r in results:
             self._outcomes(r.part, r.outcome, late=late if r.outcome == "sent" else None)
         sent = sum(r.outcome == "sent" and r.part == slot.value for r in results)
-        weekly = sum(r.outcome == "sent" and r.part == rq.WEEKLY_SLOT for r in results)
+        summed_up = sum(r.outcome == "sent" and r.part == rq.WEEKLY_SLOT for r in results)
         pending = held + sum(r.outcome in ("retry", "error") for r in results)
-        return Delivered(sent, pending, weekly)
+        return Delivered(sent, pending, summed_up)
 
     async def _send_all(
         self, posts: Sequence[_Post], slot: Slot, day: date, instant: datetime
