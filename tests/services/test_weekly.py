@@ -340,5 +340,4 @@ async def test_a_monday_batch_costs_the_same_few_statements_whatever_its_size(wo
     one = await run(range(20_000, 20_003))
     many = await run(range(30_000, 30_100))  # one full batch
     assert many == one, (one, many)
-    print("statements per Monday batch:", one)
     assert one <= 13
