@@ -6,7 +6,7 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -37,7 +37,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backrun_bot.domain.shards import ShardSet
 from backrun_bot.storage.dialect import insert
-from backrun_bot.storage.models import BotState, ReminderDelivery, ReminderSettingsChange, Team, reminder_on
+from backrun_bot.storage.models import (
+    BotState,
+    ReminderDelivery,
+    ReminderSettingsChange,
+    RunSession,
+    Team,
+    reminder_on,
+)
 
 SLOT_COLUMNS = {"warmup": Team.warmup_time, "cooldown": Team.cooldown_time}
 # The ledger's slot of Monday's weekly summary, which the warmup's run sends after the warmup: it has
@@ -223,7 +230,16 @@ def _pending(slot: str, day: date) -> ColumnElement[bool]:
 
 
 def _weekly_pending(day: date) -> ColumnElement[bool]:
-    return and_(Team.weekly_summary.is_(True), _pending(WEEKLY_SLOT, day))
+    """The team's weekly summary of ``day`` is on, has something to sum up (an entry last week: one
+    probe of the (team_id, day) index; a team that logged nothing gets no summary and no ledger
+    row), and is not settled."""
+    monday = day - timedelta(days=day.weekday())
+    logged = exists().where(
+        RunSession.team_id == Team.id,
+        RunSession.day >= monday - timedelta(days=7),
+        RunSession.day < monday,
+    )
+    return and_(Team.weekly_summary.is_(True), logged, _pending(WEEKLY_SLOT, day))
 
 
 def _unsettled(slot: str, day: date) -> ColumnElement[bool]:
