@@ -128,7 +128,7 @@ async def test_the_reminder_carries_my_plan_which_shows_the_presser_their_own_da
     await alice.run("log", kind="backward", amount="2 km", date="yesterday")
     await warmup_at_seven(coach, channel, clock)
     reminder = Reply.of(await emulator.wait_for_message(channel.id, timeout=10), emulator)
-    # It is a Monday and Alice logged yesterday: the weekly summary follows (tests/discord_app/test_weekly.py).
+    # A Monday, and Alice logged yesterday: the weekly summary follows (see test_weekly.py).
     summary = await emulator.wait_for_message(channel.id, timeout=10)
     assert summary.content.startswith("📊")
     # Still works after a restart: the button is re-created from its custom id.
