@@ -21,11 +21,13 @@ from backrun_bot.services.delivery import CLAIM_LEASE, Delivered, DeliveryServic
 from backrun_bot.services.reminder_settings import ReminderSettingsService
 from backrun_bot.services.training import TrainingService
 from backrun_bot.storage import queries
+from backrun_bot.storage import reminder_queries as rq
 from backrun_bot.storage.models import Athlete, ReminderDelivery
 from tests.services.test_delivery import (
     CHANNEL,
     GRACE,
     MONDAY,
+    OSLO,
     SEVEN,
     TEAM_A,
     TEAM_B,
@@ -182,6 +184,10 @@ async def test_no_summary_on_other_days_when_it_is_off_or_when_nobody_logged_any
     # No summary and no ledger row: the due query passes over a team with nothing to sum up.
     assert [(r.slot, r.status) for r in await world.ledger(TEAM_A)] == [("warmup", "sent")]
     assert [r.slot for r in await world.ledger(TEAM_B)] == ["warmup"]
+    # Nothing is due any more (a team with the summary off, or nothing to sum up, is not kept due
+    # by a summary that never comes).
+    async with world.sessionmaker() as s:
+        assert await rq.due_team_ids(s, OSLO, "07:00", "warmup", MONDAY, SEVEN) == []
 
     # Tuesday: the warmup only, whatever was logged.
     await world.history(TEAM_A, ALICE, "Alice", Kind.BACKWARD, 1000, [MONDAY])
@@ -296,9 +302,9 @@ async def test_too_late_the_summary_is_skipped_with_its_warmup(world: World) -> 
     assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == Delivered()
 
 
-async def test_a_summary_another_run_holds_is_left_to_it_when_skipping(world: World) -> None:
-    """A fresh claim of the summary (another copy sending it) is not recorded as skipped, and the
-    skip says the occurrence is not finished."""
+async def test_a_summary_another_run_holds_is_left_to_it(world: World) -> None:
+    """A fresh claim of the summary (another copy sending it) is neither sent again nor recorded as
+    skipped, and the skip says the occurrence is not finished."""
     await monday(world, TEAM_A)
     await week_of_team_a(world)
     world.sender.sent_then[CHANNEL[TEAM_A]] = Crash()  # dies after the warmup: both claims left
@@ -312,6 +318,9 @@ async def test_a_summary_another_run_holds_is_left_to_it_when_skipping(world: Wo
             .values(status="sent")
         )
     world.clock.now = SEVEN + timedelta(seconds=30)
+    # A run now leaves the summary to its holder: nothing sent, one pending.
+    assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == Delivered(sent=0, pending=1, weekly=0)
+    assert [m.key for m in world.sender.sent] == ["2026-03-09:warmup"]
     assert not await world.delivery.skip(WARMUP, MONDAY, SEVEN, reason="late")
     assert [(r.slot, r.status) for r in await world.ledger(TEAM_A)] == [
         ("warmup", "sent"),
