@@ -562,7 +562,13 @@ class DeliveryService:
                     )
                 )
             elif summary is not None:
-                weekly = Composed(summary.text(), ())  # names as text: the summary pings nobody
+                # Names as text: the summary pings nobody.
+                # TODO(issue 10, charts): attach last week's team chart once branch `charts` has
+                # landed: a fourth aggregate read in _summaries (each team's backward and forward
+                # metres per day of [first, last], GROUP BY team_id, day), the PNG rendered off the
+                # event loop (asyncio.to_thread) here, carried in Composed and passed to
+                # Sender.send(..., attachment=(name, png)) -> DiscordSender: discord.File.
+                weekly = Composed(summary.text(), ())
             if composed is None and weekly is None:
                 continue
             posts.append(
