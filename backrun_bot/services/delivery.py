@@ -454,15 +454,14 @@ class DeliveryService:
         """
         summing_up: frozenset[int] = frozenset()  # teams whose weekly summary is due too
         async with self._sessionmaker() as s:
+            team_ids = await self._due(s, group, day, instant)
             if rq.weekly_follows(group.slot.value, day):
+                # One read more on a Monday (per run, not per team or batch): whose summary is due.
                 at = group.at.strftime("%H:%M")
                 parts = await rq.due_parts(
                     s, group.timezone, at, group.slot.value, day, instant, shards=self._shards
                 )
-                team_ids = [team_id for team_id, _, _ in parts]
                 summing_up = frozenset(team_id for team_id, _, weekly in parts if weekly)
-            else:
-                team_ids = await self._due(s, group, day, instant)
         gate = asyncio.Semaphore(BATCHES_IN_FLIGHT)
 
         async def run(batch: Sequence[int]) -> Delivered:
