@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     # needs a row only until its grace window is over: at most a day past a local day that may be
     # 14 hours off UTC, so 7 is a safe floor. The rest is history ("did Monday's warmup go out?").
     reminder_ledger_days: int = Field(default=90, ge=7, le=3650)
+    # How many days a server's data is kept after the bot was removed from it (services/retention.py):
+    # a server that adds the bot back within that time finds everything as it was; after it, the
+    # daily job at 03:17 UTC deletes the team and everything of it. At least a day (a kick by
+    # mistake is undone within minutes), at most a year (data nobody can reach is not kept forever).
+    retention_days: int = Field(default=30, ge=1, le=365)
 
     # Time limits on the database, in seconds (backrun_bot/storage/engine.py). A command not answered
     # within 2 s is deferred ("thinking…"), so these bound how long an athlete waits before the

@@ -1,7 +1,9 @@
 """The layers stay where the README puts them: the rules import neither discord nor sqlalchemy, only
 the Discord adapter (and the emulator that stands in for Discord) imports discord, the services
-do not know the scheduler (it is told about settings changes through a callback), and only
-``observability/`` knows Prometheus (the services report reminder outcomes through a callback)."""
+do not know the scheduler (it is told about settings changes through a callback), only
+``observability/`` knows Prometheus (the services report reminder outcomes through a callback), and
+only ``charts/`` knows matplotlib: pictures drawn from what the rules computed, by code that knows
+neither Discord nor the database (the adapter runs it in a worker thread and attaches the bytes)."""
 
 from __future__ import annotations
 
@@ -45,6 +47,30 @@ def test_the_rules_are_plain_python(path: Path) -> None:
     }
     ours = {m for m in imported_modules(path) if m.startswith("backrun_bot.")}
     assert all(m.startswith(("backrun_bot.domain", "backrun_bot.errors")) for m in ours), ours
+
+
+@pytest.mark.parametrize("path", modules_in("charts"), ids=lambda p: p.name)
+def test_the_charts_are_presentation_without_a_framework(path: Path) -> None:
+    assert not imported_roots(path) & {
+        "discord",
+        "sqlalchemy",
+        "alembic",
+        "apscheduler",
+        "aiohttp",
+        "prometheus_client",
+    }
+    ours = {m for m in imported_modules(path) if m.startswith("backrun_bot.")}
+    assert all(
+        m.startswith(("backrun_bot.domain", "backrun_bot.errors", "backrun_bot.charts")) for m in ours
+    ), ours
+
+
+OUTSIDE_THE_CHARTS = sorted(p for p in PACKAGE.rglob("*.py") if p.relative_to(PACKAGE).parts[0] != "charts")
+
+
+@pytest.mark.parametrize("path", OUTSIDE_THE_CHARTS, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_only_the_charts_import_matplotlib(path: Path) -> None:
+    assert not imported_roots(path) & {"matplotlib", "PIL", "numpy"}
 
 
 OUTSIDE_THE_ADAPTER = sorted(

@@ -35,12 +35,18 @@ from backrun_bot.observability.health import HealthServer, start_health_server
 from backrun_bot.observability.metrics import Metrics
 from backrun_bot.observability.ratelimits import rate_limit_trace
 from backrun_bot.scheduling.scheduler import ReminderScheduler
+from backrun_bot.services.board import BoardService
 from backrun_bot.services.common import Clock, utc_now
+from backrun_bot.services.corrections import CorrectionService
+from backrun_bot.services.data import DataService
 from backrun_bot.services.delivery import DeliveryService
 from backrun_bot.services.plan import PlanService
 from backrun_bot.services.reminder_settings import ReminderSettingsService
+from backrun_bot.services.retention import RetentionService
 from backrun_bot.services.teams import TeamService
 from backrun_bot.services.training import TrainingService
+from backrun_bot.services.volume import VolumeService
+from backrun_bot.services.welcome import WelcomeService
 from backrun_bot.storage import queries
 from backrun_bot.storage.engine import (
     APPLICATION_NAME,
@@ -74,6 +80,13 @@ class BackrunBot(commands.AutoShardedBot):
     delivery: DeliveryService
     plans: PlanService
     teams: TeamService
+    board: BoardService
+    corrections: CorrectionService
+    data: DataService
+    retention: RetentionService
+    welcome: WelcomeService
+    sender: DiscordSender
+    volume: VolumeService
     scheduler: ReminderScheduler
     health: HealthServer | None = None
 
@@ -139,9 +152,11 @@ class BackrunBot(commands.AutoShardedBot):
         self.sessionmaker = make_sessionmaker(self.engine)
         grace = timedelta(minutes=self.settings.reminder_grace_minutes)
         self.training = TrainingService(self.sessionmaker, clock=self.clock)
+        # What the bot posts on its own initiative (reminders, the welcome), paced.
+        self.sender = DiscordSender(self, self.pacer)
         self.delivery = DeliveryService(
             self.sessionmaker,
-            DiscordSender(self, self.pacer),
+            self.sender,
             clock=self.clock,
             grace=grace,
             lease=timedelta(seconds=self.settings.reminder_claim_lease_seconds),
@@ -153,7 +168,21 @@ class BackrunBot(commands.AutoShardedBot):
         self.metrics.prime_reminders([*(slot.value for slot in Slot), WEEKLY_SLOT])
         self.plans = PlanService(self.sessionmaker, clock=self.clock)
         self.teams = TeamService(self.sessionmaker, clock=self.clock)
-        self.scheduler = ReminderScheduler(self.delivery, grace=grace, clock=self.clock)
+        # The overview names who had a heavy day exactly as the warmup does: the delivery's own rules.
+        self.board = BoardService(self.sessionmaker, clock=self.clock, days_off=self.delivery.days_off)
+        self.volume = VolumeService(self.sessionmaker, clock=self.clock)
+        self.corrections = CorrectionService(self.sessionmaker, clock=self.clock)
+        self.data = DataService(self.sessionmaker, clock=self.clock)
+        self.retention = RetentionService(
+            self.sessionmaker,
+            clock=self.clock,
+            days=self.settings.retention_days,
+            shards=self.settings.shards,
+        )
+        self.welcome = WelcomeService(self.sessionmaker, clock=self.clock)
+        self.scheduler = ReminderScheduler(
+            self.delivery, grace=grace, clock=self.clock, daily=(self.retention.purge,)
+        )
         # A settings change re-arms the reminder jobs; the service calls this once it has committed.
         self.reminder_settings = ReminderSettingsService(
             self.sessionmaker, clock=self.clock, on_change=self.scheduler.refresh

@@ -22,7 +22,8 @@ response. An ephemeral answer after a public deferral (an error reply to /log) m
 public "thinking…" message, which keeps its visibility: the placeholder is deleted and the answer
 sent as an ephemeral follow-up.
 
-Autocomplete is not guarded: Discord allows it no deferral (and Backrun's needs no database).
+Autocomplete is not guarded: Discord allows it no deferral. The one that reads the database (the
+entry ids of ``/entry``) gives up after 2 s on its own and suggests nothing.
 """
 
 from __future__ import annotations

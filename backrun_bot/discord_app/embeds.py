@@ -32,11 +32,12 @@ def log_message(who: str, result: LogResult, *, late: bool = False) -> str:
     day_word = "today" if entry.day == result.today else entry.day.isoformat()
     lines = [
         f"**{literal_line(who)}** logged **{entry.amount}** {entry.kind.label}{when} (entry #{entry.id}).",
-        f"Backward {day_word}: **{format_distance(result.backward_today_m)}** · "
-        f"this week: **{format_distance(result.backward_week_m)}**",
+        f"Backward {day_word}: **{format_distance(result.backward_today_m, result.units)}** · "
+        f"this week: **{format_distance(result.backward_week_m, result.units)}**",
     ]
     if not entry.distance_given:
-        lines.append(f"(counted as about {format_distance(entry.effective_meters)} at a typical pace)")
+        counted = format_distance(entry.effective_meters, result.units)
+        lines.append(f"(counted as about {counted} at a typical pace)")
     if late:  # the answer was deferred (a slow database): a member who has retried meanwhile should know
         lines.append(LATE_LINE)
     if entry.note:
@@ -89,7 +90,7 @@ def stats_embed(name: str, stats: StatsView) -> discord.Embed:
     for line in stats.lines:
         embed.add_field(
             name=line.kind.label,
-            value=f"{format_distance(line.meters)} in {line.count} "
+            value=f"{format_distance(line.meters, stats.units)} in {line.count} "
             f"{'entry' if line.count == 1 else 'entries'}",
             inline=True,
         )
@@ -140,6 +141,7 @@ def plan_message(today: PlanToday) -> str:
     Fits one message: the drills' texts are kept to 1,500 characters together (tests/domain), which
     leaves the advice room.
     """
-    text = "\n\n".join([today.advice(), today.plan.warmup_text(), today.plan.cooldown_text()])
+    units = today.units
+    text = "\n\n".join([today.advice(), today.plan.warmup_text(units), today.plan.cooldown_text(units)])
     assert len(text) <= MAX_CONTENT, "the /plan texts outgrew one message"
     return text

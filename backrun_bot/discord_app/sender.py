@@ -60,6 +60,24 @@ class DiscordSender:
             raise DeliveryError(f"connection: {type(exc).__name__}: {exc}") from exc
         return message.id
 
+    async def post(self, channel_id: int, content: str) -> int:
+        """Post a plain message of the bot's own (the welcome): paced like a reminder, pinging
+        nobody. Raises :class:`ChannelUnavailable` when the channel is gone or forbidden (certainly
+        not posted) and :class:`DeliveryError` for anything else (perhaps posted)."""
+        channel = self._client.get_partial_messageable(channel_id)
+        await self._pacer.wait()
+        try:
+            message = await channel.send(content, allowed_mentions=discord.AllowedMentions.none())
+        except (discord.NotFound, discord.Forbidden) as exc:
+            raise ChannelUnavailable(f"{exc.status} {exc.text}") from exc
+        except discord.HTTPException as exc:
+            if 400 <= exc.status < 500:
+                raise MessageRefused(f"{exc.status} {exc.code} {exc.text}") from exc
+            raise DeliveryError(f"{exc.status} {exc.text}") from exc
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise DeliveryError(f"connection: {type(exc).__name__}: {exc}") from exc
+        return message.id
+
     async def find(self, channel_id: int, key: str, *, since: datetime) -> int | None:
         """The bot's own message in the channel whose button carries ``key``, posted since ``since``.
 

@@ -11,7 +11,8 @@ from datetime import time
 import discord
 from discord import app_commands
 
-from backrun_bot.domain.amounts import Amount, parse_amount
+from backrun_bot.domain.amounts import Amount, Units, parse_amount
+from backrun_bot.domain.board import board_kind, board_kind_choices
 from backrun_bot.domain.dates import Period, find_timezones, require_timezone
 from backrun_bot.domain.kinds import KIND_CHOICES, Kind
 from backrun_bot.domain.schedule import parse_days, parse_local_time
@@ -54,6 +55,47 @@ class PeriodTransformer(app_commands.Transformer):
             raise InvalidInput("The period is one of: week, month, year, all.") from None
 
 
+class BoardPeriodTransformer(app_commands.Transformer):
+    """The leaderboard's period: a calendar week, month or year (not "all": a board is of now)."""
+
+    PERIODS = (Period.WEEK, Period.MONTH, Period.YEAR)
+
+    @property
+    def choices(self) -> list[Choice]:
+        return [Choice(name=p.value, value=p.value) for p in self.PERIODS]
+
+    async def transform(self, interaction: discord.Interaction, value: str, /) -> Period:
+        if value not in self.PERIODS:
+            raise InvalidInput("The period is one of: week, month, year.")
+        return Period(value)
+
+
+class BoardKindTransformer(app_commands.Transformer):
+    """The leaderboard's kind: ``backward`` (every backward kind together) or one kind of /log."""
+
+    @property
+    def choices(self) -> list[Choice]:
+        return [Choice(name=name, value=value) for name, value in board_kind_choices()]
+
+    async def transform(self, interaction: discord.Interaction, value: str, /) -> Kind | None:
+        try:
+            return board_kind(value)
+        except ValueError:
+            raise InvalidInput("Pick the kind from the list: backward, or one kind of /log.") from None
+
+
+class UnitsTransformer(app_commands.Transformer):
+    @property
+    def choices(self) -> list[Choice]:
+        return [Choice(name=u.value, value=u.value) for u in Units]
+
+    async def transform(self, interaction: discord.Interaction, value: str, /) -> Units:
+        try:
+            return Units(value)
+        except ValueError:
+            raise InvalidInput("The system is metric or imperial.") from None
+
+
 class LocalTimeTransformer(app_commands.Transformer):
     """``07:00``, ``18:30`` → :class:`datetime.time` (24-hour; ``7pm`` is refused with the format)."""
 
@@ -93,6 +135,9 @@ class TimezoneTransformer(app_commands.Transformer):
 AmountArg = app_commands.Transform[Amount, AmountTransformer]
 KindArg = app_commands.Transform[Kind, KindTransformer]
 PeriodArg = app_commands.Transform[Period, PeriodTransformer]
+BoardPeriodArg = app_commands.Transform[Period, BoardPeriodTransformer]
+BoardKindArg = app_commands.Transform[Kind | None, BoardKindTransformer]
+UnitsArg = app_commands.Transform[Units, UnitsTransformer]
 LocalTimeArg = app_commands.Transform[time, LocalTimeTransformer]
 DaysArg = app_commands.Transform[frozenset[int], DaysTransformer]
 TimezoneArg = app_commands.Transform[str, TimezoneTransformer]

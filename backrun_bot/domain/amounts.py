@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Final
 
 from backrun_bot.domain.kinds import Kind
@@ -106,6 +107,17 @@ def _unreadable(typed: str) -> AmountError:
     return _refuse(f"I could not read {_quoted(typed)} as an amount.")
 
 
+class Units(StrEnum):
+    """How a team's distances are shown (``/team units``); the value is what ``teams.units`` stores.
+    Input takes both whatever the choice (:func:`parse_amount`)."""
+
+    METRIC = "metric"
+    IMPERIAL = "imperial"
+
+
+YARDS_PER_MILE: Final = 1760
+
+
 @dataclass(frozen=True, slots=True)
 class Amount:
     """What was logged: a distance, a duration, or both. At least one of them is set."""
@@ -125,29 +137,40 @@ class Amount:
         assert self.seconds is not None  # guaranteed by __post_init__
         return self.seconds / kind.pace_s_per_km * 1000.0
 
-    def display(self) -> str:
-        """Normalised text, always metric: ``"400 m"``, ``"5 min"``, ``"400 m in 1:30"``.
+    def display(self, units: Units = Units.METRIC) -> str:
+        """Normalised text in the team's ``units``: ``"400 m"``, ``"5 min"``, ``"400 m in 1:30"``.
 
-        Yards, miles and laps are shown in metres (``440yd`` → ``"402 m"``); :attr:`text` keeps what was
-        typed. The result is itself accepted by :func:`parse_amount`.
+        Whatever was typed is shown in those units (``440yd`` → ``"402 m"`` in metric, ``400m`` →
+        ``"437 yd"`` in imperial; laps as metres or yards); :attr:`text` keeps what was typed. The
+        result is itself accepted by :func:`parse_amount` (in imperial, but for the very edges, where
+        rounding crosses a limit: 1 m shows as 1 yd, 50 km as 31.07 mi).
         """
         if self.meters is not None and self.seconds is not None:
-            return f"{format_distance(self.meters)} in {format_duration(self.seconds)}"
+            return f"{format_distance(self.meters, units)} in {format_duration(self.seconds)}"
         if self.meters is not None:
-            return format_distance(self.meters)
+            return format_distance(self.meters, units)
         assert self.seconds is not None
         return format_duration(self.seconds)
 
 
-def format_distance(meters: float) -> str:
-    """``"400 m"`` below 1 km (whole metres); from 1 km on ``"1.2 km"``, ``"12.5 km"`` (≤ 2 decimals).
+def format_distance(meters: float, units: Units = Units.METRIC) -> str:
+    """A distance in the team's ``units`` (metric unless told otherwise), rounded first so that the
+    unit is chosen on what is shown.
 
-    Rounding happens first, so 999.7 m shows as ``"1 km"`` rather than ``"1000 m"``.
+    * metric: ``"400 m"`` below 1 km (whole metres); from 1 km on ``"1.2 km"``, ``"12.5 km"`` (at
+      most 2 decimals). 999.7 m shows as ``"1 km"``, not ``"1000 m"``.
+    * imperial: ``"440 yd"`` below a mile (whole yards: a track's and a field's unit); from a mile
+      on ``"1 mi"``, ``"1.25 mi"`` (at most 2 decimals, about 16 m). 1759.6 yd shows as ``"1 mi"``.
     """
     if not math.isfinite(meters):
         raise ValueError("distance must be finite")
     if meters < 0:
-        return "-" + format_distance(-meters)
+        return "-" + format_distance(-meters, units)
+    if units == Units.IMPERIAL:
+        yards = math.floor(meters / YARD_METERS + 0.5)
+        if yards < YARDS_PER_MILE:
+            return f"{yards} yd"
+        return f"{_trim(f'{meters / MILE_METERS:.2f}')} mi"
     whole = math.floor(meters + 0.5)
     if whole < 1000:
         return f"{whole} m"

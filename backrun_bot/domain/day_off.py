@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from backrun_bot.domain.amounts import format_distance
+from backrun_bot.domain.amounts import Units, format_distance
 from backrun_bot.domain.drills import short_date
 from backrun_bot.domain.load import HeavyDay
 from backrun_bot.domain.text import literal_line
@@ -33,8 +33,11 @@ class DayOff:
     athlete_id: int | None = field(default=None, compare=False)
 
 
-def day_off_section(offs: Sequence[DayOff], budget: int) -> tuple[str, tuple[int, ...]]:
-    """The warmup's day-off part in at most ``budget`` characters, and the user ids it pings.
+def day_off_section(
+    offs: Sequence[DayOff], budget: int, units: Units = Units.METRIC
+) -> tuple[str, tuple[int, ...]]:
+    """The warmup's day-off part in at most ``budget`` characters, and the user ids it pings
+    (distances in the team's ``units``).
 
     Each athlete gets a line with the rule that fired; when a whole squad had a heavy day and that
     would not fit in one Discord message, the athletes are only named (each sees why in ``/plan``),
@@ -50,7 +53,7 @@ def day_off_section(offs: Sequence[DayOff], budget: int) -> tuple[str, tuple[int
     def pings(named: Sequence[DayOff]) -> tuple[int, ...]:
         return tuple(o.user_id for o in named if o.mention)
 
-    detailed = "\n".join([head, *(f"• {who(o)}: {o.heavy.explain()}" for o in offs), tail])
+    detailed = "\n".join([head, *(f"• {who(o)}: {o.heavy.explain(units)}" for o in offs), tail])
     if len(detailed) <= budget:
         return detailed, pings(offs)
     tail = f"Each of you can see why with `/plan`. {tail}"
@@ -64,24 +67,30 @@ def day_off_section(offs: Sequence[DayOff], budget: int) -> tuple[str, tuple[int
     return f"{head} {len(offs)} athletes.\n{tail}"[:budget], ()
 
 
-def plan_advice(today: date, heavy: HeavyDay | None, yesterday_backward_m: float, heavy_mark: float) -> str:
+def plan_advice(
+    today: date,
+    heavy: HeavyDay | None,
+    yesterday_backward_m: float,
+    heavy_mark: float,
+    units: Units = Units.METRIC,
+) -> str:
     """What ``/plan`` says first: take today off from backward work (why, and when it resumes), or
     that no day off is needed and, briefly, why not.
 
     ``heavy`` is yesterday's assessment for the athlete; ``yesterday_backward_m`` the backward metres
-    the rule looked at; ``heavy_mark`` the team's heavy-day mark.
+    the rule looked at; ``heavy_mark`` the team's heavy-day mark; ``units`` the team's.
     """
     if heavy is not None:
         resumes = short_date(today + timedelta(days=1))
         return (
-            f"**Take today off from backward work**: {heavy.explain()}.\n"
+            f"**Take today off from backward work**: {heavy.explain(units)}.\n"
             f"The warmup and cooldown below are the forward versions. Backward work resumes tomorrow, "
             f"{resumes}."
         )
     if yesterday_backward_m <= 0:
         return "No day off needed: you ran no backward meters yesterday."
     return (
-        f"No day off needed: yesterday you ran {format_distance(yesterday_backward_m)} backward "
-        f"(your team's heavy-day mark is {format_distance(heavy_mark)}), with no sharp jump over your "
+        f"No day off needed: yesterday you ran {format_distance(yesterday_backward_m, units)} backward "
+        f"(your team's heavy-day mark is {format_distance(heavy_mark, units)}), with no sharp jump over your "
         "recent weeks."
     )

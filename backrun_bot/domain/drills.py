@@ -38,11 +38,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
 
-from backrun_bot.domain.amounts import format_distance
+from backrun_bot.domain.amounts import YARD_METERS, Units, format_distance
 from backrun_bot.domain.schedule import DAY_ABBREVIATIONS
 
 MONTH_ABBREVIATIONS: Final = (
@@ -73,9 +74,28 @@ class Drill:
     dose: str
     cue: str
 
-    def line(self) -> str:
-        """The step as one line: name, dose and cue, as in ``"Strides — 4 x 80 m. Build to…"``."""
-        return f"{self.name} — {self.dose}. {self.cue}"
+    def line(self, units: Units = Units.METRIC) -> str:
+        """The step as one line: name, dose and cue, as in ``"Strides — 4 x 80 m. Build to…"``; in
+        imperial units every distance in metres is given in yards (:func:`in_yards`)."""
+        line = f"{self.name} — {self.dose}. {self.cue}"
+        return in_yards(line) if units == Units.IMPERIAL else line
+
+
+# A distance in whole metres as the tables write it ("80 m", "4 × 30 m", "every 5 m"); not "5 min".
+_METRES = re.compile(r"\b(\d+) m\b", re.ASCII)
+FIELD_YARDS: Final = 5
+
+
+def in_yards(text: str) -> str:
+    """``text`` with each ``"<n> m"`` given in yards, to the nearest 5 yd: a dose is a distance to
+    mark out, and a field is lined every 5 yards (80 m → 85 yd, 30 m → 35 yd, 100 m → 110 yd, 5 m →
+    5 yd). Only for the plan's own texts (the tables here), never for what anyone typed."""
+
+    def yards(match: re.Match[str]) -> str:
+        shown = round(int(match[1]) / YARD_METERS / FIELD_YARDS) * FIELD_YARDS
+        return f"{max(shown, FIELD_YARDS)} yd"
+
+    return _METRES.sub(yards, text)
 
 
 EASY_JOG: Final = Drill("Easy jog", "2 laps", "Relaxed, conversational pace; let the shoulders loosen.")
@@ -175,24 +195,25 @@ class DailyPlan:
         variations = FORWARD_VARIATIONS if self.forward else WARMUP_VARIATIONS
         return next(drill for drill in self.warmup if drill in variations)
 
-    def warmup_text(self) -> str:
-        """Discord markdown: a bold title, the numbered steps and (with backward work) the safety line."""
+    def warmup_text(self, units: Units = Units.METRIC) -> str:
+        """Discord markdown: a bold title, the numbered steps and (with backward work) the safety
+        line; distances in the team's ``units``."""
         title = f"**Warmup — {short_date(self.day)}**" + (" (all forward)" if self.forward else "")
         lines = [title]
-        lines += [f"{n}. {drill.line()}" for n, drill in enumerate(self.warmup, start=1)]
+        lines += [f"{n}. {drill.line(units)}" for n, drill in enumerate(self.warmup, start=1)]
         if not self.forward:
             lines.append(SAFETY_LINE)
         return "\n".join(lines)
 
-    def cooldown_text(self) -> str:
+    def cooldown_text(self, units: Units = Units.METRIC) -> str:
         """Discord markdown: a bold title, run → jog → walk (backward, or forward in the forward
-        version) and, with backward work, the safety line."""
+        version) and, with backward work, the safety line; distances in the team's ``units``."""
         lines = [f"**Cooldown — {short_date(self.day)}**"]
         if self.forward:
             lines.append("Step down gently, all of it forward:")
         else:
             lines.append("Step down gently, all of it backward:")
-        lines += [f"{n}. {drill.line()}" for n, drill in enumerate(self.cooldown, start=1)]
+        lines += [f"{n}. {drill.line(units)}" for n, drill in enumerate(self.cooldown, start=1)]
         if self.forward:
             lines.append("Slowing down step by step lets your breathing and heart rate come down gradually.")
         else:

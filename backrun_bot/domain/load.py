@@ -44,7 +44,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Final
 
-from backrun_bot.domain.amounts import format_distance
+from backrun_bot.domain.amounts import Units, format_distance
 
 BACKWARD_COST: Final = 4 / 3
 DEFAULT_HEAVY_METERS: Final = 1600.0
@@ -110,19 +110,21 @@ class HeavyDay:
     previous_longest: float | None
     ratio: float | None
 
-    def explain(self) -> str:
-        """The fired rules in plain words, joined by ``"; "``, with no final full stop or markdown."""
+    def explain(self, units: Units = Units.METRIC) -> str:
+        """The fired rules in plain words, joined by ``"; "``, with no final full stop or markdown;
+        distances in the team's ``units``."""
         parts: list[str] = []
         if Rule.VOLUME in self.rules:
             parts.append(
-                f"{format_distance(self.backward_meters)} of backward running "
-                f"(your team's heavy-day mark is {format_distance(self.threshold)})"
+                f"{format_distance(self.backward_meters, units)} of backward running "
+                f"(your team's heavy-day mark is {format_distance(self.threshold, units)})"
             )
         if Rule.SPIKE in self.rules and self.previous_longest:
             percent = _shown_above((self.longest_session / self.previous_longest - 1) * 100, 30.0, 0)
             parts.append(
-                f"a {format_distance(self.longest_session)} session, {percent}% longer than your longest "
-                f"in the previous {SPIKE_LOOKBACK_DAYS} days ({format_distance(self.previous_longest)})"
+                f"a {format_distance(self.longest_session, units)} session, {percent}% longer than your "
+                f"longest in the previous {SPIKE_LOOKBACK_DAYS} days "
+                f"({format_distance(self.previous_longest, units)})"
             )
         if Rule.RATIO in self.rules and self.ratio is not None:
             shown = _shown_above(self.ratio, RATIO_LIMIT, 1)

@@ -17,8 +17,10 @@ import logging
 import re
 import shlex
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from sqlalchemy import func, select
@@ -39,6 +41,8 @@ STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER = 3, 4, 5, 6,
 GUILD_NAME = "Backrun Sandbox"
 MEMBERS = ("coach", "alice", "bob")  # coach owns the server (so has Manage Server)
 FIRST_MEMBER = "alice"
+# Where attachments the bot sends (the /stats chart) are written, so a person can open them.
+FILES_DIR = Path(tempfile.gettempdir()) / "backrun-sandbox"
 # How far back in the channel `press` looks for a button.
 RECENT_MESSAGES = 50
 
@@ -441,8 +445,21 @@ class Console:
             header = "Backrun (only you can see this):"
         else:
             header = f"Backrun in #{self.render.channel_name(message.channel_id)}:"
-        lines = self.render.message(message.content, message.embeds, message.components)
+        lines = self.render.message(message.content, message.embeds, message.components, message.attachments)
+        lines += [self._saved(attachment) for attachment in message.attachments]
         self.screen.show("\n".join([header, *(f"  {line}" if line else "" for line in lines)]))
+
+    def _saved(self, attachment: dict[str, Any]) -> str:
+        """Write an attachment (a chart) where a person can open it; the line that says where."""
+        data = self.emulator.world.files.get(int(attachment["id"]), b"")
+        name = Path(str(attachment["filename"])).name
+        path = FILES_DIR / f"{attachment['id']}-{name}"
+        try:
+            FILES_DIR.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        except OSError as error:
+            return f"(file {name}: could not be saved: {error.strerror})"
+        return f"(file {name}, saved as {path})"
 
 
 async def _other_teams(database_url: str, guild_id: int) -> int:

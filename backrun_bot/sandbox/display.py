@@ -82,12 +82,21 @@ class Renderer:
 
     # -- a whole message --------------------------------------------------------------------------
     def message(
-        self, content: str, embeds: Iterable[dict[str, Any]] = (), components: Iterable[dict[str, Any]] = ()
+        self,
+        content: str,
+        embeds: Iterable[dict[str, Any]] = (),
+        components: Iterable[dict[str, Any]] = (),
+        attachments: Iterable[dict[str, Any]] = (),
     ) -> list[str]:
-        """The lines a Discord client shows for a message: its text, its embeds, its buttons."""
+        """The lines a Discord client shows for a message: its text, its embeds, its files (name,
+        size and where to download it), its buttons."""
         lines = self.text(content) if content else []
         for embed in embeds:
             lines.extend(self.embed(embed))
+        for attachment in attachments:
+            size = int(attachment.get("size") or 0)
+            amount = f"{size / 1024:.1f} KB" if size >= 1024 else f"{size} bytes"
+            lines.append(f"[file {attachment.get('filename')}, {amount}: {attachment.get('url')}]")
         controls = [self.control(c) for c in _walk(list(components))]
         shown = [c for c in controls if c]
         if shown:
@@ -108,6 +117,11 @@ class Renderer:
             first, *rest = self.text(str(item.get("value", ""))) or [""]
             lines.append(f"{name}: {first}")
             lines.extend(f"  {line}" for line in rest)
+        image = embed.get("image")
+        if isinstance(image, dict) and image.get("url"):
+            # Discord shows the picture below the fields; a console can only say there is one.
+            size = f" {image['width']}×{image['height']}" if "width" in image and "height" in image else ""
+            lines.append(self._style(f"[picture{size}]", DIM))
         footer = [str((embed.get("footer") or {}).get("text") or "")]
         if embed.get("timestamp"):
             moment = datetime.fromisoformat(str(embed["timestamp"]))

@@ -71,6 +71,7 @@ class Reply:
     mention_roles: list[int]
     allowed_mentions: dict[str, Any] | None
     modal: dict[str, Any] | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
     _emu: DiscordEmulator | None = field(default=None, repr=False, compare=False)
     _record: InteractionRecord | None = field(default=None, repr=False, compare=False)
 
@@ -89,9 +90,42 @@ class Reply:
             mentions=list(message.mentions),
             mention_roles=list(message.mention_roles),
             allowed_mentions=message.allowed_mentions,
+            attachments=[dict(a) for a in message.attachments],
             _emu=emu,
             _record=record,
         )
+
+    def file(self, index: int = 0) -> tuple[str, bytes]:
+        """The ``index``-th attached file: its name and its bytes, as Discord's CDN serves them."""
+        if self._emu is None:
+            raise ValueError("this reply was not read from an emulator")
+        attachment = self.attachments[index]
+        return attachment["filename"], self._emu.attachment(attachment)
+
+    def file_named(self, filename: str) -> bytes:
+        """The bytes of this message's attachment called ``filename`` (as Discord's CDN serves them)."""
+        found = [a for a in self.attachments if a.get("filename") == filename]
+        if not found:
+            names = ", ".join(repr(a.get("filename")) for a in self.attachments) or "none"
+            raise ValueError(f"no attachment {filename!r} (attachments: {names})")
+        return self._bytes(found[0])
+
+    def embed_image(self, index: int = 0) -> bytes:
+        """The picture embed ``index`` shows: the attachment of this message its image names
+        (``attachment://…``, which Discord resolved to the attachment's URL); ValueError if the
+        embed has no image, or one that is not an attachment of this message."""
+        url = ((self.embeds[index] if index < len(self.embeds) else {}).get("image") or {}).get("url")
+        if url is None:
+            raise ValueError(f"embed {index} shows no image")
+        found = [a for a in self.attachments if a.get("url") == url]
+        if not found:
+            raise ValueError(f"embed {index}'s image {url!r} is not an attachment of this message")
+        return self._bytes(found[0])
+
+    def _bytes(self, attachment: dict[str, Any]) -> bytes:
+        if self._emu is None:
+            raise ValueError("this reply is not connected to its emulator")
+        return self._emu.attachment(attachment)
 
     @property
     def followups(self) -> list[Reply]:
@@ -389,10 +423,18 @@ class Actor:
     # -- buttons --------------------------------------------------------------------------------------
     async def press(self, reply: Reply, label: str) -> Reply:
         """Press the button labelled ``label`` on the message ``reply`` (as it is now)."""
+        return await self._press(reply, label, raw=False)
+
+    async def press_raw(self, reply: Reply, label: str) -> Reply:
+        """Like :meth:`press`, also on an ephemeral message shown to somebody else: what a modified
+        client that learnt the button's custom id might send."""
+        return await self._press(reply, label, raw=True)
+
+    async def _press(self, reply: Reply, label: str, *, raw: bool) -> Reply:
         message = self._emu.world.messages.get(reply.id)
         if message is None or message.deleted:
             raise ValueError("that message is gone")
-        if message.ephemeral:
+        if message.ephemeral and not raw:
             viewer = (message.interaction or {}).get("user", {}).get("id")
             if viewer != str(self.user_id):
                 raise ValueError(f"{self.name} cannot see that ephemeral message")

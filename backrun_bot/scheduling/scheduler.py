@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -89,8 +90,18 @@ def job_id(group: SlotGroup) -> str:
 class ReminderScheduler:
     """Owns the AsyncIOScheduler; started in ``setup_hook`` and shut down with the bot."""
 
-    def __init__(self, reminders: Reminders, *, grace: timedelta, clock: Clock) -> None:
+    def __init__(
+        self,
+        reminders: Reminders,
+        *,
+        grace: timedelta,
+        clock: Clock,
+        daily: Sequence[Callable[[], Awaitable[object]]] = (),
+    ) -> None:
         self._reminders = reminders
+        # Other daily housekeeping run by the pruning job after the ledger's (the retention of
+        # removed servers' data): each on its own, so that one failing does not stop the next.
+        self._daily = tuple(daily)
         self._grace = grace
         self._clock = clock
         self._scheduler = AsyncIOScheduler(
@@ -191,6 +202,15 @@ class ReminderScheduler:
             await self._reminders.prune()
         except Exception:
             log.exception("pruning the reminder ledger failed; tried again tomorrow")
+        for job in self._daily:
+            if self._stopping:
+                return
+            try:
+                await job()
+            except Exception:
+                log.exception(
+                    "the daily job %s failed; tried again tomorrow", getattr(job, "__qualname__", job)
+                )
 
     async def _catch_up_job(self, groups: set[SlotGroup] | None = None) -> None:
         self._track()

@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backrun_bot.domain.amounts import Units
 from backrun_bot.domain.day_off import DayOff, day_off_section
 from backrun_bot.domain.drills import plan_for
 from backrun_bot.domain.load import LOAD_LOOKBACK_DAYS, DayLog, assess_day, may_be_heavy
@@ -313,15 +314,16 @@ class DeliveryService:
         team: Team, day: date, slot: Slot, offs: list[DayOff], *, header: str = "", pings: bool = True
     ) -> Composed:
         plan = plan_for(team.id, day)
+        units = Units(team.units)
         head = f"{header}\n\n" if header else ""
         if slot is Slot.COOLDOWN:
-            return Composed(head + plan.cooldown_text(), ())
-        warmup = head + plan.warmup_text()
+            return Composed(head + plan.cooldown_text(units), ())
+        warmup = head + plan.warmup_text(units)
         if not offs:
             return Composed(warmup, ())
         if not pings:
             offs = [dataclasses.replace(off, mention=False) for off in offs]
-        section, pinged = day_off_section(offs, budget=MAX_MESSAGE - len(warmup) - 2)
+        section, pinged = day_off_section(offs, budget=MAX_MESSAGE - len(warmup) - 2, units=units)
         return Composed(f"{warmup}\n\n{section}", pinged, days_off=len(offs))
 
     @staticmethod

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backrun_bot.domain.amounts import Units
 from backrun_bot.domain.day_off import plan_advice
 from backrun_bot.domain.drills import DailyPlan, forward_plan_for, plan_for
 from backrun_bot.domain.load import LOAD_LOOKBACK_DAYS, HeavyDay, assess_day
@@ -30,13 +31,14 @@ class PlanToday:
     heavy: HeavyDay | None  # yesterday, if it was heavy for them
     yesterday_backward_m: float
     heavy_mark: float
+    units: Units = Units.METRIC  # the team's: how the plan and the advice show distances
 
     @property
     def day_off(self) -> bool:
         return self.heavy is not None
 
     def advice(self) -> str:
-        return plan_advice(self.today, self.heavy, self.yesterday_backward_m, self.heavy_mark)
+        return plan_advice(self.today, self.heavy, self.yesterday_backward_m, self.heavy_mark, self.units)
 
 
 class PlanService:
@@ -59,4 +61,4 @@ class PlanService:
             if heavy is not None:
                 # /plan told them to rest from backward work today: their streak holds over it.
                 await queries.record_rest_day_of(s, team.id, who.user_id, today, "plan", self._clock())
-            return PlanToday(today, plan, heavy, backward, team.heavy_meters)
+            return PlanToday(today, plan, heavy, backward, team.heavy_meters, Units(team.units))

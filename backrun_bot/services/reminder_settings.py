@@ -16,7 +16,7 @@ from datetime import date, time
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backrun_bot.domain.amounts import format_distance
+from backrun_bot.domain.amounts import Units, format_distance
 from backrun_bot.domain.dates import require_timezone
 from backrun_bot.domain.load import MAX_HEAVY_METERS, MIN_HEAVY_METERS
 from backrun_bot.domain.schedule import format_days
@@ -46,6 +46,7 @@ class ReminderSettings:
     active: bool
     paused_until: date | None
     pause_reason: str | None
+    units: Units = Units.METRIC  # the team's: how the heavy-day mark is shown
     weekly: bool = True  # Monday's summary of last week, after the warmup
 
     def describe(self) -> str:
@@ -62,8 +63,10 @@ class ReminderSettings:
             f"Reminders: **{state}**\nChannel: {channel}\nTimezone: {self.timezone}\n"
             f"Warmup: {hhmm(self.warmup)} · Cooldown: {hhmm(self.cooldown)}\n"
             f"Days: {format_days(self.days)}\n"
-            f"Heavy day: {format_distance(self.heavy_meters)} of backward running\n"
-            f"Weekly summary: {'on' if self.weekly else 'off'} (Mondays, after the warmup)"
+            f"Heavy day: {format_distance(self.heavy_meters, self.units)} of backward running"
+            # The option is in metres whatever the team's units: say so where they differ.
+            + (f" (`heavy:` is in metres: {self.heavy_meters:.0f})" if self.units != Units.METRIC else "")
+            + f"\nWeekly summary: {'on' if self.weekly else 'off'} (Mondays, after the warmup)"
         )
 
     @classmethod
@@ -78,6 +81,7 @@ class ReminderSettings:
             active=team.reminders_active,
             paused_until=team.paused_until,
             pause_reason=team.pause_reason,
+            units=Units(team.units),
             weekly=team.weekly_summary,
         )
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backrun_bot.domain.amounts import Amount
+from backrun_bot.domain.amounts import Amount, Units
 from backrun_bot.domain.dates import Period, local_date, parse_day, period_start, week_start
 from backrun_bot.domain.kinds import Kind
 from backrun_bot.domain.stats import StreakMark, backward_share, moved_mark, streaks
@@ -64,8 +64,8 @@ class EntryView:
     distance_given: bool
 
     @classmethod
-    def of(cls, row: RunSession, user_id: int) -> EntryView:
-        amount = Amount(meters=row.meters, seconds=row.seconds, text=row.amount_text).display()
+    def of(cls, row: RunSession, user_id: int, units: Units = Units.METRIC) -> EntryView:
+        amount = Amount(meters=row.meters, seconds=row.seconds, text=row.amount_text).display(units)
         return cls(
             id=row.id,
             user_id=user_id,
@@ -88,6 +88,7 @@ class LogResult:
     today: date
     backward_today_m: float
     backward_week_m: float
+    units: Units = Units.METRIC  # the team's: how the reply shows distances
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +112,7 @@ class StatsView:
     active_days: int
     current_streak: int
     longest_streak: int
+    units: Units = Units.METRIC  # the team's: how the reply shows distances
 
 
 def _log_window(now: datetime) -> tuple[date, date]:
@@ -121,6 +123,12 @@ def _log_window(now: datetime) -> tuple[date, date]:
     return week_start(utc_day - timedelta(days=2)), week_start(utc_day + timedelta(days=1)) + timedelta(
         days=6
     )
+
+
+async def _units(s: AsyncSession, guild_id: int) -> Units:
+    """How the team shows distances (metric for a team not made yet)."""
+    place = await queries.team_place(s, guild_id)
+    return Units.METRIC if place is None else Units(place.units)
 
 
 class TrainingService:
@@ -185,6 +193,7 @@ class TrainingService:
                 assert found is not None
             effective = amount.effective_meters(kind)
             own = effective if kind.is_backward else 0.0
+            units = Units(found.units)
             day_total = found.backward_meters(day, day) + own
             week_total = found.backward_meters(*week) + own
             entry_id = await queries.add_entry(
@@ -205,7 +214,7 @@ class TrainingService:
             id=entry_id,
             user_id=who.user_id,
             kind=kind,
-            amount=amount.display(),
+            amount=amount.display(units),
             effective_meters=effective,
             note=note,
             day=day,
@@ -217,6 +226,7 @@ class TrainingService:
             today=today,
             backward_today_m=day_total,
             backward_week_m=week_total,
+            units=units,
         )
 
     async def undo_latest(self, who: Who) -> EntryView:
@@ -227,7 +237,7 @@ class TrainingService:
                 row = await queries.latest_run_session(s, who.guild_id, who.user_id)
                 if row is None:
                     raise NotFound("You have no entries in this server to undo.")
-                entry = EntryView.of(row, who.user_id)
+                entry = EntryView.of(row, who.user_id, await _units(s, who.guild_id))
                 if not await queries.delete_run_session(s, row):
                     # Another undo (another process's, or the Undo button's) read the same entry and
                     # removed it first. Removing the next one instead would take away an entry nobody
@@ -254,7 +264,7 @@ class TrainingService:
             row = await queries.get_run_session(s, who.guild_id, entry_id, user_id=who.user_id)
             if row is None:
                 raise NotFound("That entry is already gone.")
-            entry = EntryView.of(row, who.user_id)
+            entry = EntryView.of(row, who.user_id, await _units(s, who.guild_id))
             if not await queries.delete_run_session(s, row):
                 raise NotFound("That entry is already gone.")  # removed by a concurrent undo
         return entry
@@ -276,15 +286,18 @@ class TrainingService:
             raise InvalidInput(f"The limit must be between 1 and {HISTORY_MAX}.")
         async with self._sessionmaker() as s:
             rows = await queries.history(s, guild_id, user_id, limit)
-            return [EntryView.of(r, user_id) for r in rows]
+            units = await _units(s, guild_id)
+            return [EntryView.of(r, user_id, units) for r in rows]
 
     async def stats(self, guild_id: int, user_id: int, period: Period = Period.WEEK) -> StatsView:
         async with self._sessionmaker.begin() as s:
-            timezone = await queries.team_timezone(s, guild_id)
-            if timezone is None:
+            place = await queries.team_place(s, guild_id)
+            if place is None:
                 today = await self._today(s, guild_id)  # the team's first command: made here
+                units = Units.METRIC
             else:
-                today = local_date(self._clock(), ZoneInfo(timezone))
+                today = local_date(self._clock(), ZoneInfo(place.timezone))
+                units = Units(place.units)
             start = period_start(period, today)
             # One read: the period's totals and active days, and the streaks, which look further
             # back than the period (a streak that began before it still counts): the streak mark
@@ -314,4 +327,5 @@ class TrainingService:
             active_days=active_days,
             current_streak=current,
             longest_streak=longest,
+            units=units,
         )

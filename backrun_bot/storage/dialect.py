@@ -1,5 +1,5 @@
 """The one place that picks SQL by dialect: an INSERT that can say ON CONFLICT, and a date as a day
-number.
+number or a month number.
 
 SQLAlchemy's generic INSERT has no ON CONFLICT clause; SQLite and PostgreSQL both have one, each
 through its own dialect's ``Insert``. Everything that inserts-or-skips (or upserts) goes through
@@ -41,3 +41,24 @@ def _day_number_sqlite(element: day_number, compiler: SQLCompiler, **kw: Any) ->
 @compiles(day_number, "postgresql")
 def _day_number_postgresql(element: day_number, compiler: SQLCompiler, **kw: Any) -> str:
     return f"({compiler.process(element.clauses, **kw)} - DATE '1970-01-01')"
+
+
+class month_number(FunctionElement[int]):  # a SQL function, named like one
+    """A DATE's month as year * 12 + month - 1, so that consecutive months are consecutive numbers."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(month_number, "sqlite")
+def _month_number_sqlite(element: month_number, compiler: SQLCompiler, **kw: Any) -> str:
+    day = compiler.process(element.clauses, **kw)
+    return f"(CAST(strftime('%Y', {day}) AS INTEGER) * 12 + CAST(strftime('%m', {day}) AS INTEGER) - 1)"
+
+
+@compiles(month_number, "postgresql")
+def _month_number_postgresql(element: month_number, compiler: SQLCompiler, **kw: Any) -> str:
+    day = compiler.process(element.clauses, **kw)
+    return (
+        f"(CAST(EXTRACT(YEAR FROM {day}) AS INTEGER) * 12 + CAST(EXTRACT(MONTH FROM {day}) AS INTEGER) - 1)"
+    )

@@ -228,7 +228,17 @@ class RunSession(Base):
         ),
         # An athlete's newest entry by id (/undo) without walking the whole table's primary key.
         Index("ix_run_sessions_athlete_id_id", "athlete_id", "id"),
-        Index("ix_run_sessions_team_day", "team_id", "day"),
+        # A team's entries by day, carrying what the leaderboard sums, so that a period of a whole
+        # team is read from the index alone (migration 0010).
+        Index(
+            "ix_run_sessions_team_day",
+            "team_id",
+            "day",
+            "athlete_id",
+            "is_backward",
+            "kind",
+            "effective_meters",
+        ),
         # Ids are shown to athletes and kept in Undo buttons, so SQLite must never hand out the id
         # of an undone entry again (PostgreSQL sequences never do).
         {"sqlite_autoincrement": True},

@@ -114,6 +114,7 @@ _TEAMS, _ATHLETES, _ENTRIES = (Base.metadata.tables[t] for t in ("teams", "athle
 _LOGGER = (
     select(
         _TEAMS.c.timezone,
+        _TEAMS.c.units,
         _ATHLETES.c.id,
         _ATHLETES.c.display_name,
         _ENTRIES.c.day,
@@ -134,7 +135,7 @@ _LOGGER = (
         )
     )
     .where(_TEAMS.c.id == bindparam("guild_id"))
-    .group_by(_TEAMS.c.timezone, _ATHLETES.c.id, _ATHLETES.c.display_name, _ENTRIES.c.day)
+    .group_by(_TEAMS.c.timezone, _TEAMS.c.units, _ATHLETES.c.id, _ATHLETES.c.display_name, _ENTRIES.c.day)
 )
 
 _ADD_ENTRY = insert_into(_ENTRIES).returning(_ENTRIES.c.id)
@@ -149,6 +150,24 @@ async def team_timezone(s: AsyncSession, guild_id: int) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamPlace:
+    """What a read of the team's entries needs of the team first: where its days are (timezone) and
+    how it shows distances (units, as stored: ``Units`` values)."""
+
+    timezone: str
+    units: str
+
+
+_PLACE = select(_TEAMS.c.timezone, _TEAMS.c.units).where(_TEAMS.c.id == bindparam("guild_id"))
+
+
+async def team_place(s: AsyncSession, guild_id: int) -> TeamPlace | None:
+    """The team's timezone and units (one row by its key); None if the team does not exist yet."""
+    row = (await s.execute(_PLACE, {"guild_id": guild_id})).first()
+    return None if row is None else TeamPlace(row[0], row[1])
+
+
+@dataclass(frozen=True, slots=True)
 class Logger:
     """What /log reads before it stores an entry: the team's timezone, the member's athlete record,
     and the athlete's backward meters on each day of ``window`` that has any."""
@@ -158,6 +177,7 @@ class Logger:
     display_name: str | None
     window: tuple[date, date]
     backward_by_day: dict[date, float]
+    units: str = "metric"  # how the team shows distances (teams.units)
 
     def backward_meters(self, first: date, last: date) -> float:
         """The backward meters of [first, last], which must lie inside the window read."""
@@ -182,9 +202,9 @@ async def logger(s: AsyncSession, guild_id: int, user_id: int, window: tuple[dat
     rows = (await s.execute(_LOGGER, params)).all()
     if not rows:
         return None
-    timezone, athlete_id, display_name = rows[0][0], rows[0][1], rows[0][2]
+    timezone, units, athlete_id, display_name = rows[0][0], rows[0][1], rows[0][2], rows[0][3]
     by_day = {day: float(meters) for *_, day, meters in rows if day is not None}
-    return Logger(timezone, athlete_id, display_name, window, by_day)
+    return Logger(timezone, athlete_id, display_name, window, by_day, units)
 
 
 async def rename_athlete(s: AsyncSession, athlete_id: int, display_name: str) -> None:
@@ -257,6 +277,72 @@ async def get_run_session(
         query.where(RunSession.id == entry_id, RunSession.team_id == guild_id)
     )
     return row
+
+
+@dataclass(frozen=True, slots=True)
+class AuthoredEntry:
+    """An entry with who logged it (for a correction, which must know whose it is)."""
+
+    row: RunSession
+    user_id: int
+    display_name: str
+    timezone: str  # the team's, for the days a correction may move the entry to
+
+
+async def authored_entry(s: AsyncSession, guild_id: int, entry_id: int) -> AuthoredEntry | None:
+    """Entry ``entry_id`` of this server whoever logged it, with its author and the team's timezone
+    (one read by the primary keys); None if no entry of this server has that id."""
+    found = (
+        await s.execute(
+            select(RunSession, Athlete.user_id, Athlete.display_name, Team.timezone)
+            .join(Athlete, Athlete.id == RunSession.athlete_id)
+            .join(Team, Team.id == RunSession.team_id)
+            .where(RunSession.id == entry_id, RunSession.team_id == guild_id)
+        )
+    ).first()
+    if found is None:
+        return None
+    row, user_id, display_name, timezone = found
+    return AuthoredEntry(row, user_id, display_name, timezone)
+
+
+async def update_entry(
+    s: AsyncSession,
+    entry_id: int,
+    *,
+    kind: str,
+    is_backward: bool,
+    meters: float | None,
+    seconds: float | None,
+    effective_meters: float,
+    amount_text: str,
+    note: str | None,
+    day: date,
+    athlete_id: int,
+    was_on: date,
+) -> bool:
+    """Rewrite entry ``entry_id`` of ``athlete_id``, which was on day ``was_on`` (a correction);
+    False if it was deleted meanwhile. The athlete's streak mark learns of the change
+    (:func:`past_changed`, from the earlier of the two days)."""
+    statement = (
+        update(RunSession)
+        .where(RunSession.id == entry_id)
+        .values(
+            kind=kind,
+            is_backward=is_backward,
+            meters=meters,
+            seconds=seconds,
+            effective_meters=effective_meters,
+            amount_text=amount_text[:64],
+            note=note,
+            day=day,
+        )
+        .returning(RunSession.id)
+    )
+    if await s.scalar(statement) is None:
+        return False
+    await past_changed(s, athlete_id, min(was_on, day))
+    return True
 
 
 def latest_query(guild_id: int, user_id: int) -> Select[RunSession]:

@@ -341,6 +341,14 @@ VALID_HINTS: dict[str, st.SearchStrategy[str]] = {
 }
 
 
+# Plausible values for integer options, by option name: an entry id (``/entry edit``, ``/entry
+# delete``) among the first entries the rounds log, so that some are the caller's own, some another
+# member's and some not there at all; the hostile values still come as often.
+NUMBER_HINTS: dict[str, st.SearchStrategy[int]] = {
+    "id": st.integers(1, 40),
+}
+
+
 def described_examples(description: str) -> list[str]:
     """The example values an option's description lists: "Distance or time: 400m, 1.2 km" gives
     ``400m`` and ``1.2 km``; "IANA timezone, e.g. Europe/London" gives ``Europe/London``."""
@@ -405,6 +413,8 @@ def option_value(targets: Targets, spec: JSON) -> st.SearchStrategy[Any]:
         return string_value(targets, spec)
     if kind in (INTEGER, NUMBER):
         number = number_value(spec)
+        if spec["name"] in NUMBER_HINTS:
+            number = mixed(NUMBER_HINTS[spec["name"]], number)
         # As typed into the client: the driver reads "12" for an integer option.
         return number | number.map(str) if kind == INTEGER else number
     if kind == BOOLEAN:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,11 @@ from discord.ext import commands
 from backrun_bot.sandbox.emulator import Channel, DiscordEmulator, Guild
 
 MANAGE_GUILD = 1 << 5
+# A 3 x 2 red PNG (as Pillow writes it), what /picture uploads.
+PNG_BYTES = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000030000000208060000009d74661a0000001349444154789c63fccfc0f09f01"
+    "0a98189000002f1f0202a1b04b7b0000000049454e44ae426082"
+)
 # The bot's own deadline for these tests: short, so the "too slow" test stays quick.
 DEADLINE = 0.6
 
@@ -119,6 +125,22 @@ class TinyBot(commands.AutoShardedBot):
                 await interaction.edit_original_response(content=f"refused {error.status} {error.code}")
             else:
                 await interaction.edit_original_response(content=f"posted {message.id}")
+
+        @tree.command(description="Send a picture")
+        async def picture(
+            interaction: discord.Interaction, deferred: bool = False, named: str = "chart.png", files: int = 1
+        ) -> None:
+            """A PNG (``PNG_BYTES``) named ``named`` shown in an embed as ``attachment://chart.png``,
+            as the callback or, ``deferred``, as the follow-up after an ephemeral deferral; ``files``
+            more text files besides, to go over Discord's limit."""
+            embed = discord.Embed(title="Chart").set_image(url="attachment://chart.png")
+            uploads = [discord.File(io.BytesIO(PNG_BYTES), filename=named)]
+            uploads += [discord.File(io.BytesIO(b"x"), filename=f"extra{n}.txt") for n in range(files - 1)]
+            if deferred:
+                await interaction.response.defer(ephemeral=True)
+                await interaction.followup.send(embed=embed, files=uploads, ephemeral=True)
+            else:
+                await interaction.response.send_message(embed=embed, files=uploads, ephemeral=True)
 
         @tree.command(description="Manage things")
         @app_commands.default_permissions(manage_guild=True)

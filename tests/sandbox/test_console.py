@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from backrun_bot import cli
 from backrun_bot.config import Settings
-from backrun_bot.sandbox.console import GUILD_NAME, Console, Screen, parse_line, run_console
+from backrun_bot.sandbox.console import FILES_DIR, GUILD_NAME, Console, Screen, parse_line, run_console
 from backrun_bot.sandbox.emulator import Channel, DiscordEmulator, Guild, Message
 from backrun_bot.sandbox.emulator import permissions as P
 from backrun_bot.sandbox.harness import Sandbox, open_sandbox
@@ -231,6 +231,14 @@ async def test_a_typed_session(tmp_path: Path) -> None:
     assert "No entries yet" in text  # the refused line stored nothing
     assert "Members: coach, alice, bob" in text
     assert "1 km" not in text
+
+
+async def test_stats_shows_its_chart_saved_where_it_can_be_opened(tmp_path: Path) -> None:
+    text = await typed(sandbox_settings(tmp_path / "sandbox.db"), "/log backward 400m", "/stats", "quit")
+    assert "┃ [picture 800×400]" in text
+    saved = text.split("(file chart.png, saved as ")[1].split(")")[0]
+    assert Path(saved).parent == FILES_DIR
+    assert (await asyncio.to_thread(Path(saved).read_bytes)).startswith(b"\x89PNG")
 
 
 class TypedAtATerminal(io.StringIO):

@@ -90,6 +90,17 @@ def test_an_embed_is_a_barred_block_of_title_description_fields_and_footer(world
     ]
 
 
+def test_an_embeds_picture_is_a_line_below_its_fields(world: World) -> None:
+    embed = {
+        "title": "Stats",
+        "fields": [{"name": "Active days", "value": "3"}],
+        "image": {"url": "http://127.0.0.1/attachments/1/2/chart.png", "width": 800, "height": 400},
+        "footer": {"text": "Streak"},
+    }
+    assert plain(world).embed(embed) == ["┃ Stats", "┃ Active days: 3", "┃ [picture 800×400]", "┃ Streak"]
+    assert plain(world).embed({"image": {"url": "attachment://x.png"}}) == ["┃ [picture]"]
+
+
 def test_buttons_show_as_labels_in_brackets(world: World) -> None:
     row = {
         "type": 1,
@@ -150,3 +161,19 @@ def test_relative_timestamps_count_from_now(world: World) -> None:
 )
 def test_relative_time_rounds_like_discord(delta: timedelta, text: str) -> None:
     assert relative_time(delta.total_seconds()) == text
+
+
+def test_a_file_shows_its_name_size_and_where_to_download_it(world: World) -> None:
+    files = [
+        {
+            "filename": "backrun-entries-2026-03-08.csv",
+            "size": 97,
+            "url": "http://127.0.0.1:1/attachments/1/2/a.csv",
+        },
+        {"filename": "team.csv.gz", "size": 8_387_822, "url": "http://127.0.0.1:1/attachments/1/3/b.csv.gz"},
+    ]
+    assert plain(world).message("Your 1 entry", attachments=files) == [
+        "Your 1 entry",
+        "[file backrun-entries-2026-03-08.csv, 97 bytes: http://127.0.0.1:1/attachments/1/2/a.csv]",
+        "[file team.csv.gz, 8191.2 KB: http://127.0.0.1:1/attachments/1/3/b.csv.gz]",
+    ]

@@ -16,7 +16,18 @@ async def test_the_bot_connects_and_syncs_its_commands(
     assert emulator.identify_count == 1 and emulator.resume_count == 0
     assert emulator.command_sync_count == 1
     names = {c["name"] for c in emulator.commands}
-    assert names == {"echo", "slow", "sleepy", "twice", "buttons", "ping", "post", "admin", "fruit"}
+    assert names == {
+        "echo",
+        "slow",
+        "sleepy",
+        "twice",
+        "buttons",
+        "ping",
+        "post",
+        "admin",
+        "fruit",
+        "picture",
+    }
     admin = next(c for c in emulator.commands if c["name"] == "admin")
     assert admin["default_member_permissions"] == str(1 << 5)
     assert [g.name for g in bot.guilds] == ["Team A"]

@@ -196,3 +196,29 @@ async def test_old_delivery_rows_are_pruned_daily_at_a_quiet_hour() -> None:
         assert scheduler._scheduler.get_job(PRUNE_JOB) is not None
     finally:
         await scheduler.shutdown()
+
+
+async def test_the_daily_housekeeping_runs_after_the_pruning_each_on_its_own() -> None:
+    """The retention of removed servers' data rides on the pruning job: run after it, and a job that
+    fails neither stops the ones after it nor the pruning the next day."""
+    fake = FakeReminders({group("07:00")})
+    ran: list[str] = []
+
+    async def failing() -> None:
+        ran.append("failing")
+        raise RuntimeError("the database is gone")
+
+    async def purge() -> int:
+        ran.append(f"purge after {fake.pruned} pruning")
+        return 0
+
+    scheduler = ReminderScheduler(fake, grace=GRACE, clock=lambda: NOW, daily=(failing, purge))
+    await scheduler.start()
+    try:
+        job = scheduler._scheduler.get_job(PRUNE_JOB)
+        assert job is not None
+        await job.func()
+        await job.func()
+        assert ran == ["failing", "purge after 1 pruning", "failing", "purge after 2 pruning"]
+    finally:
+        await scheduler.shutdown()

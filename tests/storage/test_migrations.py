@@ -10,7 +10,7 @@ from backrun_bot.storage.engine import create_engine
 from backrun_bot.storage.migrate import current_revision, downgrade_to, upgrade_to, upgrade_to_head
 from backrun_bot.storage.models import Base
 
-HEAD = "0009_teams_and_coaches"
+HEAD = "0010_board"
 TABLES = {
     "teams",
     "athletes",

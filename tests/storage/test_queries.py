@@ -182,13 +182,39 @@ async def test_the_streak_read_starts_after_the_mark(sessionmaker: Sessions) -> 
         assert (read.mark, read.islands, read.epoch) == (StreakMark(days[-1], 10, 10), [], 1)
         # A mark computed before that change is not written.
         assert not await queries.save_streak_mark(s, 1, 5, StreakMark(days[-1], 99, 99), before.epoch)
+    # Correcting an entry on the mark's own day (Jan 10) forgets the mark too.
+    async with sessionmaker.begin() as s:
+
+        async def correct(entry_id: int, day: date) -> bool:
+            return await queries.update_entry(
+                s,
+                entry_id,
+                kind="backward",
+                is_backward=True,
+                meters=100.0,
+                seconds=None,
+                effective_meters=100.0,
+                amount_text="100m",
+                note="corrected",
+                day=day,
+                athlete_id=1,
+                was_on=day,
+            )
+
+        assert not await correct(ids[0] + 10, date(2024, 3, 1))  # removed above: nothing to correct
+        assert await correct(ids[9], days[9])
+    async with sessionmaker() as s:
+        read = await queries.period_stats(s, 1, 5, None, date(2024, 3, 1))
+    assert (read.mark, read.epoch) == (None, 2)  # Jan 10 is the mark's own day: forgotten
+    async with sessionmaker.begin() as s:
+        assert await queries.save_streak_mark(s, 1, 5, StreakMark(days[-1], 10, 10), read.epoch)
     # Removing Jan 5 (on or before the mark) forgets it: every day is read again.
     async with sessionmaker.begin() as s:
         row = await queries.get_run_session(s, 1, ids[4])
         assert row is not None and await queries.delete_run_session(s, row)
     async with sessionmaker() as s:
         read = await queries.period_stats(s, 1, 5, None, date(2024, 3, 1))
-    assert read.mark is None and read.epoch == 2
+    assert read.mark is None and read.epoch == 3
     assert read.islands == [Island(days[0], days[3], 4), Island(days[5], days[-1], 5)]
 
 

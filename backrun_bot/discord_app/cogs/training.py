@@ -1,4 +1,4 @@
-"""/log, /undo, /history and /stats."""
+"""/log, /undo, /history and /stats (with its chart)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from backrun_bot.discord_app.bot import BackrunBot
+from backrun_bot.discord_app.charts import chart_title, draw_chart, send_with_chart
 from backrun_bot.discord_app.deadline import PUBLIC_REPLY, answered_late
 from backrun_bot.discord_app.embeds import history_embed, log_message, stats_embed
 from backrun_bot.discord_app.transformers import AmountArg, KindArg, PeriodArg
@@ -89,8 +90,13 @@ class TrainingCog(commands.Cog):
     ) -> None:
         assert interaction.guild_id is not None
         user_id, name = _target(interaction, member)
+        # The chart is drawn in a worker thread after two reads: defer first, so the 3 s never
+        # depend on them (the deadline guard's own deferral, at 2 s, is then never needed).
+        await interaction.response.defer(ephemeral=True)
         stats = await self.bot.training.stats(interaction.guild_id, user_id, period)
-        await interaction.response.send_message(embed=stats_embed(name, stats), ephemeral=True)
+        chart = await self.bot.volume.athlete(interaction.guild_id, user_id, period)
+        file = await draw_chart(chart, chart_title(name, period))
+        await send_with_chart(interaction, stats_embed(name, stats), file)
 
 
 async def setup(bot: BackrunBot) -> None:

@@ -28,9 +28,10 @@ from backrun_bot.sandbox.emulator.interactions import (
     new_token,
 )
 from backrun_bot.sandbox.emulator.mentions import compute_pings
-from backrun_bot.sandbox.emulator.model import JSON, Channel, Guild, Member, Message, World
+from backrun_bot.sandbox.emulator.model import INTENT_GUILDS, JSON, Channel, Guild, Member, Message, World
 from backrun_bot.sandbox.emulator.ratelimit import DISCORD_GLOBAL_LIMIT, GlobalRateLimit
 from backrun_bot.sandbox.emulator.rest import build_app
+from backrun_bot.sandbox.emulator.snowflake import now
 from backrun_bot.sandbox.emulator.validation import OpenApiValidator
 
 log = logging.getLogger(__name__)
@@ -267,14 +268,64 @@ class DiscordEmulator:
 
     # -- building the world -------------------------------------------------------------------------
     def add_guild(
-        self, name: str, *, owner_name: str | None = None, shard: tuple[int, int] | None = None
+        self,
+        name: str,
+        *,
+        owner_name: str | None = None,
+        shard: tuple[int, int] | None = None,
+        with_bot: bool = True,
     ) -> Guild:
-        """A guild with a #general channel, @everyone, the bot (with its managed role) and an owner
-        (``owner_name``, else a user called "owner"); announced with GUILD_CREATE to the sessions of
-        its shard. ``shard``: ``(shard_id, shard_count)`` to make its id fall on that shard
+        """A guild with a #general channel (its system channel), @everyone, the bot (with its
+        managed role) and an owner (``owner_name``, else a user called "owner"); announced with
+        GUILD_CREATE to the sessions of its shard, as a server that has just added the bot.
+        ``shard``: ``(shard_id, shard_count)`` to make its id fall on that shard
         (``(id >> 22) % shard_count == shard_id``); otherwise the id is the next one, on whatever
-        shard that is."""
-        return self.world.add_guild(name, owner_name=owner_name, shard=shard)
+        shard that is. ``with_bot=False``: a server the bot is not in yet (build its channels, then
+        :meth:`add_bot`)."""
+        return self.world.add_guild(name, owner_name=owner_name, shard=shard, with_bot=with_bot)
+
+    def remove_bot(self, guild: Guild) -> None:
+        """The bot is removed from the guild (kicked, or the server deleted): GUILD_DELETE without
+        ``unavailable`` ("if the field is not set, the user was removed from the guild"), then
+        nothing more of it reaches the bot: no events, no GUILD_CREATE on the next IDENTIFY, REST
+        answers 403 Missing Access, and no member can use its commands there."""
+        if not guild.bot_present:
+            raise ValueError(f"the bot is not in {guild.name}")
+        self.world.announce("GUILD_DELETE", {"id": str(guild.id)}, INTENT_GUILDS)
+        guild.bot_present = False
+        guild.unavailable = False
+        self.notify_change()
+
+    def add_bot(self, guild: Guild) -> None:
+        """The bot is added to a guild (``add_guild(..., with_bot=False)``) or added back to one it was
+        removed from: its member joins (a new ``joined_at``) and its sessions get the guild's
+        GUILD_CREATE as a join (no ``unavailable``)."""
+        if guild.bot_present:
+            raise ValueError(f"the bot is already in {guild.name}")
+        guild.me.joined_at = now()
+        guild.bot_present = True
+        self.world.announce("GUILD_CREATE", guild.to_json(joined=True), INTENT_GUILDS)
+        self.notify_change()
+
+    def guild_outage(self, guild: Guild) -> None:
+        """Discord loses the guild for a while (an outage): GUILD_DELETE with ``unavailable: true``.
+        The bot is still in it; a session that connects meanwhile gets it in READY and then the
+        same GUILD_DELETE instead of its GUILD_CREATE."""
+        if not guild.bot_present or guild.unavailable:
+            raise ValueError(f"{guild.name} is not available to the bot")
+        self.world.announce("GUILD_DELETE", {"id": str(guild.id), "unavailable": True}, INTENT_GUILDS)
+        guild.unavailable = True
+
+    def guild_outage_over(self, guild: Guild) -> None:
+        """The outage is over: GUILD_CREATE with ``unavailable: false`` (available again, not a join)."""
+        if not guild.unavailable:
+            raise ValueError(f"{guild.name} is not unavailable")
+        guild.unavailable = False
+        self.world.announce("GUILD_CREATE", guild.to_json(), INTENT_GUILDS)
+
+    def attachment(self, attachment: JSON) -> bytes:
+        """The bytes of an attachment object (as a message carries it) that the bot uploaded."""
+        return self.world.files[int(attachment["id"])]
 
     def remove_channel(self, channel: Channel) -> None:
         """Delete the channel: sends to it get 404 Unknown Channel (10003)."""
@@ -411,6 +462,11 @@ class DiscordEmulator:
     ) -> InteractionRecord:
         """Dispatch an INTERACTION_CREATE for ``member`` in ``channel`` and start its clock."""
         guild = channel.guild
+        # Removing a bot removes its integration with the server: its commands and buttons are gone.
+        if not guild.bot_present:
+            raise ValueError(f"the bot is not in {guild.name}: its commands are gone from there")
+        if guild.members.get(member.user_id) is not member:
+            raise ValueError(f"{member.name} is not a member of {guild.name}")
         interaction_id = self.world.snowflakes.next()
         token = new_token()
         app_permissions = guild.permissions_in(guild.me, channel)

@@ -354,7 +354,7 @@ class Gateway:
         session.connection = connection
         connection.session = session
         self.identify_count += 1
-        guilds = [g for g in self.world.guilds.values() if session.handles(g.id)]
+        guilds = [g for g in self.world.guilds.values() if g.bot_present and session.handles(g.id)]
         ready: JSON = {
             "v": 10,
             "user_settings": {},
@@ -382,7 +382,12 @@ class Gateway:
         connection.send(session.number("READY", ready))
         if intents & INTENT_GUILDS:
             for guild in guilds:
-                connection.send(session.number("GUILD_CREATE", guild.to_json()))
+                # "Guilds that are unavailable due to an outage will send a Guild Delete event."
+                if guild.unavailable:
+                    unavailable = {"id": str(guild.id), "unavailable": True}
+                    connection.send(session.number("GUILD_DELETE", unavailable))
+                else:
+                    connection.send(session.number("GUILD_CREATE", guild.to_json()))
         connection.after_sent(lambda: self._mark_ready(session, connection))
 
     async def _resume(self, connection: Connection, data: Any) -> None:

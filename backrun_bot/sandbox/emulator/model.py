@@ -189,6 +189,13 @@ class Guild:
         self._role_positions = itertools.count(1)
         # Changes are announced over the gateway only once GUILD_CREATE made the guild known.
         self.live = False
+        # The bot's membership: False once it was removed (kicked, or the server deleted), until it
+        # is added back (DiscordEmulator.remove_bot / add_bot). While it is out, the gateway tells it
+        # nothing of the guild and REST answers Missing Access.
+        self.bot_present = True
+        # An outage of Discord's: the guild is unavailable (GUILD_DELETE with unavailable: true) but
+        # the bot is still in it (DiscordEmulator.guild_outage / guild_outage_over).
+        self.unavailable = False
         self._channel_positions = itertools.count(0)
         # @everyone's id is the guild's id, as on Discord.
         self.roles_by_id[self.id] = Role(self.id, self.id, "@everyone", P.DEFAULT_EVERYONE, 0)
@@ -204,7 +211,8 @@ class Guild:
         )
         self.roles_by_id[bot_role.id] = bot_role
         self._add_member_quietly(bot, (bot_role.id,))
-        self.add_channel("general")
+        # Where Discord posts its own notices (joins, boosts); a server may have none.
+        self.system_channel_id: int | None = self.add_channel("general").id
 
     # -- what tests read -------------------------------------------------------------------------
     @property
@@ -226,6 +234,13 @@ class Guild:
         """The bot's member."""
         return self.members[self._world.bot_user.id]
 
+    @property
+    def system_channel(self) -> Channel | None:
+        if self.system_channel_id is None:
+            return None
+        channel = self.channels_by_id.get(self.system_channel_id)
+        return None if channel is None or channel.deleted else channel
+
     def member_named(self, name: str) -> Member | None:
         for member in self.members.values():
             if member.name == name:
@@ -242,10 +257,12 @@ class Guild:
         self._emit("GUILD_ROLE_CREATE", {"guild_id": str(self.id), "role": role.to_json()}, INTENT_GUILDS)
         return role.id
 
-    def add_channel(self, name: str, *, bot_can_send: bool = True) -> Channel:
-        """Add a text channel; ``bot_can_send=False`` denies the bot SEND_MESSAGES there."""
+    def add_channel(self, name: str, *, bot_can_send: bool = True, position: int | None = None) -> Channel:
+        """Add a text channel; ``bot_can_send=False`` denies the bot SEND_MESSAGES there.
+        ``position``: where it sorts in the channel list (default: after the others)."""
         channel_id = self._world.new_id("channel", self.id, name)
-        channel = Channel(channel_id, name, self, next(self._channel_positions))
+        at = next(self._channel_positions) if position is None else position
+        channel = Channel(channel_id, name, self, at)
         if not bot_can_send:
             channel.overwrites.append(
                 Overwrite(self._world.bot_user.id, MEMBER_OVERWRITE, deny=P.SEND_MESSAGES)
@@ -293,8 +310,31 @@ class Guild:
         self._emit("GUILD_MEMBER_ADD", {"guild_id": str(self.id), **member.to_json()}, INTENT_GUILD_MEMBERS)
         return member
 
+    def remove_member(self, name: str) -> None:
+        """The member ``name`` leaves the server (or is kicked): announced with GUILD_MEMBER_REMOVE,
+        which only a bot with the server members intent receives. Their messages stay."""
+        member = self.member_named(name)
+        if member is None:
+            raise ValueError(f"no member {name!r} in {self.name}")
+        if member.user_id in (self.owner_id, self._world.bot_user.id):
+            raise ValueError("the owner cannot leave, and the bot is removed with DiscordEmulator.remove_bot")
+        del self.members[member.user_id]
+        self._emit(
+            "GUILD_MEMBER_REMOVE",
+            {"guild_id": str(self.id), "user": member.user.to_json()},
+            INTENT_GUILD_MEMBERS,
+        )
+
+    def set_system_channel(self, channel: Channel | None) -> None:
+        """Make ``channel`` the server's system channel (None: no system channel); GUILD_UPDATE."""
+        if channel is not None and channel.guild is not self:
+            raise ValueError(f"#{channel.name} is not a channel of {self.name}")
+        self.system_channel_id = None if channel is None else channel.id
+        self._emit("GUILD_UPDATE", self.update_json(), INTENT_GUILDS)
+
     def _emit(self, event: str, data: JSON, intent: int) -> None:
-        if self.live:
+        # Nothing of a guild reaches a bot that is not in it (or while the guild is unavailable).
+        if self.live and self.bot_present and not self.unavailable:
             self._world.announce(event, data, intent)
 
     def _add_member_quietly(self, user: User, role_ids: Iterable[int]) -> Member:
@@ -336,11 +376,38 @@ class Guild:
         """What an interaction carries as ``guild``."""
         return {"id": str(self.id), "locale": "en-US", "features": []}
 
-    def to_json(self) -> JSON:
-        """The full GUILD_CREATE payload."""
+    def update_json(self) -> JSON:
+        """The guild object of GET /guilds/{id} and GUILD_UPDATE: GUILD_CREATE's without the fields
+        only GUILD_CREATE carries."""
+        data = self.to_json()
+        for key in (
+            "members",
+            "channels",
+            "threads",
+            "presences",
+            "voice_states",
+            "joined_at",
+            "member_count",
+            "large",
+            "unavailable",
+            "lazy",
+            "stage_instances",
+            "guild_scheduled_events",
+            "soundboard_sounds",
+            "embedded_activities",
+            "activity_instances",
+            "application_command_counts",
+        ):
+            data.pop(key, None)
+        return data
+
+    def to_json(self, *, joined: bool = False) -> JSON:
+        """The full GUILD_CREATE payload. ``joined``: the bot was just added to the server: Discord
+        leaves ``unavailable`` out (the field says an outage is over, or marks the guilds that follow
+        READY), which is how a client tells a join from a guild becoming available."""
         channels = [c.to_json() for c in self.channels_by_id.values() if not c.deleted]
-        general = self.channels.get("general")
-        return {
+        system = self.system_channel
+        data: JSON = {
             "id": str(self.id),
             "name": self.name,
             "icon": None,
@@ -361,7 +428,7 @@ class Guild:
             "features": [],
             "mfa_level": 0,
             "application_id": None,
-            "system_channel_id": None if general is None else str(general.id),
+            "system_channel_id": None if system is None else str(system.id),
             "system_channel_flags": 0,
             "rules_channel_id": None,
             "max_presences": None,
@@ -404,6 +471,9 @@ class Guild:
             "application_command_counts": {},
             "version": 0,
         }
+        if joined:
+            del data["unavailable"]
+        return data
 
     def __repr__(self) -> str:
         return f"<Guild {self.name} id={self.id}>"
@@ -521,6 +591,8 @@ class World:
         self.channels: dict[int, Channel] = {}
         self.messages: dict[int, Message] = {}
         self.channel_messages: dict[int, list[Message]] = {}
+        # The bytes of every uploaded attachment, by attachment id (served at its ``url``).
+        self.files: dict[int, bytes] = {}
         self.application_id = self.snowflakes.next()
         self.bot_user = User(self.application_id, bot_name, bot=True)  # as for apps made today
         self.users[self.bot_user.id] = self.bot_user
@@ -542,12 +614,17 @@ class World:
             self.users[user.id] = user
         return user
 
-    def add_guild(self, name: str, *, owner_name: str | None = None, shard: Shard | None = None) -> Guild:
+    def add_guild(
+        self, name: str, *, owner_name: str | None = None, shard: Shard | None = None, with_bot: bool = True
+    ) -> Guild:
         owner = self.user_named(owner_name or "owner")
         guild = Guild(self, name, owner=owner, shard=shard)
         self.guilds[guild.id] = guild
         guild.live = True
-        self.announce("GUILD_CREATE", guild.to_json(), INTENT_GUILDS)
+        guild.bot_present = with_bot
+        if with_bot:
+            # The bot is in it from the start: to its sessions, a server that just added it.
+            self.announce("GUILD_CREATE", guild.to_json(joined=True), INTENT_GUILDS)
         return guild
 
     def store_message(self, message: Message) -> None:

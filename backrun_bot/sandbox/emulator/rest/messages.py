@@ -13,6 +13,7 @@ from backrun_bot.sandbox.emulator.rest.routing import (
     ApiError,
     Request,
     check_limits,
+    content_type_of,
     invalid_form,
     json_response,
     no_content,
@@ -42,6 +43,8 @@ def _guild(emu: DiscordEmulator, req: Request) -> Guild:
     guild = emu.world.guilds.get(parse_snowflake(req.params["guild_id"]))
     if guild is None:
         raise ApiError(404, 10004, "Unknown Guild")
+    if not guild.bot_present:
+        raise ApiError(403, 50001, "Missing Access")  # a server the bot is not in
     return guild
 
 
@@ -49,6 +52,8 @@ def _channel(emu: DiscordEmulator, req: Request, *, need: int = P.VIEW_CHANNEL) 
     channel = emu.world.channels.get(parse_snowflake(req.params["channel_id"]))
     if channel is None or channel.deleted:
         raise ApiError(404, 10003, "Unknown Channel")
+    if not channel.guild.bot_present:
+        raise ApiError(403, 50001, "Missing Access")
     perms = channel.guild.permissions_in(channel.guild.me, channel)
     if not perms & P.VIEW_CHANNEL:
         raise ApiError(403, 50001, "Missing Access")
@@ -71,20 +76,7 @@ async def get_channel(emu: DiscordEmulator, req: Request) -> web.StreamResponse:
 
 @route("GET", "/guilds/{guild_id}")
 async def get_guild(emu: DiscordEmulator, req: Request) -> web.StreamResponse:
-    guild = _guild(emu, req)
-    data = guild.to_json()
-    for key in (
-        "members",
-        "channels",
-        "threads",
-        "presences",
-        "voice_states",
-        "joined_at",
-        "member_count",
-        "large",
-    ):
-        data.pop(key, None)
-    return json_response(data)
+    return json_response(_guild(emu, req).update_json())
 
 
 @route("GET", "/guilds/{guild_id}/channels")
@@ -156,6 +148,8 @@ def apply_message_body(
         message.components = body["components"] or []
     if "attachments" in body or files:
         message.attachments = _attachments(emu, message, body.get("attachments") or [], files)
+    if "embeds" in body or "attachments" in body or files:
+        _link_attachments(message)
     if "allowed_mentions" in body:
         message.allowed_mentions = body["allowed_mentions"]
     replied_user = None
@@ -192,18 +186,54 @@ def _attachment(emu: DiscordEmulator, message: Message, upload: JSON, meta: JSON
     attachment_id = emu.world.snowflakes.next()
     filename = meta.get("filename") or upload.get("filename") or "file"
     url = f"{emu.base_url}/attachments/{message.channel_id}/{attachment_id}/{filename}"
-    return {
+    data: bytes = upload.get("data", b"")
+    emu.world.files[attachment_id] = data
+    attachment: JSON = {
         "id": str(attachment_id),
         "filename": filename,
         "title": meta.get("title"),
         "description": meta.get("description"),
-        "content_type": "application/octet-stream",
+        "content_type": content_type_of(filename),
         "size": upload.get("size", 0),
         "url": url,
         "proxy_url": url,
         "ephemeral": message.ephemeral,
         "flags": 0,
     }
+    size = png_size(data)
+    if size is not None:  # Discord measures the images it is given
+        attachment["width"], attachment["height"] = size
+    return attachment
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of a PNG from its header (the IHDR chunk right after the signature)."""
+    if len(data) < 24 or not data.startswith(_PNG_SIGNATURE) or data[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def _link_attachments(message: Message) -> None:
+    """An embed's image or thumbnail ``attachment://<filename>`` shows that attachment of the
+    message: Discord gives it the attachment's URL (and size). One naming no attachment of the
+    message is left as sent, and Discord shows no picture there."""
+    by_name = {a["filename"]: a for a in message.attachments}
+    for embed in message.embeds:
+        for key in ("image", "thumbnail"):
+            media = embed.get(key)
+            if not isinstance(media, dict) or not str(media.get("url", "")).startswith("attachment://"):
+                continue
+            attachment = by_name.get(str(media["url"]).removeprefix("attachment://"))
+            if attachment is None:
+                continue
+            linked: JSON = {"url": attachment["url"], "proxy_url": attachment["proxy_url"], "flags": 0}
+            for size in ("width", "height"):
+                if size in attachment:
+                    linked[size] = attachment[size]
+            embed[key] = linked
 
 
 def _rich(embed: JSON) -> JSON:

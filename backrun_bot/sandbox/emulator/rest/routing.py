@@ -5,6 +5,10 @@ a violation), bot authentication (401 -> discord.py's LoginFailure; not a violat
 a user error), the global rate limit if switched on (``ratelimit.py``), injected faults, body
 parsing (JSON or multipart with ``payload_json``), validation against Discord's OpenAPI schema
 (400 50035 "Invalid Form Body", a violation), then the handler.
+Uploads (the ``files[n]`` parts of a multipart body) are held to Discord's documented limits: at
+most 10 files in one message and 10 MiB each (413, code 40005); their bytes are kept and served at
+the attachment's ``url`` (``GET /attachments/{channel_id}/{attachment_id}/{filename}``, outside the
+API, as Discord's CDN serves them).
 Handlers (the sibling modules, registered with :func:`route`) check Discord's limits with
 :func:`check_limits` and raise :class:`ApiError` for Discord's JSON errors.
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import mimetypes
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -24,6 +29,7 @@ from aiohttp import BodyPartReader, web
 from multidict import MultiMapping
 
 from backrun_bot.sandbox.emulator.faults import Fault
+from backrun_bot.sandbox.emulator.interactions import ATTACHMENT_SIZE_LIMIT
 from backrun_bot.sandbox.emulator.model import JSON
 from backrun_bot.sandbox.emulator.validation import Problem, errors_json
 
@@ -82,6 +88,10 @@ class Route:
     pattern: re.Pattern[str]
 
 
+# Discord's upload limits ("Uploading Files"): 10 files a message, 10 MiB each for a bot.
+MAX_FILES = 10
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
 _ROUTES: list[Route] = []  # filled by the handler modules, all imported by the package's __init__
 
 
@@ -127,7 +137,18 @@ def build_app(emu: DiscordEmulator) -> web.Application:
                 emu.report(error.violation)
             return error.response()
 
+    async def attachment(request: web.Request) -> web.StreamResponse:
+        try:
+            attachment_id = int(request.match_info["attachment_id"])
+        except ValueError:
+            raise web.HTTPNotFound() from None
+        data = emu.world.files.get(attachment_id)
+        if data is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=data, content_type=content_type_of(request.match_info["filename"]))
+
     app.router.add_route("*", "/api/v10{tail:/.*}", api)
+    app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", attachment)
     app.router.add_get("/gateway", emu.gateway.handle)
     app.router.add_get("/gateway/", emu.gateway.handle)
     return app
@@ -174,6 +195,18 @@ async def _dispatch(emu: DiscordEmulator, request: web.Request) -> web.StreamRes
     req = Request(method, path, found.template, params, request.query)
     if request.body_exists:
         req.body, req.files = await _read_body(request, method, path)
+        uploaded = sum(f["size"] for f in req.files)
+        if uploaded > ATTACHMENT_SIZE_LIMIT:
+            # Discord's answer to files over the upload limit (10 MiB for a bot in a server without
+            # boosts; the same limit an interaction's attachment_size_limit says).
+            raise ApiError(
+                413,
+                40005,
+                "Request entity too large",
+                violation=f"{method} {found.template}: {uploaded} bytes of files, over the "
+                f"{ATTACHMENT_SIZE_LIMIT}-byte upload limit",
+            )
+        _check_uploads(req)
     if method in ("POST", "PUT", "PATCH") and emu.validator.has_operation(method, found.template):
         if req.body is None:
             req.body = {}
@@ -238,7 +271,15 @@ async def _read_body(request: web.Request, method: str, path: str) -> tuple[Any,
                 body = _parse_json(text, method, path)
             else:
                 data = await part.read()
-                files.append({"field": part.name, "filename": part.filename, "size": len(data)})
+                files.append(
+                    {
+                        "field": part.name,
+                        "filename": part.filename,
+                        "size": len(data),
+                        "data": bytes(data),
+                        "content_type": part.headers.get("Content-Type"),
+                    }
+                )
         return body, files
     raw = await request.read()
     if not raw:
@@ -251,6 +292,30 @@ async def _read_body(request: web.Request, method: str, path: str) -> tuple[Any,
             violation=f"{method} {path}: body sent as {content_type}",
         )
     return _parse_json(raw.decode("utf-8", "replace"), method, path), []
+
+
+def _check_uploads(req: Request) -> None:
+    if len(req.files) > MAX_FILES:
+        raise invalid_form(
+            req.method,
+            req.template,
+            [Problem(("attachments",), "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_FILES} or fewer in length.")],
+        )
+    for upload in req.files:
+        if upload["size"] > MAX_FILE_BYTES:
+            raise ApiError(
+                413,
+                40005,
+                "Request entity too large",
+                violation=f"{req.method} {req.template}: {upload['filename']!r} is {upload['size']} bytes, "
+                f"over Discord's {MAX_FILE_BYTES} per file",
+            )
+
+
+def content_type_of(filename: str) -> str:
+    """The content type Discord gives an attachment, from its name's extension."""
+    guessed, _ = mimetypes.guess_type(filename, strict=False)
+    return guessed or "application/octet-stream"
 
 
 def _parse_json(text: str, method: str, path: str) -> Any:

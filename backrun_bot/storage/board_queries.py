@@ -1,0 +1,132 @@
+"""Reads for the team's views (issue 10): the leaderboard's distance per athlete over a period, and
+the coach's overview of every athlete. Each is one aggregate statement for the whole team, built once
+with bound parameters (building a statement costs more Python than running it)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import BigInteger, Date, Select, String, bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from backrun_bot.domain.board import Total
+from backrun_bot.storage.models import Athlete, RunSession
+
+
+@functools.cache
+def board_statement(*, one_kind: bool) -> Select[Any]:
+    """Each athlete's distance (effective metres) over ``[:start, :end]`` in the team ``:team_id``,
+    of every backward kind or (``one_kind``) of the kind ``:kind`` only; athletes without any are
+    not in it. The names come from the athletes table, so a member who left the server is on the
+    board under the last name the bot saw.
+
+    The sums are over the team's ``(team_id, day, athlete_id, is_backward, kind, effective_meters)``
+    index alone (migration 0010), a range of the period's days; the athletes by their key.
+    """
+    entries = RunSession.__table__
+    which = entries.c.kind == bindparam("kind", type_=String) if one_kind else entries.c.is_backward.is_(True)
+    sums = (
+        select(entries.c.athlete_id, func.sum(entries.c.effective_meters).label("meters"))
+        .where(
+            entries.c.team_id == bindparam("team_id", type_=BigInteger),
+            entries.c.day >= bindparam("start", type_=Date),
+            entries.c.day <= bindparam("end", type_=Date),
+            which,
+        )
+        .group_by(entries.c.athlete_id)
+        .subquery("sums")
+    )
+    return select(Athlete.id, Athlete.user_id, Athlete.display_name, sums.c.meters).join(
+        sums, sums.c.athlete_id == Athlete.id
+    )
+
+
+def board_parameters(team_id: int, start: date, end: date, kind: str | None) -> dict[str, object]:
+    values: dict[str, object] = {"team_id": team_id, "start": start, "end": end}
+    if kind is not None:
+        values["kind"] = kind
+    return values
+
+
+async def board_totals(
+    s: AsyncSession, team_id: int, start: date, end: date, kind: str | None
+) -> list[Total]:
+    """:func:`board_statement`'s rows: ``kind`` None for every backward kind together."""
+    statement = board_statement(one_kind=kind is not None)
+    rows = await (await s.connection()).execute(statement, board_parameters(team_id, start, end, kind))
+    return [Total(athlete_id, user_id, name, float(meters)) for athlete_id, user_id, name, meters in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class AthleteRecent:
+    """One athlete of the team as the coach's overview shows them."""
+
+    athlete_id: int
+    user_id: int
+    name: str
+    backward_week: float  # backward metres in [week start, today]
+    last_backward: date | None  # the latest day with backward running, up to today
+    last_entry: date | None  # the latest day with any entry, up to today
+
+
+@functools.cache
+def overview_statement() -> Select[Any]:
+    """Every athlete of the team ``:team_id`` (members who left included), with their backward metres
+    in ``[:week, :today]``, their latest backward day and their latest day with any entry, up to
+    ``:today``.
+
+    Three correlated reads per athlete, each a short walk of the athlete's own ``(athlete_id, day,
+    is_backward, …)`` index (the latest days walk it backwards from ``:today`` and stop at the first
+    row that fits): a few index pages per athlete, however long their history, instead of a sum over
+    every entry the team ever logged.
+    """
+    week = aliased(RunSession)
+    backward = aliased(RunSession)
+    anything = aliased(RunSession)
+    today = bindparam("today", type_=Date)
+    week_sum = (
+        select(func.coalesce(func.sum(week.effective_meters), 0.0))
+        .where(
+            week.athlete_id == Athlete.id,
+            week.day >= bindparam("week", type_=Date),
+            week.day <= today,
+            week.is_backward.is_(True),
+        )
+        .scalar_subquery()
+    )
+    last_backward = (
+        select(backward.day)
+        .where(backward.athlete_id == Athlete.id, backward.day <= today, backward.is_backward.is_(True))
+        .order_by(backward.day.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    last_entry = (
+        select(anything.day)
+        .where(anything.athlete_id == Athlete.id, anything.day <= today)
+        .order_by(anything.day.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(
+        Athlete.id,
+        Athlete.user_id,
+        Athlete.display_name,
+        week_sum.label("backward_week"),
+        last_backward.label("last_backward"),
+        last_entry.label("last_entry"),
+    ).where(Athlete.team_id == bindparam("team_id", type_=BigInteger))
+
+
+async def overview(s: AsyncSession, team_id: int, week: date, today: date) -> list[AthleteRecent]:
+    """:func:`overview_statement`'s rows."""
+    params = {"team_id": team_id, "week": week, "today": today}
+    rows = await (await s.connection()).execute(overview_statement(), params)
+    return [
+        AthleteRecent(athlete_id, user_id, name, float(week_m or 0.0), last_backward, last_entry)
+        for athlete_id, user_id, name, week_m, last_backward, last_entry in rows
+    ]
