@@ -564,11 +564,12 @@ class DeliveryService:
                 )
             elif summary is not None:
                 # Names as text: the summary pings nobody.
-                # TODO(issue 10, charts): attach last week's team chart once branch `charts` has
-                # landed: a fourth aggregate read in _summaries (each team's backward and forward
-                # metres per day of [first, last], GROUP BY team_id, day), the PNG rendered off the
-                # event loop (asyncio.to_thread) here, carried in Composed and passed to
-                # Sender.send(..., attachment=(name, png)) -> DiscordSender: discord.File.
+                # TODO(issue 10, charts): attach last week's team chart. `charts` has landed
+                # (VolumeService.team_week, charts.volume.render_volume_chart), but its read is one
+                # statement per team: it needs a batch form in _summaries (vq.team_chart's days per
+                # (team_id, day) for the batch's teams, volume_series per team), the series carried
+                # in Composed, and Sender.send(..., chart=...) -> DiscordSender rendering it with
+                # asyncio.to_thread and sending a discord.File (the emulator takes uploads).
                 weekly = Composed(summary.text(), ())
             if composed is None and weekly is None:
                 continue
