@@ -454,22 +454,14 @@ class DeliveryService:
         settled is passed over. If the database stops answering, the run stops at once with
         :class:`StorageUnavailable` (every other team would wait out the same timeout).
         """
-        summing_up: frozenset[int] = frozenset()  # teams whose weekly summary is due too
         async with self._sessionmaker() as s:
             team_ids = await self._due(s, group, day, instant)
-            if rq.weekly_follows(group.slot.value, day):
-                # One read more on a Monday (per run, not per team or batch): whose summary is due.
-                at = group.at.strftime("%H:%M")
-                parts = await rq.due_parts(
-                    s, group.timezone, at, group.slot.value, day, instant, shards=self._shards
-                )
-                summing_up = frozenset(team_id for team_id, _, weekly in parts if weekly)
         gate = asyncio.Semaphore(BATCHES_IN_FLIGHT)
 
         async def run(batch: Sequence[int]) -> Delivered:
             async with gate:
                 try:
-                    return await self._deliver_batch(batch, group.slot, day, instant, summing_up)
+                    return await self._deliver_batch(batch, group.slot, day, instant)
                 except StorageUnavailable:
                     raise
                 except Exception:
@@ -493,18 +485,13 @@ class DeliveryService:
         return Delivered(sum(d.sent for d in done), sum(d.pending for d in done), sum(d.weekly for d in done))
 
     async def _deliver_batch(
-        self,
-        team_ids: Sequence[int],
-        slot: Slot,
-        day: date,
-        instant: datetime,
-        summing_up: frozenset[int] = frozenset(),
+        self, team_ids: Sequence[int], slot: Slot, day: date, instant: datetime
     ) -> Delivered:
-        """One batch: claim, read and compose, send, record. ``summing_up``: the teams whose weekly
-        summary is due too (on a Monday's warmup), sent after their warmup."""
+        """One batch: claim, read and compose, send, record; on a Monday's warmup, the weekly
+        summary of the teams that have it on and logged something last week, after their warmup."""
         now = self._clock()
         stale_before = now - self._lease
-        weekly_day = bool(summing_up & set(team_ids))
+        weekly_day = rq.weekly_follows(slot.value, day)
         weekly_claims: dict[int, rq.Claim] = {}
         summaries: dict[int, WeeklySummary] = {}
         async with self._sessionmaker.begin() as s:
@@ -521,11 +508,10 @@ class DeliveryService:
             if slot is Slot.WARMUP and won:
                 logs = await self._candidates(s, [teams[t] for t in won], day - timedelta(days=1))
             if weekly_day:
-                wanted = [
-                    t
-                    for t in after
-                    if t in summing_up and teams[t].weekly_summary and teams[t].reminder_channel_id
-                ]
+                wanted = [t for t in after if teams[t].weekly_summary and teams[t].reminder_channel_id]
+                # Only a team with something to sum up gets a summary (and a ledger row): one read
+                # of the (team_id, day) index per batch, only when some team has the summary on.
+                wanted = await rq.logged_last_week(s, wanted, day)
                 weekly_claims = await rq.claim_many(
                     s, wanted, day, rq.WEEKLY_SLOT, now, stale_before=stale_before
                 )

@@ -251,6 +251,26 @@ def _unsettled(slot: str, day: date) -> ColumnElement[bool]:
     return or_(_pending(slot, day), _weekly_pending(day))
 
 
+async def logged_last_week(s: AsyncSession, team_ids: Sequence[int], day: date) -> list[int]:
+    """The teams of ``team_ids`` with an entry in the week before ``day``'s (one query: a range of
+    the (team_id, day) index per team, last week's entries), in the order given."""
+    if not team_ids:
+        return []
+    monday = day - timedelta(days=day.weekday())
+    logged = set(
+        await s.scalars(
+            select(RunSession.team_id)
+            .where(
+                RunSession.team_id.in_(list(team_ids)),
+                RunSession.day >= monday - timedelta(days=7),
+                RunSession.day < monday,
+            )
+            .distinct()
+        )
+    )
+    return [team_id for team_id in team_ids if team_id in logged]
+
+
 async def due_parts(
     s: AsyncSession,
     timezone: str,
