@@ -56,6 +56,7 @@ from backrun_bot.storage.engine import (
     settle_sqlite_workers,
 )
 from backrun_bot.storage.migrate import COMMAND_SYNC_LOCK, startup_lock, upgrade_to_head
+from backrun_bot.storage.reminder_queries import WEEKLY_SLOT
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +167,8 @@ class BackrunBot(commands.AutoShardedBot):
             outcomes=self.metrics.reminder_outcome,
             shards=self.settings.shards,  # only this process's servers get their reminders from it
         )
-        self.metrics.prime_reminders(slot.value for slot in Slot)
+        # The weekly summary (Monday, after the warmup) is counted under its own slot.
+        self.metrics.prime_reminders([*(slot.value for slot in Slot), WEEKLY_SLOT])
         self.plans = PlanService(self.sessionmaker, clock=self.clock)
         self.teams = TeamService(self.sessionmaker, clock=self.clock)
         # The overview names who had a heavy day exactly as the warmup does: the delivery's own rules.

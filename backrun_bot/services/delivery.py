@@ -48,6 +48,8 @@ from backrun_bot.domain.drills import plan_for
 from backrun_bot.domain.load import LOAD_LOOKBACK_DAYS, DayLog, assess_day, may_be_heavy
 from backrun_bot.domain.schedule import Slot, format_days, occurrence_utc
 from backrun_bot.domain.shards import ShardSet
+from backrun_bot.domain.stats import streaks
+from backrun_bot.domain.weekly import MIN_STREAK, WeeklySummary, WeekTotals, last_week, placed
 from backrun_bot.errors import (
     BackrunError,
     ChannelUnavailable,
@@ -62,6 +64,7 @@ from backrun_bot.storage import load_queries as lq
 from backrun_bot.storage import occurrence_queries as oq
 from backrun_bot.storage import queries
 from backrun_bot.storage import reminder_queries as rq
+from backrun_bot.storage import weekly_queries as wq
 from backrun_bot.storage.models import Team
 
 log = logging.getLogger(__name__)
@@ -144,13 +147,15 @@ class Composed:
 
 @dataclass(frozen=True)
 class _Post:
-    """One team's reminder, claimed and composed, to be sent."""
+    """One team's reminder, claimed and composed, to be sent; on a Monday, the weekly summary too."""
 
     team_id: int
     channel_id: int
-    composed: Composed
+    composed: Composed | None  # None: the reminder is settled, only the weekly summary is left
     retaken: bool  # an earlier attempt may have reached the channel: look there first
     rested: tuple[int, ...] = ()  # athletes the warmup names for a day off (their rest day, once sent)
+    weekly: Composed | None = None  # Monday's summary, claimed: sent after the warmup
+    weekly_retaken: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,7 @@ class _Result:
     outcome: Outcome
     finished: rq.Finished | None  # None: left claimed (it goes stale and is retried)
     lost_channel: bool = False
+    part: str = ""  # the ledger slot: the run's own, or rq.WEEKLY_SLOT
 
 
 @dataclass(frozen=True)
@@ -174,22 +180,25 @@ class PostedTest:
 
 @dataclass(frozen=True)
 class Delivered:
-    """What one run of a slot group did: ``sent`` reminders posted, ``pending`` ones not settled yet
-    (Discord did not take them, or another run holds them): run the group again later."""
+    """What one run of a slot group did: ``sent`` reminders posted (and ``weekly`` summaries after
+    Monday's warmups), ``pending`` ones (either) not settled yet (Discord did not take them, or
+    another run holds them): run the group again later."""
 
     sent: int = 0
     pending: int = 0
+    weekly: int = 0
 
 
-def reminder_key(day: date, slot: Slot, *, test: bool = False) -> str:
-    """What a reminder message carries to be recognised later: its day and slot (a channel is one
-    team's), with a mark on a test so that it is never taken for the real one."""
-    return f"{day.isoformat()}:{slot.value}" + (":test" if test else "")
+def reminder_key(day: date, slot: Slot | str, *, test: bool = False) -> str:
+    """What a reminder message carries to be recognised later: its day and slot (``warmup``,
+    ``cooldown`` or the weekly summary's ``weekly``; a channel is one team's), with a mark on a test
+    so that it is never taken for the real one."""
+    return f"{day.isoformat()}:{slot}" + (":test" if test else "")
 
 
-def _nonce(team_id: int, day: date, slot: Slot) -> str:
+def _nonce(team_id: int, day: date, slot: Slot | str) -> str:
     # Discord's nonce is at most 25 characters.
-    return hashlib.sha256(f"{team_id}:{day.isoformat()}:{slot.value}".encode()).hexdigest()[:25]
+    return hashlib.sha256(f"{team_id}:{day.isoformat()}:{slot}".encode()).hexdigest()[:25]
 
 
 def _test_nonce() -> str:
@@ -316,6 +325,33 @@ class DeliveryService:
             offs = [dataclasses.replace(off, mention=False) for off in offs]
         section, pinged = day_off_section(offs, budget=MAX_MESSAGE - len(warmup) - 2, units=units)
         return Composed(f"{warmup}\n\n{section}", pinged, days_off=len(offs))
+
+    @staticmethod
+    async def _summaries(s: AsyncSession, team_ids: Sequence[int], day: date) -> dict[int, WeeklySummary]:
+        """Monday's summaries of last week (Monday to Sunday before ``day``, the teams' local days)
+        for ``team_ids``: three queries however many teams (:mod:`backrun_bot.storage.weekly_queries`).
+        The current streaks are /stats's (:func:`streaks`, from the mark on), as of ``day``."""
+        if not team_ids:
+            return {}
+        first, last = last_week(day)
+        totals = await wq.week_totals(s, team_ids, first, last)
+        top = await wq.week_top(s, team_ids, first, last)
+        parts = await wq.current_streak_parts(s, team_ids, day)
+        out = {}
+        for team_id in team_ids:
+            current = [(p.display_name, streaks([p.island], day, p.mark)[0]) for p in parts.get(team_id, [])]
+            out[team_id] = WeeklySummary(
+                first,
+                last,
+                totals.get(team_id, WeekTotals()),
+                placed(top.get(team_id, []), lambda a: a.meters, lambda a: a.display_name),
+                placed(
+                    [(name, days) for name, days in current if days >= MIN_STREAK],
+                    lambda c: float(c[1]),
+                    lambda c: c[0],
+                ),
+            )
+        return out
 
     async def preview(self, guild_id: int) -> tuple[ReminderSettings, str, str]:
         """The settings, and today's warmup and cooldown as they would be sent (nothing is sent or
@@ -446,54 +482,119 @@ class DeliveryService:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
-        return Delivered(sum(d.sent for d in done), sum(d.pending for d in done))
+        return Delivered(sum(d.sent for d in done), sum(d.pending for d in done), sum(d.weekly for d in done))
 
     async def _deliver_batch(
         self, team_ids: Sequence[int], slot: Slot, day: date, instant: datetime
     ) -> Delivered:
+        """One batch: claim, read and compose, send, record; on a Monday's warmup, the weekly
+        summary of the teams that have it on and logged something last week, after their warmup."""
         now = self._clock()
+        stale_before = now - self._lease
+        weekly_day = rq.weekly_follows(slot.value, day)
+        weekly_claims: dict[int, rq.Claim] = {}
+        summaries: dict[int, WeeklySummary] = {}
         async with self._sessionmaker.begin() as s:
-            claims = await rq.claim_many(s, team_ids, day, slot.value, now, stale_before=now - self._lease)
+            claims = await rq.claim_many(s, team_ids, day, slot.value, now, stale_before=stale_before)
             won = [team_id for team_id in team_ids if claims.get(team_id, rq.Claim.SETTLED).won]
-            teams = await rq.teams(s, won)
+            # On a Monday the weekly summary follows the warmup: for the teams whose warmup this run
+            # sends, or that is settled already (the summary failed or was cut off after it), not
+            # while another run holds the warmup (that run sends both).
+            after = won
+            if weekly_day:
+                after = [t for t in team_ids if claims.get(t, rq.Claim.HELD) is not rq.Claim.HELD]
+            teams = await rq.teams(s, after)
             logs: dict[int, list[tuple[lq.AthleteRef, list[DayLog]]]] = {}
             if slot is Slot.WARMUP and won:
-                logs = await self._candidates(s, list(teams.values()), day - timedelta(days=1))
-        held = sum(claim is rq.Claim.HELD for claim in claims.values())
+                logs = await self._candidates(s, [teams[t] for t in won], day - timedelta(days=1))
+            if weekly_day:
+                wanted = [t for t in after if teams[t].weekly_summary and teams[t].reminder_channel_id]
+                # Only a team with something to sum up gets a summary (and a ledger row): one read
+                # of the (team_id, day) index per batch, only when some team has the summary on.
+                wanted = await rq.logged_last_week(s, wanted, day)
+                weekly_claims = await rq.claim_many(
+                    s, wanted, day, rq.WEEKLY_SLOT, now, stale_before=stale_before
+                )
+                summaries = await self._summaries(s, [t for t in wanted if weekly_claims[t].won], day)
+        held = sum(claim is rq.Claim.HELD for claim in (*claims.values(), *weekly_claims.values()))
         posts = []
         gone: list[_Result] = []
-        for team_id in won:
+        for team_id in team_ids:
+            is_won = team_id in teams and claims.get(team_id, rq.Claim.SETTLED).won
+            summary = summaries.get(team_id)
+            if not is_won and summary is None:
+                continue
             team = teams[team_id]
             if team.reminder_channel_id is None:
                 # Its channel was unset since the due teams were read.
-                gone.append(_Result(team_id, "skipped", rq.Finished(team_id, "skipped", detail="no channel")))
+                unset = ([slot.value] if is_won else []) + ([rq.WEEKLY_SLOT] if summary is not None else [])
+                skip = rq.Finished(team_id, "skipped", detail="no channel")
+                gone += [_Result(team_id, "skipped", skip, part=part) for part in unset]
                 continue
-            offs = self._days_off_in(team, logs.get(team_id, []), day - timedelta(days=1))
-            composed = self._compose(team, day, slot, offs)
-            rested = tuple(off.athlete_id for off in offs if off.athlete_id is not None)
-            retaken = claims[team_id] is rq.Claim.RETAKEN
-            posts.append(_Post(team_id, team.reminder_channel_id, composed, retaken, rested))
+            composed = None
+            rested: tuple[int, ...] = ()
+            if is_won:
+                offs = self._days_off_in(team, logs.get(team_id, []), day - timedelta(days=1))
+                composed = self._compose(team, day, slot, offs)
+                rested = tuple(off.athlete_id for off in offs if off.athlete_id is not None)
+            weekly = None
+            if summary is not None and summary.empty:
+                # Nobody logged anything last week: nothing to sum up, so nothing is posted.
+                gone.append(
+                    _Result(
+                        team_id,
+                        "skipped",
+                        rq.Finished(team_id, "skipped", detail="nothing logged last week"),
+                        part=rq.WEEKLY_SLOT,
+                    )
+                )
+            elif summary is not None:
+                # Names as text: the summary pings nobody.
+                # TODO(issue 10, charts): attach last week's team chart. `charts` has landed
+                # (VolumeService.team_week, charts.volume.render_volume_chart), but its read is one
+                # statement per team: it needs a batch form in _summaries (vq.team_chart's days per
+                # (team_id, day) for the batch's teams, volume_series per team), the series carried
+                # in Composed, and Sender.send(..., chart=...) -> DiscordSender rendering it with
+                # asyncio.to_thread and sending a discord.File (the emulator takes uploads).
+                weekly = Composed(summary.text(), ())
+            if composed is None and weekly is None:
+                continue
+            posts.append(
+                _Post(
+                    team_id,
+                    team.reminder_channel_id,
+                    composed,
+                    claims.get(team_id) is rq.Claim.RETAKEN,
+                    rested,
+                    weekly,
+                    weekly_claims.get(team_id) is rq.Claim.RETAKEN,
+                )
+            )
         results = await self._send_all(posts, slot, day, instant) + gone
         channel_of = {post.team_id: post.channel_id for post in posts}
         lost = {
             r.team_id: f"the bot cannot post in <#{channel_of[r.team_id]}>" for r in results if r.lost_channel
         }
         # The athletes a sent warmup told to rest: today is a rest day for them (their streak holds).
-        sent_to = {r.team_id for r in results if r.outcome == "sent"}
+        sent_to = {r.team_id for r in results if r.outcome == "sent" and r.part == slot.value}
         resting = [a for post in posts if post.team_id in sent_to for a in post.rested]
+        parts: dict[str, list[rq.Finished]] = {}
+        for r in results:
+            if r.finished:
+                parts.setdefault(r.part, []).append(r.finished)
         async with self._sessionmaker.begin() as s:
-            await rq.finish_many(
-                s, day, slot.value, [r.finished for r in results if r.finished], self._clock()
-            )
+            for part, finished in parts.items():
+                await rq.finish_many(s, day, part, finished, self._clock())
             await rq.pause_for_channels(s, lost)
             await queries.record_rest_days(s, resting, day, "warmup", self._clock())
         # Told once the outcomes are committed.
         late = self._clock() - instant
         for r in results:
-            self._outcomes(slot.value, r.outcome, late=late if r.outcome == "sent" else None)
-        sent = sum(r.outcome == "sent" for r in results)
+            self._outcomes(r.part, r.outcome, late=late if r.outcome == "sent" else None)
+        sent = sum(r.outcome == "sent" and r.part == slot.value for r in results)
+        summed_up = sum(r.outcome == "sent" and r.part == rq.WEEKLY_SLOT for r in results)
         pending = held + sum(r.outcome in ("retry", "error") for r in results)
-        return Delivered(sent, pending)
+        return Delivered(sent, pending, summed_up)
 
     async def _send_all(
         self, posts: Sequence[_Post], slot: Slot, day: date, instant: datetime
@@ -505,28 +606,64 @@ class DeliveryService:
         """
         gate = asyncio.Semaphore(SEND_CONCURRENCY)
 
-        async def one(post: _Post) -> _Result:
+        async def one(post: _Post) -> list[_Result]:
             async with gate:
-                return await self._send_one(post, slot, day, instant)
+                return await self._send_post(post, slot, day, instant)
 
         tasks = [asyncio.ensure_future(one(post)) for post in posts]
         try:
-            return list(await asyncio.gather(*tasks))
+            return [r for results in await asyncio.gather(*tasks) for r in results]
         except BaseException:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
 
-    async def _send_one(self, post: _Post, slot: Slot, day: date, instant: datetime) -> _Result:
-        team_id, channel_id = post.team_id, post.channel_id
+    async def _send_post(self, post: _Post, slot: Slot, day: date, instant: datetime) -> list[_Result]:
+        """The team's reminder, then (on a Monday) its weekly summary, once the reminder went out
+        or is settled; while the reminder is pending the summary waits with it (marked for a
+        retry, so the run that sends the reminder sends it too), and a lost channel ends both."""
+        results = []
+        first: _Result | None = None
+        if post.composed is not None:
+            first = await self._send_one(
+                post.team_id, post.channel_id, post.composed, post.retaken, slot.value, day, instant
+            )
+            results.append(first)
+        if post.weekly is None:
+            return results
+        team_id, weekly = post.team_id, rq.WEEKLY_SLOT
+        if first is not None and first.lost_channel:
+            lost = rq.Finished(team_id, "failed", detail="channel lost")
+            results.append(_Result(team_id, "failed", lost, part=weekly))
+        elif first is not None and first.outcome in ("retry", "error"):
+            wait = f"waiting for the {slot.label}"
+            results.append(_Result(team_id, "retry", rq.Finished(team_id, "retry", detail=wait), part=weekly))
+        else:
+            results.append(
+                await self._send_one(
+                    team_id, post.channel_id, post.weekly, post.weekly_retaken, weekly, day, instant
+                )
+            )
+        return results
+
+    async def _send_one(
+        self,
+        team_id: int,
+        channel_id: int,
+        composed: Composed,
+        retaken: bool,
+        slot: str,
+        day: date,
+        instant: datetime,
+    ) -> _Result:
         key = reminder_key(day, slot)
         try:
-            if post.retaken and (found := await self._already_posted(channel_id, key, instant)):
+            if retaken and (found := await self._already_posted(channel_id, key, instant)):
                 message_id = found
                 log.info(
                     "%s reminder of team %s for %s was already posted (message %s): recorded, not sent again",
-                    slot.value,
+                    slot,
                     team_id,
                     day,
                     found,
@@ -534,8 +671,8 @@ class DeliveryService:
             else:
                 message_id = await self._sender.send(
                     channel_id,
-                    post.composed.content,
-                    mention_user_ids=post.composed.mention_user_ids,
+                    composed.content,
+                    mention_user_ids=composed.mention_user_ids,
                     nonce=_nonce(team_id, day, slot),
                     key=key,
                 )
@@ -548,24 +685,24 @@ class DeliveryService:
                     "pausing reminders of team %s: channel %s unavailable (%s)", team_id, channel_id, exc
                 )
             else:
-                log.error(
-                    "Discord refused the %s reminder of team %s for %s: %s", slot.value, team_id, day, exc
-                )
-            return _Result(team_id, "failed", rq.Finished(team_id, "failed", detail=str(exc)), lost_channel)
+                log.error("Discord refused the %s reminder of team %s for %s: %s", slot, team_id, day, exc)
+            return _Result(
+                team_id, "failed", rq.Finished(team_id, "failed", detail=str(exc)), lost_channel, slot
+            )
         except DeliveryError as exc:
             # Transient (a 5xx, a broken connection): marked for another attempt, which the next run
             # makes (the scheduler runs the group again, with a growing pause, inside the grace
             # window). Discord may have taken it anyway, so that attempt looks in the channel first.
             log.warning(
-                "%s reminder of team %s for %s not delivered (%s), will retry", slot.value, team_id, day, exc
+                "%s reminder of team %s for %s not delivered (%s), will retry", slot, team_id, day, exc
             )
-            return _Result(team_id, "retry", rq.Finished(team_id, "retry", detail=str(exc)))
+            return _Result(team_id, "retry", rq.Finished(team_id, "retry", detail=str(exc)), part=slot)
         except Exception:
             # Not Discord's answer but a bug: the claim stays until it is stale and is retried then.
-            log.exception("%s reminder of team %s for %s failed", slot.value, team_id, day)
-            return _Result(team_id, "error", None)
-        log.info("sent %s reminder to team %s for %s", slot.value, team_id, day)
-        return _Result(team_id, "sent", rq.Finished(team_id, "sent", message_id=message_id))
+            log.exception("%s reminder of team %s for %s failed", slot, team_id, day)
+            return _Result(team_id, "error", None, part=slot)
+        log.info("sent %s reminder to team %s for %s", slot, team_id, day)
+        return _Result(team_id, "sent", rq.Finished(team_id, "sent", message_id=message_id), part=slot)
 
     async def _already_posted(self, channel_id: int, key: str, instant: datetime) -> int | None:
         """The reminder ``key`` as an earlier, unconfirmed attempt may have posted it (the message id),
@@ -624,11 +761,28 @@ class DeliveryService:
         now is left to that run. True if no team was left so (every due team's reminder is settled
         now)."""
         now = self._clock()
+        weekly_day = rq.weekly_follows(group.slot.value, day)
+        weekly: list[int] = []
+        at = group.at.strftime("%H:%M")
         async with self._sessionmaker.begin() as s:
-            team_ids = await self._due(s, group, day, instant)
+            # Each due team, and which of its parts (the reminder; on a Monday's warmup, the weekly
+            # summary that follows it: too late for one, too late for the other) is unsettled.
+            parts = await rq.due_parts(
+                s, group.timezone, at, group.slot.value, day, instant, shards=self._shards
+            )
+            team_ids = [team_id for team_id, own, _ in parts if own]
             skipped = await rq.skip(
                 s, team_ids, day, group.slot.value, now, stale_before=now - self._lease, reason=reason
             )
+            summaries = [team_id for team_id, _, pending in parts if pending]
+            if weekly_day and summaries:
+                weekly = await rq.skip(
+                    s, summaries, day, rq.WEEKLY_SLOT, now, stale_before=now - self._lease, reason=reason
+                )
+        if weekly:
+            log.warning("skipped the weekly summary of %d team(s) for %s: %s", len(weekly), day, reason)
+        for _ in weekly:
+            self._outcomes(rq.WEEKLY_SLOT, "skipped")
         if skipped:
             shown = ", ".join(map(str, skipped[:SKIPPED_NAMED]))
             more = f" and {len(skipped) - SKIPPED_NAMED} more" if len(skipped) > SKIPPED_NAMED else ""
@@ -646,5 +800,5 @@ class DeliveryService:
             )
         for _ in skipped:  # told once the skips are committed
             self._outcomes(group.slot.value, "skipped")
-        # The due teams were all unsettled; those not recorded here are held by another run.
-        return len(skipped) == len(set(team_ids))
+        # What was unsettled and is not recorded here is held by another run.
+        return len(skipped) == len(set(team_ids)) and len(weekly) == len(set(summaries))

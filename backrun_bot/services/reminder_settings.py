@@ -47,6 +47,7 @@ class ReminderSettings:
     paused_until: date | None
     pause_reason: str | None
     units: Units = Units.METRIC  # the team's: how the heavy-day mark is shown
+    weekly: bool = True  # Monday's summary of last week, after the warmup
 
     def describe(self) -> str:
         def hhmm(t: time | None) -> str:
@@ -65,6 +66,7 @@ class ReminderSettings:
             f"Heavy day: {format_distance(self.heavy_meters, self.units)} of backward running"
             # The option is in metres whatever the team's units: say so where they differ.
             + (f" (`heavy:` is in metres: {self.heavy_meters:.0f})" if self.units != Units.METRIC else "")
+            + f"\nWeekly summary: {'on' if self.weekly else 'off'} (Mondays, after the warmup)"
         )
 
     @classmethod
@@ -80,6 +82,7 @@ class ReminderSettings:
             paused_until=team.paused_until,
             pause_reason=team.pause_reason,
             units=Units(team.units),
+            weekly=team.weekly_summary,
         )
 
 
@@ -122,6 +125,7 @@ class ReminderSettingsService:
         cooldown: time | None = None,
         days: frozenset[int] | None = None,
         heavy_meters: float | None = None,
+        weekly: bool | None = None,
     ) -> ReminderSettings:
         """Change the given settings; the first change must name a channel. Validates everything
         before writing anything."""
@@ -152,6 +156,8 @@ class ReminderSettingsService:
                 team.reminder_days = "".join(str(d) for d in sorted(days))
             if heavy_meters is not None:
                 team.heavy_meters = heavy_meters
+            if weekly is not None:
+                team.weekly_summary = weekly
             team.reminders_active = True
             team.reminders_updated_at = self._clock()
             await rq.bump_settings_generation(s, {was_in, team.timezone})

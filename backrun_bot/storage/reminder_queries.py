@@ -6,7 +6,7 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -24,6 +24,7 @@ from sqlalchemy import (
     cast,
     delete,
     exists,
+    false,
     literal,
     or_,
     select,
@@ -36,9 +37,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backrun_bot.domain.shards import ShardSet
 from backrun_bot.storage.dialect import insert
-from backrun_bot.storage.models import BotState, ReminderDelivery, ReminderSettingsChange, Team, reminder_on
+from backrun_bot.storage.models import (
+    BotState,
+    ReminderDelivery,
+    ReminderSettingsChange,
+    RunSession,
+    Team,
+    reminder_on,
+)
 
 SLOT_COLUMNS = {"warmup": Team.warmup_time, "cooldown": Team.cooldown_time}
+# The ledger's slot of Monday's weekly summary, which the warmup's run sends after the warmup: it has
+# no time of its own (it follows the warmup), only its own exactly-once key.
+WEEKLY_SLOT = "weekly"
+
+
+def weekly_follows(slot: str, day: date) -> bool:
+    """Whether the ``slot`` run of ``day`` (a team-local date) also sends the weekly summary: the
+    warmup's, on a Monday."""
+    return slot == "warmup" and day.weekday() == 0
 
 
 def _owned(shards: ShardSet) -> ColumnElement[bool]:
@@ -202,10 +219,74 @@ def due_team_ids_query(
             Team.reminders_updated_at <= instant,
             # Not settled already: a run made again (a retry, the catch-up, another copy) touches only
             # the reminders still to send, through the delivery key's unique index.
-            ~exists().where(*_key(Team.id, day, slot), ReminderDelivery.status.not_in(UNSETTLED)),
+            _unsettled(slot, day),
         )
         .order_by(Team.id)
     )
+
+
+def _pending(slot: str, day: date) -> ColumnElement[bool]:
+    return ~exists().where(*_key(Team.id, day, slot), ReminderDelivery.status.not_in(UNSETTLED))
+
+
+def _weekly_pending(day: date) -> ColumnElement[bool]:
+    """The team's weekly summary of ``day`` is on, has something to sum up (an entry last week: one
+    probe of the (team_id, day) index; a team that logged nothing gets no summary and no ledger
+    row), and is not settled."""
+    monday = day - timedelta(days=day.weekday())
+    logged = exists().where(
+        RunSession.team_id == Team.id,
+        RunSession.day >= monday - timedelta(days=7),
+        RunSession.day < monday,
+    )
+    return and_(Team.weekly_summary.is_(True), logged, _pending(WEEKLY_SLOT, day))
+
+
+def _unsettled(slot: str, day: date) -> ColumnElement[bool]:
+    """The team's ``slot`` reminder of ``day`` is not settled; on a Monday's warmup, or its weekly
+    summary is on and not settled (so a retry or the restart's catch-up sends a summary that failed
+    or was cut off after its warmup went out)."""
+    if not weekly_follows(slot, day):
+        return _pending(slot, day)
+    return or_(_pending(slot, day), _weekly_pending(day))
+
+
+async def logged_last_week(s: AsyncSession, team_ids: Sequence[int], day: date) -> list[int]:
+    """The teams of ``team_ids`` with an entry in the week before ``day``'s (one query: a range of
+    the (team_id, day) index per team, last week's entries), in the order given."""
+    if not team_ids:
+        return []
+    monday = day - timedelta(days=day.weekday())
+    logged = set(
+        await s.scalars(
+            select(RunSession.team_id)
+            .where(
+                RunSession.team_id.in_(list(team_ids)),
+                RunSession.day >= monday - timedelta(days=7),
+                RunSession.day < monday,
+            )
+            .distinct()
+        )
+    )
+    return [team_id for team_id in team_ids if team_id in logged]
+
+
+async def due_parts(
+    s: AsyncSession,
+    timezone: str,
+    at: str,
+    slot: str,
+    day: date,
+    instant: datetime,
+    *,
+    shards: ShardSet | None = None,
+) -> list[tuple[int, bool, bool]]:
+    """:func:`due_team_ids` with, for each team, whether its ``slot`` reminder and its weekly summary
+    are still to settle (one statement; the summary's only on a Monday's warmup)."""
+    query = due_team_ids_query(timezone, at, slot, day, instant, shards=shards).add_columns(
+        _pending(slot, day), _weekly_pending(day) if weekly_follows(slot, day) else false()
+    )
+    return [(team_id, bool(own), bool(weekly)) for team_id, own, weekly in await s.execute(query)]
 
 
 async def due_team_ids(

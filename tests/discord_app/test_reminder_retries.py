@@ -128,6 +128,9 @@ async def test_the_reminder_carries_my_plan_which_shows_the_presser_their_own_da
     await alice.run("log", kind="backward", amount="2 km", date="yesterday")
     await warmup_at_seven(coach, channel, clock)
     reminder = Reply.of(await emulator.wait_for_message(channel.id, timeout=10), emulator)
+    # A Monday, and Alice logged yesterday: the weekly summary follows (see test_weekly.py).
+    summary = await emulator.wait_for_message(channel.id, timeout=10)
+    assert summary.content.startswith("📊")
     # Still works after a restart: the button is re-created from its custom id.
     await running.stop_bot()
     await running.start_bot()
@@ -140,4 +143,4 @@ async def test_the_reminder_carries_my_plan_which_shows_the_presser_their_own_da
     assert "take today off" not in bobs.text().lower()
     assert alices.text() == (await alice.run("plan")).text()
     # The reminder itself is unchanged, and nothing new was posted in the channel.
-    assert len(emulator.messages(channel.id)) == 1
+    assert len(emulator.messages(channel.id)) == 2

@@ -16,3 +16,4 @@ class SettingsChange(TypedDict, total=False):
     cooldown: time | None
     days: frozenset[int] | None
     heavy_meters: float | None
+    weekly: bool | None

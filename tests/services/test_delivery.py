@@ -147,12 +147,16 @@ class World:
 
     async def team(self, team_id: int, **change: Unpack[SettingsChange]) -> None:
         """A team with reminders on in Oslo at 07:00 and 19:00 every day (unless ``change`` says
-        otherwise), set up through the settings service as ``/reminders set`` does."""
+        otherwise), set up through the settings service as ``/reminders set`` does.
+
+        Monday's weekly summary is off here: these tests are about the daily reminders (MONDAY is
+        only a day); tests/services/test_weekly.py has the summary, with the warmup it follows."""
         options: SettingsChange = {
             "channel_id": CHANNEL.get(team_id, team_id + 100_000),
             "timezone": OSLO,
             "warmup": time(7),
             "cooldown": time(19),
+            "weekly": False,
         }
         options.update(change)
         await self.settings.update(team_id, **options)

@@ -75,7 +75,10 @@ async def setup(sessionmaker: async_sessionmaker[AsyncSession]) -> Setup:
     clock = StandingClock(SEVEN - timedelta(minutes=10))
     settings = ReminderSettingsService(sessionmaker, clock=clock)
     for team_id in (TEAM_A, TEAM_B):
-        await settings.update(team_id, channel_id=CHANNEL[team_id], timezone="UTC", warmup=time(7))
+        # The weekly summary off: Monday is only a day here (test_weekly.py has the summary).
+        await settings.update(
+            team_id, channel_id=CHANNEL[team_id], timezone="UTC", warmup=time(7), weekly=False
+        )
     sender, told = FailingSender(), Told()
     delivery = DeliveryService(sessionmaker, sender, clock=clock, grace=GRACE, outcomes=told)
     return Setup(delivery, sender, clock, told)

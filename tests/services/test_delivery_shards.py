@@ -82,7 +82,10 @@ async def teams(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) ->
     """Every server has the 07:00 Oslo warmup, set a little before 07:00."""
     settings = ReminderSettingsService(sessionmaker, clock=clock)
     for guild_id in ON_0 + ON_1:
-        await settings.update(guild_id, channel_id=channel_of(guild_id), timezone=OSLO, warmup=time(7))
+        # The weekly summary off: Monday is only a day here (test_weekly.py has the summary).
+        await settings.update(
+            guild_id, channel_id=channel_of(guild_id), timezone=OSLO, warmup=time(7), weekly=False
+        )
     clock.now = SEVEN
     return ON_0 + ON_1
 

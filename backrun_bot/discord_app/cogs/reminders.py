@@ -17,6 +17,7 @@ from backrun_bot.domain.schedule import Slot
 from backrun_bot.errors import InvalidInput
 
 REQUIRED_CHANNEL_PERMISSIONS = ("view_channel", "send_messages")
+ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
 
 
 def _guild_id(interaction: discord.Interaction[BackrunBot]) -> int:
@@ -57,7 +58,9 @@ class RemindersCog(commands.GroupCog, group_name="reminders", group_description=
         days="every day, weekdays, weekends, or a list like mon,wed,fri",
         heavy=f"Backward meters in a day that count as heavy "
         f"({MIN_HEAVY_METERS}–{MAX_HEAVY_METERS}, default {DEFAULT_HEAVY_METERS:.0f})",
+        weekly="Monday's summary of last week after the warmup (default on)",
     )
+    @app_commands.choices(weekly=ON_OFF)
     async def set_(
         self,
         interaction: discord.Interaction[BackrunBot],
@@ -67,6 +70,7 @@ class RemindersCog(commands.GroupCog, group_name="reminders", group_description=
         cooldown: LocalTimeArg | None = None,
         days: DaysArg | None = None,
         heavy: app_commands.Range[int, MIN_HEAVY_METERS, MAX_HEAVY_METERS] | None = None,
+        weekly: app_commands.Choice[str] | None = None,
     ) -> None:
         # The transformers have parsed every value; a bad one stopped the command before this line.
         if channel is not None:
@@ -79,6 +83,7 @@ class RemindersCog(commands.GroupCog, group_name="reminders", group_description=
             cooldown=cooldown,
             days=days,
             heavy_meters=float(heavy) if heavy is not None else None,
+            weekly=None if weekly is None else weekly.value == "on",
         )
         await interaction.response.send_message(f"Saved.\n{settings.describe()}", ephemeral=True)
 
