@@ -30,8 +30,9 @@ NoResponse) and those the bot's deadline guard had to defer (no answer after 2 s
 Prints one JSON object: the machine, per database the figures (ms), the targets passed or failed,
 and EXPLAIN of each per-athlete query for the five-year athlete (on PostgreSQL the generic plan of
 the prepared statement, what asyncpg ends up using). Targets (issue 9): /log p50 ≤ 3× echo p50 and
-p99 under 25 ms; /stats and /history p50 under 10 ms for the five-year athlete; 0 missed deadlines
-with 50 at once.
+p99 under 25 ms; /history p50 under 10 ms for the five-year athlete; 0 missed deadlines with 50 at
+once. /stats now draws a chart (issue 10), so over the wire its target is 150 ms; its reads alone,
+under 10 ms, are measured by ``benchmarks/bench_charts.py``.
 """
 
 from __future__ import annotations
@@ -267,14 +268,18 @@ def targets(seq: dict[str, Any], burst: dict[str, Any], fixture: bool) -> dict[s
         "log p99 < 25 ms": {"p99_ms": log_["p99_ms"], "pass": log_["p99_ms"] < 25},
         "0 missed with the crowd at once": {
             "missed": sum(f["missed"] for f in burst.values()),
-            "deferred": sum(f["deferred"] for f in burst.values()),
+            # /stats defers by design (its chart); the others only if the deadline guard had to.
+            "deferred": sum(f["deferred"] for name, f in burst.items() if name != "stats"),
             "pass": all(f["missed"] == 0 for f in burst.values()),
         },
     }
     if fixture:
-        for command in ("stats all", "history"):
-            p50 = seq[f"{command}, five-year athlete"]["p50_ms"]
-            out[f"{command} p50 < 10 ms, five-year athlete"] = {"p50_ms": p50, "pass": p50 < 10}
+        p50 = seq["history, five-year athlete"]["p50_ms"]
+        out["history p50 < 10 ms, five-year athlete"] = {"p50_ms": p50, "pass": p50 < 10}
+        # Since issue 10 /stats defers, then draws its chart off the event loop: over the wire it is
+        # the chart's target; its reads alone (issue 9's 10 ms) are timed by bench_charts.py.
+        p50 = seq["stats all, five-year athlete"]["p50_ms"]
+        out["stats all with its chart p50 < 150 ms, five-year athlete"] = {"p50_ms": p50, "pass": p50 < 150}
     return out
 
 
