@@ -110,7 +110,8 @@ async def test_a_test_warmup_is_posted_marked_unpinged_unrecorded_and_the_real_o
     assert real.content == test.content.split("\n\n", 1)[1].replace("Alice", f"<@{alice.user_id}>")
     assert real.mentions == [alice.user_id]
     for _ in range(50):  # the row is marked sent just after Discord took the message
-        if (rows := await ledger(running)) != [("warmup", "claimed")]:
+        # (9 March is a Monday: the weekly summary follows the warmup with a row of its own.)
+        if (rows := [row for row in await ledger(running) if row[0] == "warmup"]) != [("warmup", "claimed")]:
             break
         await asyncio.sleep(0.1)
     assert rows == [("warmup", "sent")]
