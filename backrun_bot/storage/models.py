@@ -23,6 +23,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
@@ -183,6 +184,29 @@ class RestDay(Base):
     recorded_at: Mapped[datetime]
 
 
+class Checkin(Base):
+    """How an athlete feels on a day of the team's (issue 11): soreness 0-10 and where, sleep 1-5,
+    a note. One a day; a second check-in that day replaces the first."""
+
+    __tablename__ = "checkins"
+
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    # Denormalised from the athlete so that /team overview reads a team's check-ins by day.
+    team_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("teams.id", ondelete="CASCADE"))
+    soreness: Mapped[int] = mapped_column(SmallInteger)
+    area: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    sleep: Mapped[int | None] = mapped_column(SmallInteger)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("soreness BETWEEN 0 AND 10", name="soreness_range"),
+        CheckConstraint("sleep IS NULL OR sleep BETWEEN 1 AND 5", name="sleep_range"),
+        Index("ix_checkins_team_day", "team_id", "day"),
+    )
+
+
 class GuildWelcome(Base):
     """A server the bot has welcomed: once per server, ever. Not tied to ``teams``, so that deleting
     a server's data after the bot left does not make it welcome the server again."""
@@ -211,9 +235,12 @@ class RunSession(Base):
     note: Mapped[str | None] = mapped_column(Text)
     day: Mapped[date] = mapped_column(Date)
     logged_at: Mapped[datetime]
+    # How hard it felt, CR-10 (1 very easy ... 10 maximal); None when not rated (migration 0011).
+    rpe: Mapped[int | None] = mapped_column(SmallInteger)
 
     __table_args__ = (
         CheckConstraint("meters IS NOT NULL OR seconds IS NOT NULL", name="amount_given"),
+        CheckConstraint("rpe BETWEEN 1 AND 10", name="rpe_range"),
         CheckConstraint("effective_meters > 0", name="positive_volume"),
         # An athlete's entries by day, carrying what /stats sums, so that it reads the index alone
         # (migration 0007).
