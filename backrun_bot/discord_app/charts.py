@@ -40,20 +40,21 @@ def chart_title(name: str, period: Period) -> str:
     return f"{name} · {PERIOD_WORDS[period]}"
 
 
-def alt_text(chart: VolumeChart) -> str:
-    """What the picture shows, for screen readers (the attachment's description)."""
+def alt_text(chart: VolumeChart, when: str | None = None) -> str:
+    """What the picture shows, for screen readers (the attachment's description); ``when`` words
+    the period where the chart's own ("this week") would be wrong (the weekly summary's "last week")."""
     step = chart.series.step
     per = {Step.DAY: "day", Step.WEEK: "week", Step.MONTH: "month"}[step]
     return (
-        f"Bar chart of backward and forward distance per {per}, {PERIOD_WORDS[chart.period]} "
+        f"Bar chart of backward and forward distance per {per}, {when or PERIOD_WORDS[chart.period]} "
         f"({chart.series.first.isoformat()} to {chart.series.last.isoformat()}), with the backward "
         f"{step.average_label} as a line."
     )
 
 
-async def draw_chart(chart: VolumeChart, title: str) -> discord.File | None:
+async def draw_chart(chart: VolumeChart, title: str, *, when: str | None = None) -> discord.File | None:
     """The chart as an attachment named :data:`CHART_FILE`, drawn off the event loop; None if it
-    could not be drawn (logged)."""
+    could not be drawn (logged). ``when``: as for :func:`alt_text`."""
     try:
         png = await asyncio.to_thread(
             drawing.render_volume_chart, chart.series, title=title, units=chart.units
@@ -61,7 +62,7 @@ async def draw_chart(chart: VolumeChart, title: str) -> discord.File | None:
     except Exception:
         log.exception("could not draw the chart %r", title)
         return None
-    return discord.File(io.BytesIO(png), filename=CHART_FILE, description=alt_text(chart))
+    return discord.File(io.BytesIO(png), filename=CHART_FILE, description=alt_text(chart, when))
 
 
 async def send_with_chart(

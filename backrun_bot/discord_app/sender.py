@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 import aiohttp
 import discord
 
+from backrun_bot.discord_app.charts import draw_chart
 from backrun_bot.discord_app.pacing import Pacer
 from backrun_bot.discord_app.views import plan_custom_id, reminder_view
 from backrun_bot.errors import ChannelUnavailable, DeliveryError, MessageRefused
+from backrun_bot.services.delivery import Picture
 
 # How many of a channel's messages since a reminder's time find() reads (one request per 100): a
 # reminder channel is mostly the bot's own posts, so the reminder is among the first after its time.
@@ -32,9 +34,20 @@ class DiscordSender:
         self._pacer = pacer
 
     async def send(
-        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str, key: str
+        self,
+        channel_id: int,
+        content: str,
+        *,
+        mention_user_ids: Sequence[int],
+        nonce: str,
+        key: str,
+        picture: Picture | None = None,
     ) -> int:
         channel = self._client.get_partial_messageable(channel_id)
+        # Drawn before the pacer's turn is taken (a turn is a request slot, not CPU time); a chart
+        # that cannot be drawn is left out and the text still goes (draw_chart logs why).
+        file = None if picture is None else await draw_chart(picture.chart, picture.title, when=picture.when)
+        files = [] if file is None else [file]
         # Only the athletes named for a day off may be pinged: never everyone, here or a role.
         mentions = discord.AllowedMentions(
             everyone=False,
@@ -45,7 +58,7 @@ class DiscordSender:
         await self._pacer.wait()
         try:
             message = await channel.send(
-                content, allowed_mentions=mentions, nonce=nonce, view=reminder_view(key)
+                content, allowed_mentions=mentions, nonce=nonce, view=reminder_view(key), files=files
             )
         except (discord.NotFound, discord.Forbidden) as exc:
             raise ChannelUnavailable(f"{exc.status} {exc.text}") from exc

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TypeVar
 
-from backrun_bot.domain.amounts import format_distance
+from backrun_bot.domain.amounts import Units, format_distance
 from backrun_bot.domain.text import literal_line
 
 # The places the summary shows ("the top three"); everyone tied on one of them is shown.
@@ -75,6 +75,7 @@ class WeeklySummary:
     totals: WeekTotals
     top: list[Placed]  # by backward metres
     streaks: list[Placed]  # by current streak, in days
+    units: Units = Units.METRIC  # the team's: how distances are shown
 
     @property
     def empty(self) -> bool:
@@ -84,15 +85,19 @@ class WeeklySummary:
     def text(self) -> str:
         """The message, well under Discord's 2,000 characters whatever the names."""
         t = self.totals
+
+        def shown(meters: float) -> str:
+            return format_distance(meters, self.units)
+
         athletes = f"{t.athletes} athlete{'s' if t.athletes != 1 else ''}"
         lines = [
             f"📊 **Last week** ({_day(self.first)} – {_day(self.last)})",
-            f"Backward: **{format_distance(t.backward_m)}** · Forward: **{format_distance(t.forward_m)}** "
+            f"Backward: **{shown(t.backward_m)}** · Forward: **{shown(t.forward_m)}** "
             f"· {athletes} logged runs",
             "",
             "**Top three, backward**",
         ]
-        lines += _listed(self.top, format_distance) or ["No backward running logged last week."]
+        lines += _listed(self.top, shown) or ["No backward running logged last week."]
         lines += ["", "**Longest current streaks** (days in a row with backward work)"]
         lines += _listed(self.streaks, lambda d: f"{d:.0f} days") or [
             f"No streak of {MIN_STREAK} days or more right now."

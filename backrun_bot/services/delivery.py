@@ -43,12 +43,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backrun_bot.domain.amounts import Units
+from backrun_bot.domain.dates import Period
 from backrun_bot.domain.day_off import DayOff, day_off_section
 from backrun_bot.domain.drills import plan_for
 from backrun_bot.domain.load import LOAD_LOOKBACK_DAYS, DayLog, assess_day, may_be_heavy
 from backrun_bot.domain.schedule import Slot, format_days, occurrence_utc
 from backrun_bot.domain.shards import ShardSet
 from backrun_bot.domain.stats import streaks
+from backrun_bot.domain.volume import lead_in_start, volume_series
 from backrun_bot.domain.weekly import MIN_STREAK, WeeklySummary, WeekTotals, last_week, placed
 from backrun_bot.errors import (
     BackrunError,
@@ -60,6 +62,7 @@ from backrun_bot.errors import (
 )
 from backrun_bot.services.common import Clock, team_today
 from backrun_bot.services.reminder_settings import ReminderSettings
+from backrun_bot.services.volume import VolumeChart
 from backrun_bot.storage import load_queries as lq
 from backrun_bot.storage import occurrence_queries as oq
 from backrun_bot.storage import queries
@@ -108,11 +111,19 @@ class Sender(Protocol):
     """Posts a message to a channel; implemented by the Discord adapter."""
 
     async def send(
-        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str, key: str
+        self,
+        channel_id: int,
+        content: str,
+        *,
+        mention_user_ids: Sequence[int],
+        nonce: str,
+        key: str,
+        picture: Picture | None = None,
     ) -> int:
         """Send and return the message id. ``key`` names the reminder (:func:`reminder_key`) and goes
-        into the message where :meth:`find` can see it. Raises ChannelUnavailable, MessageRefused or
-        DeliveryError."""
+        into the message where :meth:`find` can see it; ``picture``, if any, is drawn and attached
+        (left out, and logged, if it cannot be drawn: the text still goes). Raises
+        ChannelUnavailable, MessageRefused or DeliveryError."""
         ...
 
     async def find(self, channel_id: int, key: str, *, since: datetime) -> int | None:
@@ -139,10 +150,21 @@ def _tell_nobody(slot: str, outcome: Outcome, *, late: timedelta | None = None) 
 
 
 @dataclass(frozen=True)
+class Picture:
+    """A chart for the Discord adapter to draw and attach: ``title`` is drawn into it, ``when``
+    ("last week") goes into its description for screen readers."""
+
+    chart: VolumeChart
+    title: str
+    when: str
+
+
+@dataclass(frozen=True)
 class Composed:
     content: str
     mention_user_ids: tuple[int, ...]
     days_off: int = 0  # athletes named for a day off
+    picture: Picture | None = None
 
 
 @dataclass(frozen=True)
@@ -327,20 +349,26 @@ class DeliveryService:
         return Composed(f"{warmup}\n\n{section}", pinged, days_off=len(offs))
 
     @staticmethod
-    async def _summaries(s: AsyncSession, team_ids: Sequence[int], day: date) -> dict[int, WeeklySummary]:
+    async def _summaries(
+        s: AsyncSession, team_ids: Sequence[int], day: date, units_of: dict[int, Units]
+    ) -> dict[int, tuple[WeeklySummary, VolumeChart]]:
         """Monday's summaries of last week (Monday to Sunday before ``day``, the teams' local days)
-        for ``team_ids``: three queries however many teams (:mod:`backrun_bot.storage.weekly_queries`).
-        The current streaks are /stats's (:func:`streaks`, from the mark on), as of ``day``."""
+        for ``team_ids``, each with the week's team chart (as /team report draws it, with the 7-day
+        average reaching into the week before), in each team's units: four queries however many
+        teams (:mod:`backrun_bot.storage.weekly_queries`). The current streaks are /stats's
+        (:func:`streaks`, from the mark on), as of ``day``."""
         if not team_ids:
             return {}
         first, last = last_week(day)
         totals = await wq.week_totals(s, team_ids, first, last)
+        days = await wq.week_days(s, team_ids, lead_in_start(first, last), last)
         top = await wq.week_top(s, team_ids, first, last)
         parts = await wq.current_streak_parts(s, team_ids, day)
         out = {}
         for team_id in team_ids:
+            units = units_of.get(team_id, Units.METRIC)
             current = [(p.display_name, streaks([p.island], day, p.mark)[0]) for p in parts.get(team_id, [])]
-            out[team_id] = WeeklySummary(
+            summary = WeeklySummary(
                 first,
                 last,
                 totals.get(team_id, WeekTotals()),
@@ -350,7 +378,10 @@ class DeliveryService:
                     lambda c: float(c[1]),
                     lambda c: c[0],
                 ),
+                units,
             )
+            series = volume_series(days.get(team_id, {}), first=first, last=last, today=last)
+            out[team_id] = (summary, VolumeChart(Period.WEEK, series, units))
         return out
 
     async def preview(self, guild_id: int) -> tuple[ReminderSettings, str, str]:
@@ -493,7 +524,7 @@ class DeliveryService:
         stale_before = now - self._lease
         weekly_day = rq.weekly_follows(slot.value, day)
         weekly_claims: dict[int, rq.Claim] = {}
-        summaries: dict[int, WeeklySummary] = {}
+        summaries: dict[int, tuple[WeeklySummary, VolumeChart]] = {}
         async with self._sessionmaker.begin() as s:
             claims = await rq.claim_many(s, team_ids, day, slot.value, now, stale_before=stale_before)
             won = [team_id for team_id in team_ids if claims.get(team_id, rq.Claim.SETTLED).won]
@@ -515,13 +546,16 @@ class DeliveryService:
                 weekly_claims = await rq.claim_many(
                     s, wanted, day, rq.WEEKLY_SLOT, now, stale_before=stale_before
                 )
-                summaries = await self._summaries(s, [t for t in wanted if weekly_claims[t].won], day)
+                summing = [t for t in wanted if weekly_claims[t].won]
+                summaries = await self._summaries(
+                    s, summing, day, {t: Units(teams[t].units) for t in summing}
+                )
         held = sum(claim is rq.Claim.HELD for claim in (*claims.values(), *weekly_claims.values()))
         posts = []
         gone: list[_Result] = []
         for team_id in team_ids:
             is_won = team_id in teams and claims.get(team_id, rq.Claim.SETTLED).won
-            summary = summaries.get(team_id)
+            summary, chart = summaries.get(team_id, (None, None))
             if not is_won and summary is None:
                 continue
             team = teams[team_id]
@@ -548,15 +582,12 @@ class DeliveryService:
                         part=rq.WEEKLY_SLOT,
                     )
                 )
-            elif summary is not None:
-                # Names as text: the summary pings nobody.
-                # TODO(issue 10, charts): attach last week's team chart. `charts` has landed
-                # (VolumeService.team_week, charts.volume.render_volume_chart), but its read is one
-                # statement per team: it needs a batch form in _summaries (vq.team_chart's days per
-                # (team_id, day) for the batch's teams, volume_series per team), the series carried
-                # in Composed, and Sender.send(..., chart=...) -> DiscordSender rendering it with
-                # asyncio.to_thread and sending a discord.File (the emulator takes uploads).
-                weekly = Composed(summary.text(), ())
+            elif summary is not None and chart is not None:
+                # Names as text: the summary pings nobody. The chart goes with it as a picture.
+                picture = Picture(
+                    chart, f"Team · week of {summary.first.day} {summary.first:%b}", "last week"
+                )
+                weekly = Composed(summary.text(), (), picture=picture)
             if composed is None and weekly is None:
                 continue
             posts.append(
@@ -675,6 +706,7 @@ class DeliveryService:
                     mention_user_ids=composed.mention_user_ids,
                     nonce=_nonce(team_id, day, slot),
                     key=key,
+                    picture=composed.picture,
                 )
         except (ChannelUnavailable, MessageRefused) as exc:
             # Sending again would fail the same way: record it. A lost channel also pauses the team;

@@ -1,8 +1,10 @@
-"""Reads for Monday's weekly summary, for a whole fan-out batch of teams at once: three statements
+"""Reads for Monday's weekly summary, for a whole fan-out batch of teams at once: four statements
 however many teams and athletes (each a ``team_id IN (...)`` aggregate), not one per team.
 
 * :func:`week_totals`: each team's backward and forward metres and active athletes in the week, a
   range of the (team_id, day) index per team.
+* :func:`week_days`: each team's backward and forward metres per day, for the summary's chart
+  (the week and the six days before it, which its 7-day average reaches into), the same index range.
 * :func:`week_top`: each team's athletes placed by backward metres, ``RANK()`` per team (ties share
   a place), only places 1 to :data:`PLACES`.
 * :func:`current_streak_parts`: the island (run of backward days and suggested rest days) that ends
@@ -37,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backrun_bot.domain.stats import Island, StreakMark
+from backrun_bot.domain.volume import DayVolume
 from backrun_bot.domain.weekly import PLACES, WeekTotals
 from backrun_bot.storage.dialect import day_number
 from backrun_bot.storage.models import Athlete, RestDay, RunSession
@@ -63,6 +66,26 @@ async def week_totals(
     return {
         team_id: WeekTotals(float(back or 0.0), float(fwd or 0.0), int(n)) for team_id, back, fwd, n in rows
     }
+
+
+async def week_days(
+    s: AsyncSession, team_ids: Sequence[int], first: date, last: date
+) -> dict[int, dict[date, DayVolume]]:
+    """Each team's backward and forward metres per day over [first, last] (days with entries only;
+    teams with none are left out)."""
+    if not team_ids:
+        return {}
+    backward = case((RunSession.is_backward.is_(True), RunSession.effective_meters), else_=0.0)
+    forward = case((RunSession.is_backward.is_(True), 0.0), else_=RunSession.effective_meters)
+    rows = await s.execute(
+        select(RunSession.team_id, RunSession.day, func.sum(backward), func.sum(forward))
+        .where(RunSession.team_id.in_(list(team_ids)), RunSession.day >= first, RunSession.day <= last)
+        .group_by(RunSession.team_id, RunSession.day)
+    )
+    out: dict[int, dict[date, DayVolume]] = {}
+    for team_id, day, back, fwd in rows:
+        out.setdefault(team_id, {})[day] = DayVolume(float(back or 0.0), float(fwd or 0.0))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

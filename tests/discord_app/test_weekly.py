@@ -5,12 +5,15 @@ figures as the athletes logged them with /log; not on other days, not when switc
 from __future__ import annotations
 
 import asyncio
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from PIL import Image
 from sqlalchemy import select
 
+from backrun_bot.charts.volume import HEIGHT_PX, WIDTH_PX
 from backrun_bot.sandbox.driver import Actor
 from backrun_bot.sandbox.emulator import Channel, DiscordEmulator, Message
 from backrun_bot.sandbox.harness import Sandbox
@@ -109,6 +112,15 @@ async def test_mondays_warmup_is_followed_by_last_weeks_summary_once(
     assert summary.content == EXPECTED
     # Names as text: nobody is pinged by the summary, whatever the names say.
     assert summary.mentions == [] and not summary.mention_everyone and summary.mention_roles == []
+    # The team's chart of last week is attached: a real PNG of about 800 x 400, not one colour.
+    assert warmup.attachments == []
+    [attachment] = summary.attachments
+    assert attachment["filename"] == "chart.png" and attachment["content_type"] == "image/png"
+    assert "last week" in attachment["description"]
+    image = Image.open(io.BytesIO(emulator.attachment(attachment)))
+    assert image.format == "PNG" and image.size == (WIDTH_PX, HEIGHT_PX)
+    colours = image.convert("RGB").getcolors(maxcolors=WIDTH_PX * HEIGHT_PX)
+    assert colours is not None and len(colours) > 20, "one colour (or nearly): not a chart"
     await no_new_message(emulator, channel.id, 2)
     assert await deliveries(running) == [("warmup", "sent"), ("weekly", "sent")]
 

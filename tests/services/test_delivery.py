@@ -31,6 +31,7 @@ from backrun_bot.services.delivery import (
     SEND_CONCURRENCY,
     Delivered,
     DeliveryService,
+    Picture,
     SlotGroup,
 )
 from backrun_bot.services.reminder_settings import ReminderSettingsService
@@ -75,6 +76,7 @@ class Sent:
     nonce: str
     message_id: int
     key: str
+    picture: Picture | None = None
 
 
 class Crash(BaseException):
@@ -102,7 +104,14 @@ class RecordingSender:
     peak_in_flight: int = 0
 
     async def send(
-        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str, key: str
+        self,
+        channel_id: int,
+        content: str,
+        *,
+        mention_user_ids: Sequence[int],
+        nonce: str,
+        key: str,
+        picture: Picture | None = None,
     ) -> int:
         # Let another delivery run in between, as a network round trip would.
         self.in_flight += 1
@@ -115,7 +124,9 @@ class RecordingSender:
         queued = self.failures.get(channel_id)
         if queued:
             raise queued.pop(0)
-        message = Sent(channel_id, content, tuple(mention_user_ids), nonce, 7_000 + len(self.sent), key)
+        message = Sent(
+            channel_id, content, tuple(mention_user_ids), nonce, 7_000 + len(self.sent), key, picture
+        )
         self.sent.append(message)
         if channel_id in self.sent_then:
             raise self.sent_then.pop(channel_id)

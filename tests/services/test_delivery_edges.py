@@ -30,6 +30,7 @@ from backrun_bot.services.delivery import (
     Delivered,
     DeliveryService,
     Outcome,
+    Picture,
     SlotGroup,
 )
 from backrun_bot.services.reminder_settings import ReminderSettingsService
@@ -64,7 +65,14 @@ class LookingSender(RecordingSender):
     before_next_send: Callable[[], Awaitable[None]] | None = None
 
     async def send(
-        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str, key: str
+        self,
+        channel_id: int,
+        content: str,
+        *,
+        mention_user_ids: Sequence[int],
+        nonce: str,
+        key: str,
+        picture: Picture | None = None,
     ) -> int:
         hook, self.before_next_send = self.before_next_send, None
         if hook is not None:
@@ -204,7 +212,14 @@ class GatedSender(RecordingSender):
     release: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def send(
-        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str, key: str
+        self,
+        channel_id: int,
+        content: str,
+        *,
+        mention_user_ids: Sequence[int],
+        nonce: str,
+        key: str,
+        picture: Picture | None = None,
     ) -> int:
         if channel_id in self.held:
             await self.release.wait()

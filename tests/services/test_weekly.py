@@ -14,15 +14,17 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backrun_bot.domain.amounts import Units
 from backrun_bot.domain.kinds import Kind
 from backrun_bot.domain.schedule import Slot
+from backrun_bot.domain.volume import Step
 from backrun_bot.errors import ChannelUnavailable, DeliveryError
-from backrun_bot.services.delivery import CLAIM_LEASE, Delivered, DeliveryService, reminder_key
+from backrun_bot.services.delivery import CLAIM_LEASE, Delivered, DeliveryService, Picture, reminder_key
 from backrun_bot.services.reminder_settings import ReminderSettingsService
 from backrun_bot.services.training import TrainingService
 from backrun_bot.storage import queries
 from backrun_bot.storage import reminder_queries as rq
-from backrun_bot.storage.models import Athlete, ReminderDelivery
+from backrun_bot.storage.models import Athlete, ReminderDelivery, Team
 from tests.services.test_delivery import (
     CHANNEL,
     GRACE,
@@ -75,14 +77,21 @@ class KeyedSender(RecordingSender):
     tried: list[tuple[int, str]] = field(default_factory=list)
 
     async def send(
-        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str, key: str
+        self,
+        channel_id: int,
+        content: str,
+        *,
+        mention_user_ids: Sequence[int],
+        nonce: str,
+        key: str,
+        picture: Picture | None = None,
     ) -> int:
         self.tried.append((channel_id, key))
         queued = self.key_failures.get((channel_id, key))
         if queued:
             raise queued.pop(0)
         return await super().send(
-            channel_id, content, mention_user_ids=mention_user_ids, nonce=nonce, key=key
+            channel_id, content, mention_user_ids=mention_user_ids, nonce=nonce, key=key, picture=picture
         )
 
 
@@ -160,6 +169,17 @@ async def test_mondays_warmup_is_followed_by_the_summary_of_last_week_once(world
     assert weekly.mention_user_ids == ()  # names as text; the warmup pings Bob and Carol (heavy Sunday)
     assert warmup.mention_user_ids == (BOB, CAROL)
     assert weekly.nonce != warmup.nonce
+    # The team's chart of last week goes with it: a bar a day, Monday to Sunday, of what was logged,
+    # and the 7-day average reaching into the week before (Alice's and Frank's days there count).
+    assert warmup.picture is None and weekly.picture is not None
+    series = weekly.picture.chart.series
+    assert (series.first, series.last, series.step) == (WEEK[0], SUNDAY, Step.DAY)
+    assert [bar.first for bar in series.bars] == list(WEEK)
+    assert [bar.backward_m for bar in series.bars] == [1100, 1100, 4600, 2100, 1100, 3350, 6850]
+    assert [bar.forward_m for bar in series.bars] == [0, 0, 0, 3000, 5000, 0, 0]
+    before = 3 * 500 + 9000 + 100  # the six days before the week: Alice, Dan, Frank
+    assert series.bars[0].average_backward_m == pytest.approx((before + 1100) / 7)
+    assert weekly.picture.chart.units is Units.METRIC and weekly.picture.when == "last week"
     [_, zed] = world.sender.to(CHANNEL[TEAM_B])
     assert "1. Zed — 20 km" in zed.content and "Alice" not in zed.content
     assert [(r.slot, r.status, r.message_id) for r in await world.ledger(TEAM_A)] == [
@@ -170,6 +190,21 @@ async def test_mondays_warmup_is_followed_by_the_summary_of_last_week_once(world
     # Run again (a retry, the catch-up, another copy): nothing more.
     assert await world.delivery.deliver(WARMUP, MONDAY, SEVEN) == Delivered()
     assert len(world.sender.sent) == 4
+
+
+async def test_an_imperial_team_gets_its_summary_and_chart_in_yards_and_miles(world: World) -> None:
+    await monday(world, TEAM_A, TEAM_B)
+    await week_of_team_a(world)
+    async with world.sessionmaker.begin() as s:
+        await s.execute(update(Team).where(Team.id == TEAM_B).values(units="imperial"))
+
+    await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
+
+    [_, zed] = world.sender.to(CHANNEL[TEAM_B])
+    assert "Backward: **12.43 mi** · Forward: **0 yd**" in zed.content and "1. Zed — 12.43 mi" in zed.content
+    assert zed.picture is not None and zed.picture.chart.units is Units.IMPERIAL
+    [_, alice_team] = world.sender.to(CHANNEL[TEAM_A])
+    assert alice_team.content == EXPECTED_A  # the other team of the batch keeps its metres
 
 
 async def test_no_summary_on_other_days_when_it_is_off_or_when_nobody_logged_anything(world: World) -> None:
