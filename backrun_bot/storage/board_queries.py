@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, Select, String, bindparam, func, select
+from sqlalchemy import BigInteger, ColumnElement, Date, Select, String, bindparam, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from backrun_bot.domain.board import Total
-from backrun_bot.storage.models import Athlete, RunSession
+from backrun_bot.storage.models import Athlete, MonthTotal, RunSession
+from backrun_bot.storage.month_totals import MM_PER_M
 
 
 @functools.cache
@@ -24,20 +25,38 @@ def board_statement(*, one_kind: bool) -> Select[Any]:
     not in it. The names come from the athletes table, so a member who left the server is on the
     board under the last name the bot saw.
 
-    The sums are over the team's ``(team_id, day, athlete_id, is_backward, kind, effective_meters)``
-    index alone (migration 0010), a range of the period's days; the athletes by their key.
+    The period is cut in three (:func:`board_parameters`): the whole calendar months in it, ``[:months,
+    :after_months)``, are summed from ``month_totals`` (a dozen rows per athlete and kind for a year;
+    migration 0014), and the days before and after them, ``[:start, :months)`` and ``[:after_months,
+    :end]``, from the team's ``(team_id, day, athlete_id, is_backward, kind, effective_meters)`` index
+    alone (migration 0010), two ranges of it. A week or a month so far has no whole month: all of it
+    is one index range, as before.
     """
     entries = RunSession.__table__
-    which = entries.c.kind == bindparam("kind", type_=String) if one_kind else entries.c.is_backward.is_(True)
-    sums = (
-        select(entries.c.athlete_id, func.sum(entries.c.effective_meters).label("meters"))
-        .where(
-            entries.c.team_id == bindparam("team_id", type_=BigInteger),
-            entries.c.day >= bindparam("start", type_=Date),
-            entries.c.day <= bindparam("end", type_=Date),
-            which,
+    totals = MonthTotal.__table__
+    team = bindparam("team_id", type_=BigInteger)
+    months, after_months = bindparam("months", type_=Date), bindparam("after_months", type_=Date)
+
+    def which(table: Any) -> ColumnElement[bool]:
+        kind: ColumnElement[str] = table.c.kind
+        backward: ColumnElement[bool] = table.c.is_backward
+        return kind == bindparam("kind", type_=String) if one_kind else backward.is_(True)
+
+    def days(first: ColumnElement[bool], last: ColumnElement[bool]) -> Select[Any]:
+        return select(entries.c.athlete_id, entries.c.effective_meters.label("meters")).where(
+            entries.c.team_id == team, first, last, which(entries)
         )
-        .group_by(entries.c.athlete_id)
+
+    parts = union_all(
+        days(entries.c.day >= bindparam("start", type_=Date), entries.c.day < months),
+        select(totals.c.athlete_id, (totals.c.millimetres / float(MM_PER_M)).label("meters")).where(
+            totals.c.team_id == team, totals.c.month >= months, totals.c.month < after_months, which(totals)
+        ),
+        days(entries.c.day >= after_months, entries.c.day <= bindparam("end", type_=Date)),
+    ).subquery("parts")
+    sums = (
+        select(parts.c.athlete_id, func.sum(parts.c.meters).label("meters"))
+        .group_by(parts.c.athlete_id)
         .subquery("sums")
     )
     return select(Athlete.id, Athlete.user_id, Athlete.display_name, sums.c.meters).join(
@@ -45,8 +64,27 @@ def board_statement(*, one_kind: bool) -> Select[Any]:
     )
 
 
+def whole_months(start: date, end: date) -> tuple[date, date]:
+    """The whole calendar months in ``[start, end]`` as ``[first, after)`` (first days of months);
+    ``(start, start)`` when there is none."""
+    first = start if start.day == 1 else _next_month(start)
+    after = _next_month(end) if end == _next_month(end) - timedelta(days=1) else end.replace(day=1)
+    return (first, after) if first < after else (start, start)
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
 def board_parameters(team_id: int, start: date, end: date, kind: str | None) -> dict[str, object]:
-    values: dict[str, object] = {"team_id": team_id, "start": start, "end": end}
+    months, after_months = whole_months(start, end)
+    values: dict[str, object] = {
+        "team_id": team_id,
+        "start": start,
+        "end": end,
+        "months": months,
+        "after_months": after_months,
+    }
     if kind is not None:
         values["kind"] = kind
     return values

@@ -272,6 +272,24 @@ class RunSession(Base):
     )
 
 
+class MonthTotal(Base):
+    """An athlete's distance in one calendar month (of the entries' own days) of one kind, in whole
+    millimetres, and how many entries make it up. Kept by triggers on ``run_sessions``
+    (:mod:`backrun_bot.storage.month_totals`, migration 0014): never written by the application."""
+
+    __tablename__ = "month_totals"
+
+    team_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first day of the month
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    is_backward: Mapped[bool] = mapped_column(Boolean)
+    millimetres: Mapped[int] = mapped_column(BigInteger)
+    entries: Mapped[int] = mapped_column(Integer)
+
+
 class ReminderDelivery(Base):
     """One reminder for one team, local day and slot; the unique key makes sending exactly-once."""
 

@@ -12,7 +12,7 @@ from backrun_bot.storage.engine import create_engine
 from backrun_bot.storage.migrate import current_revision, downgrade_to, upgrade_to, upgrade_to_head
 from backrun_bot.storage.models import Base
 
-HEAD = "0011_checkins_and_rpe"
+HEAD = "0014_month_totals"
 TABLES = {
     "teams",
     "athletes",
@@ -24,11 +24,12 @@ TABLES = {
     "guild_welcomes",
     "rest_days",
     "checkins",
+    "month_totals",
     "alembic_version",
 }
 NEW_IN_ISSUE_9 = {"reminder_occurrences", "reminder_settings_changes"}
 NEW_IN_ISSUE_10 = {"guild_welcomes", "rest_days"}
-NEW_IN_ISSUE_11 = {"checkins"}
+NEW_IN_ISSUE_11 = {"checkins", "month_totals"}
 
 
 async def tables(url: str) -> set[str]:
