@@ -47,6 +47,7 @@ from backrun_bot.services.teams import TeamService
 from backrun_bot.services.training import TrainingService
 from backrun_bot.services.volume import VolumeService
 from backrun_bot.services.welcome import WelcomeService
+from backrun_bot.services.wellness import CheckinService
 from backrun_bot.storage import queries
 from backrun_bot.storage.engine import (
     APPLICATION_NAME,
@@ -79,6 +80,7 @@ class BackrunBot(commands.AutoShardedBot):
     reminder_settings: ReminderSettingsService
     delivery: DeliveryService
     plans: PlanService
+    checkins: CheckinService
     teams: TeamService
     board: BoardService
     corrections: CorrectionService
@@ -170,6 +172,7 @@ class BackrunBot(commands.AutoShardedBot):
         # The weekly summary (Monday, after the warmup) is counted under its own slot.
         self.metrics.prime_reminders([*(slot.value for slot in Slot), WEEKLY_SLOT])
         self.plans = PlanService(self.sessionmaker, clock=self.clock)
+        self.checkins = CheckinService(self.sessionmaker, clock=self.clock)
         self.teams = TeamService(self.sessionmaker, clock=self.clock)
         # The overview names who had a heavy day exactly as the warmup does: the delivery's own rules.
         self.board = BoardService(self.sessionmaker, clock=self.clock, days_off=self.delivery.days_off)

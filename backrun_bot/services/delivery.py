@@ -44,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backrun_bot.domain.amounts import Units
 from backrun_bot.domain.dates import Period
-from backrun_bot.domain.day_off import DayOff, day_off_section
+from backrun_bot.domain.day_off import DayOff, day_off_reason, day_off_section
 from backrun_bot.domain.drills import plan_for
 from backrun_bot.domain.load import LOAD_LOOKBACK_DAYS, DayLog, assess_day, may_be_heavy
 from backrun_bot.domain.schedule import Slot, format_days, occurrence_utc
@@ -63,6 +63,7 @@ from backrun_bot.errors import (
 from backrun_bot.services.common import Clock, team_today
 from backrun_bot.services.reminder_settings import ReminderSettings
 from backrun_bot.services.volume import VolumeChart
+from backrun_bot.storage import checkin_queries as cq
 from backrun_bot.storage import load_queries as lq
 from backrun_bot.storage import occurrence_queries as oq
 from backrun_bot.storage import queries
@@ -176,6 +177,7 @@ class _Post:
     composed: Composed | None  # None: the reminder is settled, only the weekly summary is left
     retaken: bool  # an earlier attempt may have reached the channel: look there first
     rested: tuple[int, ...] = ()  # athletes the warmup names for a day off (their rest day, once sent)
+    sore: tuple[int, ...] = ()  # those of them named for a sore check-in (a rest day for soreness)
     weekly: Composed | None = None  # Monday's summary, claimed: sent after the warmup
     weekly_retaken: bool = False
 
@@ -281,10 +283,21 @@ class DeliveryService:
 
     # --- content --------------------------------------------------------------------------------
 
-    async def days_off(self, s: AsyncSession, team: Team, heavy_day: date) -> list[DayOff]:
-        """Athletes of ``team`` whose ``heavy_day`` was heavy, with the rules that fired."""
-        candidates = await self._candidates(s, [team], heavy_day)
-        return self._days_off_in(team, candidates.get(team.id, []), heavy_day)
+    async def days_off(self, s: AsyncSession, team: Team, day: date) -> list[DayOff]:
+        """Athletes of ``team`` on a suggested day off from backward work on ``day``, and why: the
+        day before was heavy (with the rules that fired) or their check-in of ``day`` is sore."""
+        candidates = await self._candidates(s, [team], day - timedelta(days=1))
+        sore = await self._sore(s, [team], day)
+        return self._days_off_in(team, candidates.get(team.id, []), sore.get(team.id, []), day)
+
+    @staticmethod
+    async def _sore(s: AsyncSession, teams: Sequence[Team], day: date) -> dict[int, list[cq.SoreCheckin]]:
+        """The check-ins of ``day`` in ``teams`` that may suggest a day off, by team: one query
+        however many teams (:func:`cq.sore_checkins`)."""
+        result: dict[int, list[cq.SoreCheckin]] = {}
+        for checkin in await cq.sore_checkins(s, [team.id for team in teams], day):
+            result.setdefault(checkin.athlete.team_id, []).append(checkin)
+        return result
 
     @staticmethod
     async def _candidates(
@@ -310,14 +323,35 @@ class DeliveryService:
 
     @staticmethod
     def _days_off_in(
-        team: Team, athletes: Sequence[tuple[lq.AthleteRef, list[DayLog]]], heavy_day: date
+        team: Team,
+        athletes: Sequence[tuple[lq.AthleteRef, list[DayLog]]],
+        sore: Sequence[cq.SoreCheckin],
+        day: date,
     ) -> list[DayOff]:
+        """Who of the candidates is on a suggested day off on ``day``: :func:`day_off_reason` on the
+        day before's assessment and the day's check-in, as for one athlete's ``/plan``."""
+        heavy_day = day - timedelta(days=1)
+        refs = {athlete.id: athlete for athlete, _ in athletes} | {c.athlete.id: c.athlete for c in sore}
+        heavy = {athlete.id: assess_day(days, heavy_day, team.heavy_meters) for athlete, days in athletes}
+        checkins = {c.athlete.id: c for c in sore}
         result = []
-        for athlete, days in athletes:
-            heavy = assess_day(days, heavy_day, team.heavy_meters)
-            if heavy is not None:
+        for athlete_id, athlete in refs.items():
+            checkin = checkins.get(athlete_id)
+            reason = day_off_reason(
+                heavy.get(athlete_id),
+                None if checkin is None else checkin.soreness,
+                None if checkin is None else checkin.area,
+            )
+            if reason is not None:
                 result.append(
-                    DayOff(athlete.user_id, athlete.display_name, athlete.mentions_enabled, heavy, athlete.id)
+                    DayOff(
+                        athlete.user_id,
+                        athlete.display_name,
+                        athlete.mentions_enabled,
+                        reason.heavy,
+                        athlete.id,
+                        reason.sore,
+                    )
                 )
         return sorted(result, key=lambda d: d.display_name.lower())
 
@@ -328,7 +362,7 @@ class DeliveryService:
 
         ``pings=False`` names every athlete given a day off by display name and pings nobody.
         """
-        offs = await self.days_off(s, team, day - timedelta(days=1)) if slot is Slot.WARMUP else []
+        offs = await self.days_off(s, team, day) if slot is Slot.WARMUP else []
         return self._compose(team, day, slot, offs, header=header, pings=pings)
 
     @staticmethod
@@ -536,8 +570,11 @@ class DeliveryService:
                 after = [t for t in team_ids if claims.get(t, rq.Claim.HELD) is not rq.Claim.HELD]
             teams = await rq.teams(s, after)
             logs: dict[int, list[tuple[lq.AthleteRef, list[DayLog]]]] = {}
+            sore: dict[int, list[cq.SoreCheckin]] = {}
             if slot is Slot.WARMUP and won:
                 logs = await self._candidates(s, [teams[t] for t in won], day - timedelta(days=1))
+                # The check-ins made before the warmup is composed (a later one changes nothing sent).
+                sore = await self._sore(s, [teams[t] for t in won], day)
             if weekly_day:
                 wanted = [t for t in after if teams[t].weekly_summary and teams[t].reminder_channel_id]
                 # Only a team with something to sum up gets a summary (and a ledger row): one read
@@ -567,10 +604,14 @@ class DeliveryService:
                 continue
             composed = None
             rested: tuple[int, ...] = ()
+            sore_ones: tuple[int, ...] = ()
             if is_won:
-                offs = self._days_off_in(team, logs.get(team_id, []), day - timedelta(days=1))
+                offs = self._days_off_in(team, logs.get(team_id, []), sore.get(team_id, []), day)
                 composed = self._compose(team, day, slot, offs)
                 rested = tuple(off.athlete_id for off in offs if off.athlete_id is not None)
+                sore_ones = tuple(
+                    o.athlete_id for o in offs if o.athlete_id is not None and o.sore is not None
+                )
             weekly = None
             if summary is not None and summary.empty:
                 # Nobody logged anything last week: nothing to sum up, so nothing is posted.
@@ -597,6 +638,7 @@ class DeliveryService:
                     composed,
                     claims.get(team_id) is rq.Claim.RETAKEN,
                     rested,
+                    sore_ones,
                     weekly,
                     weekly_claims.get(team_id) is rq.Claim.RETAKEN,
                 )
@@ -608,7 +650,8 @@ class DeliveryService:
         }
         # The athletes a sent warmup told to rest: today is a rest day for them (their streak holds).
         sent_to = {r.team_id for r in results if r.outcome == "sent" and r.part == slot.value}
-        resting = [a for post in posts if post.team_id in sent_to for a in post.rested]
+        resting = [a for post in posts if post.team_id in sent_to for a in post.rested if a not in post.sore]
+        resting_sore = [a for post in posts if post.team_id in sent_to for a in post.sore]
         parts: dict[str, list[rq.Finished]] = {}
         for r in results:
             if r.finished:
@@ -618,6 +661,7 @@ class DeliveryService:
                 await rq.finish_many(s, day, part, finished, self._clock())
             await rq.pause_for_channels(s, lost)
             await queries.record_rest_days(s, resting, day, "warmup", self._clock())
+            await cq.record_sore_rest_days(s, resting_sore, day, self._clock())
         # Told once the outcomes are committed.
         late = self._clock() - instant
         for r in results:
