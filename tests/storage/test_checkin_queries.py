@@ -76,8 +76,10 @@ async def test_the_batch_reads_the_days_sore_checkins_of_its_teams_only(sessionm
 
 async def test_the_latest_checkin_of_each_athlete_up_to_today(sessionmaker: Sessions) -> None:
     ids = await athletes(sessionmaker)
-    await check_in(sessionmaker, ids["ann"], TEAM, DAY - timedelta(days=5), 8, "knee")
+    # The latest first: a read that kept whichever row came last would keep an older one (on a
+    # table scan, rows come in the order they were written).
     await check_in(sessionmaker, ids["ann"], TEAM, DAY - timedelta(days=2), 4, "calf")
+    await check_in(sessionmaker, ids["ann"], TEAM, DAY - timedelta(days=5), 8, "knee")
     await check_in(sessionmaker, ids["ann"], TEAM, DAY + timedelta(days=1), 1)  # after "today"
     await check_in(sessionmaker, ids["ann2"], OTHER, DAY, 9, "knee")
     async with sessionmaker() as s:
