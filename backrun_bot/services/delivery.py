@@ -177,7 +177,6 @@ class _Post:
     composed: Composed | None  # None: the reminder is settled, only the weekly summary is left
     retaken: bool  # an earlier attempt may have reached the channel: look there first
     rested: tuple[int, ...] = ()  # athletes the warmup names for a day off (their rest day, once sent)
-    sore: tuple[int, ...] = ()  # those of them named for a sore check-in (a rest day for soreness)
     weekly: Composed | None = None  # Monday's summary, claimed: sent after the warmup
     weekly_retaken: bool = False
 
@@ -604,14 +603,10 @@ class DeliveryService:
                 continue
             composed = None
             rested: tuple[int, ...] = ()
-            sore_ones: tuple[int, ...] = ()
             if is_won:
                 offs = self._days_off_in(team, logs.get(team_id, []), sore.get(team_id, []), day)
                 composed = self._compose(team, day, slot, offs)
                 rested = tuple(off.athlete_id for off in offs if off.athlete_id is not None)
-                sore_ones = tuple(
-                    o.athlete_id for o in offs if o.athlete_id is not None and o.sore is not None
-                )
             weekly = None
             if summary is not None and summary.empty:
                 # Nobody logged anything last week: nothing to sum up, so nothing is posted.
@@ -638,7 +633,6 @@ class DeliveryService:
                     composed,
                     claims.get(team_id) is rq.Claim.RETAKEN,
                     rested,
-                    sore_ones,
                     weekly,
                     weekly_claims.get(team_id) is rq.Claim.RETAKEN,
                 )
@@ -650,8 +644,8 @@ class DeliveryService:
         }
         # The athletes a sent warmup told to rest: today is a rest day for them (their streak holds).
         sent_to = {r.team_id for r in results if r.outcome == "sent" and r.part == slot.value}
-        resting = [a for post in posts if post.team_id in sent_to for a in post.rested if a not in post.sore]
-        resting_sore = [a for post in posts if post.team_id in sent_to for a in post.sore]
+        # (One named for soreness has had that rest day since the check-in: this adds nothing for them.)
+        resting = [a for post in posts if post.team_id in sent_to for a in post.rested]
         parts: dict[str, list[rq.Finished]] = {}
         for r in results:
             if r.finished:
@@ -661,7 +655,6 @@ class DeliveryService:
                 await rq.finish_many(s, day, part, finished, self._clock())
             await rq.pause_for_channels(s, lost)
             await queries.record_rest_days(s, resting, day, "warmup", self._clock())
-            await cq.record_sore_rest_days(s, resting_sore, day, self._clock())
         # Told once the outcomes are committed.
         late = self._clock() - instant
         for r in results:

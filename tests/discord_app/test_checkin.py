@@ -160,6 +160,26 @@ async def test_a_sore_hamstring_turns_plan_into_a_day_off_and_keeps_the_streak(
     assert await rest_days(running) == [("2026-03-08", "soreness")]
 
 
+async def test_plan_keeps_the_rest_day_for_soreness_itself(running: Sandbox, alice: Actor) -> None:
+    """The check-in keeps it already; /plan keeps it too for a check-in stored without one."""
+    await alice.run("log", kind="backward", amount="400m", date="2026-03-01")
+    assert running.bot is not None
+    async with running.bot.sessionmaker.begin() as s:
+        [athlete] = (await s.scalars(select(Athlete))).all()
+        s.add(
+            Checkin(
+                athlete_id=athlete.id,
+                team_id=athlete.team_id,
+                day=SUNDAY,
+                soreness=6,
+                area="knee",
+                recorded_at=datetime.now(UTC),
+            )
+        )
+    assert (await alice.run("plan")).text().startswith("**Take today off from backward work**: soreness 6/10")
+    assert await rest_days(running) == [("2026-03-08", "soreness")]
+
+
 async def test_calf_soreness_of_nine_is_not_a_day_off(running: Sandbox, alice: Actor) -> None:
     reply = await alice.run("checkin", soreness=9, area="calf")
     assert "take today off" not in reply.text().lower()
