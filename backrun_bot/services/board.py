@@ -2,8 +2,9 @@
 
 Both read the whole team in a constant number of statements, whatever its size: the team row, one
 aggregate statement (:mod:`backrun_bot.storage.board_queries`) and, for the overview, the warmup's
-own day-off assessment of yesterday (``days_off``, the reminders' service: the same screen and the
-same rules that decide whom the warmup names, not a copy of them).
+own day-off assessment (``days_off``, the reminders' service: the same screen and the same rules
+that decide whom the warmup names, not a copy of them) and each athlete's latest check-in (one
+statement, :func:`backrun_bot.storage.checkin_queries.latest_checkins`).
 """
 
 from __future__ import annotations
