@@ -100,16 +100,22 @@ async def sore_checkins(s: AsyncSession, team_ids: list[int], day: date) -> list
 
 async def latest_checkins(s: AsyncSession, team_id: int, today: date) -> dict[int, CheckinRow]:
     """Each athlete's latest check-in up to ``today`` in the team, by athlete id (athletes who never
-    checked in are absent): one statement, the team's check-ins through ``ix_checkins_team_day``,
-    each kept only if no later one of the same athlete exists (a look at the primary key)."""
-    later = aliased(Checkin)
-    newer = (
-        select(later.day)
-        .where(later.athlete_id == Checkin.athlete_id, later.day > Checkin.day, later.day <= today)
-        .exists()
+    checked in are absent): one statement. Per athlete of the team, a short backward walk of the
+    check-ins' primary key ``(athlete_id, day)`` from ``today`` that stops at the first row (as the
+    overview's other latest days are read), then that row: a few index pages per athlete, however
+    long the team has been checking in."""
+    latest = aliased(Checkin)
+    latest_day = (
+        select(latest.day)
+        .where(latest.athlete_id == Athlete.id, latest.day <= today)
+        .order_by(latest.day.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    query = select(Checkin.athlete_id, Checkin.day, Checkin.soreness, Checkin.area, Checkin.sleep).where(
-        Checkin.team_id == team_id, Checkin.day <= today, ~newer
+    query = (
+        select(Checkin.athlete_id, Checkin.day, Checkin.soreness, Checkin.area, Checkin.sleep)
+        .join(Athlete, Athlete.id == Checkin.athlete_id)
+        .where(Athlete.team_id == team_id, Checkin.day == latest_day)
     )
     return {row[0]: CheckinRow(*row) for row in (await s.execute(query)).all()}
 
