@@ -273,9 +273,10 @@ class RunSession(Base):
 
 
 class MonthTotal(Base):
-    """An athlete's distance in one calendar month (of the entries' own days) of one kind, in whole
-    millimetres, and how many entries make it up. Kept by triggers on ``run_sessions``
-    (:mod:`backrun_bot.storage.month_totals`, migration 0014): never written by the application."""
+    """An athlete's backward (every backward kind) or forward distance in one calendar month (of the
+    entries' own days), in whole millimetres, and how many entries make it up. Kept by triggers on
+    ``run_sessions`` (:mod:`backrun_bot.storage.month_totals`, migration 0014): never written by the
+    application."""
 
     __tablename__ = "month_totals"
 
@@ -284,10 +285,11 @@ class MonthTotal(Base):
     )
     month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first day of the month
     athlete_id: Mapped[int] = mapped_column(ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
-    is_backward: Mapped[bool] = mapped_column(Boolean)
+    is_backward: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     millimetres: Mapped[int] = mapped_column(BigInteger)
     entries: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class ReminderDelivery(Base):
