@@ -23,6 +23,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Text,
@@ -280,16 +281,25 @@ class MonthTotal(Base):
 
     __tablename__ = "month_totals"
 
-    team_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
-    )
-    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first day of the month
-    athlete_id: Mapped[int] = mapped_column(ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True)
-    is_backward: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    team_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("teams.id", ondelete="CASCADE"))
+    month: Mapped[date] = mapped_column(Date)  # the first day of the month
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athletes.id", ondelete="CASCADE"))
+    is_backward: Mapped[bool] = mapped_column(Boolean)
     millimetres: Mapped[int] = mapped_column(BigInteger)
     entries: Mapped[int] = mapped_column(Integer)
 
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    __table_args__ = (
+        # The key carries the total (index-only on PostgreSQL); SQLite stores rows in key order.
+        PrimaryKeyConstraint(
+            "team_id",
+            "month",
+            "athlete_id",
+            "is_backward",
+            name="pk_month_totals",
+            postgresql_include=["millimetres"],
+        ),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class ReminderDelivery(Base):

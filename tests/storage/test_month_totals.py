@@ -1,8 +1,9 @@
 """The month totals (migration 0014) follow every write to ``run_sessions``, on SQLite and
-PostgreSQL: after each step of a seeded mix of inserts, edits (of the day, kind — backward to
-forward and between backward kinds — amount, or only the note) and deletes, by statements of every shape the bot uses, the table equals a recount of the
-entries; a month whose last entry goes is gone; and the leaderboard summed through whole months
-equals the plain sum over the entries for periods that start and end anywhere."""
+PostgreSQL: after each step of a seeded mix of inserts, edits (of the day, the kind — backward to
+forward and between backward kinds —, the amount, or only the note) and deletes, by statements of
+every shape the bot uses, the table equals a recount of the entries; a month whose last entry goes
+is gone; and the leaderboard summed through whole months equals the plain sum over the entries for
+periods that start and end anywhere."""
 
 from __future__ import annotations
 
