@@ -12,7 +12,7 @@ from backrun_bot.storage.engine import create_engine
 from backrun_bot.storage.migrate import current_revision, downgrade_to, upgrade_to, upgrade_to_head
 from backrun_bot.storage.models import Base
 
-HEAD = "0011_checkins_and_rpe"
+HEAD = "0013_ladder"
 TABLES = {
     "teams",
     "athletes",
