@@ -288,10 +288,13 @@ def ladder_title(state: Ladder) -> str:
 def dose_line(state: Ladder, units: Units = Units.METRIC, *, day_off: bool = False) -> str:
     """Today's backward dose at the athlete's level, or, on a suggested day off, that it waits."""
     if day_off:
-        return (
-            f"Today is a day off from backward work: your level stays at {state.level.value} and "
-            "today's dose waits for your next backward day."
+        level = (
+            f"your level stays at {state.level.value}"
+            if state.down_from is None
+            else f"your level is {state.level.value} now (down from {state.down_from.value})"
         )
+        waits = "today's dose waits for your next backward day"
+        return f"Today is a day off from backward work: {level} and {waits}."
     return f"{dose_text(state.level, units)}."
 
 

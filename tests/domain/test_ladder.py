@@ -250,6 +250,9 @@ def test_on_a_day_off_the_level_stays_and_the_dose_waits() -> None:
     assert dose_line(today) == "200 m backward run, then 4 × 80 m backward skip (520 m in all)."
     waits = dose_line(today, day_off=True)
     assert "your level stays at 4" in waits and "dose waits" in waits and "skip" not in waits
+    # A day off for soreness has just moved the level down: it says so instead.
+    sore = Ladder(WEDNESDAY, Level.RUN, 0, week(0, 1, sore_off=1), True, None, Level.SKIP, None)
+    assert "your level is 3 now (down from 4) and today's dose waits" in dose_line(sore, day_off=True)
 
 
 def test_the_texts_fit_discords_embed_limits_in_every_state() -> None:
