@@ -111,6 +111,7 @@ async def test_only_the_athletes_own_and_only_after_the_mark(sessionmaker: Sessi
     await log(sessionmaker, 1, 5, day(0), 400)  # week of 2 March
     await log(sessionmaker, 1, 5, day(7), 400)  # week of 9 March
     await checkin(sessionmaker, me, day(14), 2, "none")  # week of 16 March
+    await rest(sessionmaker, me, day(6), "warmup")  # Sunday 8 March: the mark's own day, below
     assert [w.monday for w in sorted((await read(sessionmaker, day(20))).weeks, key=lambda w: w.monday)] == [
         day(0),
         day(7),
