@@ -13,6 +13,7 @@ from __future__ import annotations
 import discord
 
 from backrun_bot.domain.amounts import format_distance
+from backrun_bot.domain.ladder import dose_line, ladder_title, to_move_up
 from backrun_bot.domain.text import literal_line
 from backrun_bot.services.plan import PlanToday
 from backrun_bot.services.reminder_settings import ReminderSettings
@@ -145,3 +146,17 @@ def plan_message(today: PlanToday) -> str:
     text = "\n\n".join([today.advice(), today.plan.warmup_text(units), today.plan.cooldown_text(units)])
     assert len(text) <= MAX_CONTENT, "the /plan texts outgrew one message"
     return text
+
+
+def ladder_embeds(today: PlanToday) -> list[discord.Embed]:
+    """/plan's ladder section, an embed of its own under the plan's text (which has its own
+    2,000-character budget): the level, today's dose at it (or, on a day off, that it waits) and
+    what is left to move up. Its title stays under Discord's 256 characters and each field under
+    1,024 (tests/domain checks every level and state); nothing in it is typed by a user."""
+    state = today.ladder
+    if state is None:
+        return []
+    embed = discord.Embed(title=ladder_title(state), colour=BRAND)
+    embed.add_field(name="Today at your level", value=dose_line(state, today.units, day_off=today.day_off))
+    embed.add_field(name="To move up", value=to_move_up(state), inline=False)
+    return [embed]

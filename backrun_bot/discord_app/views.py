@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from backrun_bot.discord_app.embeds import plan_message, undone_message
+from backrun_bot.discord_app.embeds import ladder_embeds, plan_message, undone_message
 from backrun_bot.discord_app.errors import reply_with_error
 from backrun_bot.services.common import Who
 
@@ -96,7 +96,9 @@ class PlanButton(
         except Exception as exc:
             await reply_with_error(interaction, exc)
             return
-        await interaction.response.send_message(plan_message(today), ephemeral=True)
+        await interaction.response.send_message(
+            plan_message(today), embeds=ladder_embeds(today), ephemeral=True
+        )
 
 
 def reminder_view(key: str) -> discord.ui.View:

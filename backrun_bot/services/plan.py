@@ -3,10 +3,15 @@
 The rule that decides is :func:`backrun_bot.domain.load.assess_day`, applied to yesterday with the
 team's heavy-day mark, exactly as for the morning reminder. On a day off the plan is the forward
 version of the team's day (:func:`backrun_bot.domain.drills.forward_plan_for`).
+
+The plan also carries the athlete's backward ladder (:mod:`backrun_bot.domain.ladder`): their level,
+today's dose at it and what is left to move up, read after today's day off is recorded (a day off
+today keeps this week from counting).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,10 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backrun_bot.domain.amounts import Units
 from backrun_bot.domain.day_off import plan_advice
 from backrun_bot.domain.drills import DailyPlan, forward_plan_for, plan_for
+from backrun_bot.domain.ladder import Ladder, LadderMark, ladder
 from backrun_bot.domain.load import LOAD_LOOKBACK_DAYS, HeavyDay, assess_day
 from backrun_bot.services.common import Clock, Who, team_today
+from backrun_bot.storage import ladder_queries, queries
 from backrun_bot.storage import load_queries as lq
-from backrun_bot.storage import queries
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,7 @@ class PlanToday:
     yesterday_backward_m: float
     heavy_mark: float
     units: Units = Units.METRIC  # the team's: how the plan and the advice show distances
+    ladder: Ladder | None = None  # the athlete's backward ladder today
 
     @property
     def day_off(self) -> bool:
@@ -61,4 +70,26 @@ class PlanService:
             if heavy is not None:
                 # /plan told them to rest from backward work today: their streak holds over it.
                 await queries.record_rest_day_of(s, team.id, who.user_id, today, "plan", self._clock())
-            return PlanToday(today, plan, heavy, backward, team.heavy_meters, Units(team.units))
+            state, epoch = await self._ladder(s, who, today)
+        if state.new_mark is not None:
+            await self._keep_ladder_mark(who, state.new_mark, epoch)
+        return PlanToday(today, plan, heavy, backward, team.heavy_meters, Units(team.units), state)
+
+    async def _ladder(self, s: AsyncSession, who: Who, today: date) -> tuple[Ladder, int]:
+        """The caller's ladder today (one read: the mark and the weeks after it), and the epoch read."""
+        read = await ladder_queries.ladder_facts(s, who.guild_id, who.user_id, today)
+        return ladder(read.weeks, today, read.mark), read.epoch
+
+    async def _keep_ladder_mark(self, who: Who, mark: LadderMark, epoch: int) -> None:
+        """Keep the ladder mark (about monthly), in a transaction of its own after the read, as
+        /stats keeps its streak mark. Only a saving: if it fails, the next /plan reads those weeks."""
+        try:
+            async with self._sessionmaker.begin() as s:
+                await ladder_queries.save_ladder_mark(s, who.guild_id, who.user_id, mark, epoch)
+        except Exception:
+            log.warning(
+                "could not keep the ladder mark of user %s in guild %s",
+                who.user_id,
+                who.guild_id,
+                exc_info=True,
+            )

@@ -169,8 +169,18 @@ class Athlete(Base):
     streak_best: Mapped[int | None] = mapped_column(Integer)
     streak_open: Mapped[int | None] = mapped_column(Integer)
     streak_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The ladder mark (domain/ladder.py LadderMark, migration 0013): the level and the streak of
+    # weeks that counted after the week ending Sunday ``ladder_through``, a week no /log can reach
+    # any more (None: no mark, /plan replays every week). Written only while ``streak_epoch`` is the
+    # one it was read at, and forgotten by a change to a past entry on or before it.
+    ladder_through: Mapped[date | None] = mapped_column(Date)
+    ladder_level: Mapped[int | None] = mapped_column(SmallInteger)
+    ladder_streak: Mapped[int | None] = mapped_column(SmallInteger)
 
-    __table_args__ = (UniqueConstraint("team_id", "user_id", name="uq_athletes_team_user"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "user_id", name="uq_athletes_team_user"),
+        CheckConstraint("ladder_level BETWEEN 1 AND 5", name="ladder_level_range"),
+    )
 
 
 class RestDay(Base):

@@ -7,7 +7,7 @@ The triggers and the backfill are in :mod:`backrun_bot.storage.month_totals`, wi
 database keeps these totals and not the application.
 
 Revision ID: 0014_month_totals
-Revises: 0011_checkins_and_rpe
+Revises: 0013_ladder
 Create Date: 2026-12-03
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from backrun_bot.storage.month_totals import DROP_TRIGGERS, TRIGGERS, backfill
 
 revision: str = "0014_month_totals"
-down_revision: str | None = "0011_checkins_and_rpe"
+down_revision: str | None = "0013_ladder"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
