@@ -77,7 +77,7 @@ import backrun_bot.discord_app.bot  # noqa: F401  (the bot's libraries, discord.
 from backrun_bot.domain.schedule import due_occurrences
 from backrun_bot.domain.shards import ShardSet
 from backrun_bot.scheduling.scheduler import ReminderScheduler
-from backrun_bot.services.delivery import DeliveryService, SlotGroup
+from backrun_bot.services.delivery import DeliveryService, DoneTarget, SlotGroup
 from backrun_bot.services.reminder_settings import ReminderSettingsService
 from backrun_bot.storage import reminder_queries as rq
 from backrun_bot.storage.engine import create_engine, make_sessionmaker
@@ -114,7 +114,14 @@ TARGET_ARMED_S, TARGET_RSS_BYTES, TARGET_LOOKUP_MS = 1.0, 150 * 10**6, 10.0
 
 class NullSender:
     async def send(
-        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str, key: str
+        self,
+        channel_id: int,
+        content: str,
+        *,
+        mention_user_ids: Sequence[int],
+        nonce: str,
+        key: str,
+        done: DoneTarget | None = None,
     ) -> int:
         return 1
 

@@ -29,6 +29,7 @@ from backrun_bot.services.delivery import (
     SKIPPED_NAMED,
     Delivered,
     DeliveryService,
+    DoneTarget,
     Outcome,
     SlotGroup,
 )
@@ -64,13 +65,20 @@ class LookingSender(RecordingSender):
     before_next_send: Callable[[], Awaitable[None]] | None = None
 
     async def send(
-        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str, key: str
+        self,
+        channel_id: int,
+        content: str,
+        *,
+        mention_user_ids: Sequence[int],
+        nonce: str,
+        key: str,
+        done: DoneTarget | None = None,
     ) -> int:
         hook, self.before_next_send = self.before_next_send, None
         if hook is not None:
             await hook()
         return await super().send(
-            channel_id, content, mention_user_ids=mention_user_ids, nonce=nonce, key=key
+            channel_id, content, mention_user_ids=mention_user_ids, nonce=nonce, key=key, done=done
         )
 
     async def find(self, channel_id: int, key: str, *, since: datetime) -> int | None:
@@ -204,12 +212,19 @@ class GatedSender(RecordingSender):
     release: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def send(
-        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str, key: str
+        self,
+        channel_id: int,
+        content: str,
+        *,
+        mention_user_ids: Sequence[int],
+        nonce: str,
+        key: str,
+        done: DoneTarget | None = None,
     ) -> int:
         if channel_id in self.held:
             await self.release.wait()
         return await super().send(
-            channel_id, content, mention_user_ids=mention_user_ids, nonce=nonce, key=key
+            channel_id, content, mention_user_ids=mention_user_ids, nonce=nonce, key=key, done=done
         )
 
 

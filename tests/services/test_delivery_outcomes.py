@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backrun_bot.domain.schedule import Slot
 from backrun_bot.errors import ChannelUnavailable, DeliveryError, MessageRefused
-from backrun_bot.services.delivery import DeliveryService, Outcome, SlotGroup
+from backrun_bot.services.delivery import DeliveryService, DoneTarget, Outcome, SlotGroup
 from backrun_bot.services.reminder_settings import ReminderSettingsService
 
 MONDAY = date(2026, 3, 9)
@@ -44,7 +44,14 @@ class FailingSender:
     fails: dict[int, Exception] = field(default_factory=dict)
 
     async def send(
-        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str, key: str
+        self,
+        channel_id: int,
+        content: str,
+        *,
+        mention_user_ids: Sequence[int],
+        nonce: str,
+        key: str,
+        done: DoneTarget | None = None,
     ) -> int:
         if channel_id in self.fails:
             raise self.fails[channel_id]

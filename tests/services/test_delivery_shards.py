@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backrun_bot.domain.schedule import Slot
 from backrun_bot.domain.shards import ShardSet, shard_of
 from backrun_bot.scheduling.scheduler import ReminderScheduler
-from backrun_bot.services.delivery import DeliveryService, SlotGroup
+from backrun_bot.services.delivery import DeliveryService, DoneTarget, SlotGroup
 from backrun_bot.services.reminder_settings import ReminderSettingsService
 from backrun_bot.storage import reminder_queries as rq
 
@@ -58,7 +58,14 @@ class Recorder:
     sent: list[tuple[int, str]] = field(default_factory=list)
 
     async def send(
-        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str, key: str
+        self,
+        channel_id: int,
+        content: str,
+        *,
+        mention_user_ids: Sequence[int],
+        nonce: str,
+        key: str,
+        done: DoneTarget | None = None,
     ) -> int:
         await asyncio.sleep(0)
         self.sent.append((channel_id, nonce))

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backrun_bot.domain.kinds import Kind
 from backrun_bot.domain.schedule import Slot
 from backrun_bot.errors import ChannelUnavailable, DeliveryError
-from backrun_bot.services.delivery import CLAIM_LEASE, Delivered, DeliveryService, reminder_key
+from backrun_bot.services.delivery import CLAIM_LEASE, Delivered, DeliveryService, DoneTarget, reminder_key
 from backrun_bot.services.reminder_settings import ReminderSettingsService
 from backrun_bot.services.training import TrainingService
 from backrun_bot.storage import queries
@@ -75,14 +75,21 @@ class KeyedSender(RecordingSender):
     tried: list[tuple[int, str]] = field(default_factory=list)
 
     async def send(
-        self, channel_id: int, content: str, *, mention_user_ids: Sequence[int], nonce: str, key: str
+        self,
+        channel_id: int,
+        content: str,
+        *,
+        mention_user_ids: Sequence[int],
+        nonce: str,
+        key: str,
+        done: DoneTarget | None = None,
     ) -> int:
         self.tried.append((channel_id, key))
         queued = self.key_failures.get((channel_id, key))
         if queued:
             raise queued.pop(0)
         return await super().send(
-            channel_id, content, mention_user_ids=mention_user_ids, nonce=nonce, key=key
+            channel_id, content, mention_user_ids=mention_user_ids, nonce=nonce, key=key, done=done
         )
 
 

@@ -12,7 +12,7 @@ from backrun_bot.storage.engine import create_engine
 from backrun_bot.storage.migrate import current_revision, downgrade_to, upgrade_to, upgrade_to_head
 from backrun_bot.storage.models import Base
 
-HEAD = "0011_checkins_and_rpe"
+HEAD = "0012_done_presses"
 TABLES = {
     "teams",
     "athletes",
@@ -24,11 +24,12 @@ TABLES = {
     "guild_welcomes",
     "rest_days",
     "checkins",
+    "done_presses",
     "alembic_version",
 }
 NEW_IN_ISSUE_9 = {"reminder_occurrences", "reminder_settings_changes"}
 NEW_IN_ISSUE_10 = {"guild_welcomes", "rest_days"}
-NEW_IN_ISSUE_11 = {"checkins"}
+NEW_IN_ISSUE_11 = {"checkins", "done_presses"}
 
 
 async def tables(url: str) -> set[str]:
@@ -55,6 +56,11 @@ async def test_upgrade_downgrade_upgrade(empty_db_url: str) -> None:
     assert await current_revision(empty_db_url) == HEAD
     assert "rpe" in await columns(empty_db_url, "run_sessions")
 
+    assert {"done_edit_at", "done_shown"} <= await columns(empty_db_url, "reminder_deliveries")
+
+    await downgrade_to(empty_db_url, "0011_checkins_and_rpe")
+    assert await tables(empty_db_url) == TABLES - {"done_presses"}
+    assert "done_edit_at" not in await columns(empty_db_url, "reminder_deliveries")
     await downgrade_to(empty_db_url, "0010_board")
     assert await tables(empty_db_url) == TABLES - NEW_IN_ISSUE_11
     assert "rpe" not in await columns(empty_db_url, "run_sessions")
