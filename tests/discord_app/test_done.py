@@ -21,7 +21,7 @@ from backrun_bot.sandbox.driver import Actor, Reply
 from backrun_bot.sandbox.emulator import Channel, DiscordEmulator, Message
 from backrun_bot.sandbox.harness import Sandbox
 from backrun_bot.storage.engine import create_engine, make_sessionmaker
-from backrun_bot.storage.models import DonePress, RunSession, Team
+from backrun_bot.storage.models import Athlete, DonePress, RunSession, Team
 from tests.discord_app.conftest import TeamFixture
 
 pytestmark = pytest.mark.asyncio
@@ -66,8 +66,6 @@ async def entries(sandbox: Sandbox, user_id: int | None = None) -> list[tuple[st
             query = select(RunSession).order_by(RunSession.id)
             rows = list(await s.scalars(query))
             if user_id is not None:
-                from backrun_bot.storage.models import Athlete
-
                 mine = await s.scalar(select(Athlete.id).where(Athlete.user_id == user_id))
                 rows = [r for r in rows if r.athlete_id == mine]
             return [(r.kind, r.effective_meters, r.day) for r in rows]
@@ -322,10 +320,6 @@ async def test_fifty_presses_in_five_seconds_make_a_few_edits_and_the_right_coun
     assert final.content == f"{warmup.content}\n\n✅ 50 athletes done"
     assert [b["label"] for b in Reply.of(final, emulator).buttons()] == [b["label"] for b in warmup.buttons()]
     assert final.mentions == [carol.user_id] and not final.mention_everyone and final.mention_roles == []
-    async with _session(running) as s:
+    assert running.bot is not None
+    async with running.bot.sessionmaker() as s:
         assert await s.scalar(select(func.count()).select_from(DonePress)) == 50
-
-
-def _session(sandbox: Sandbox):  # type: ignore[no-untyped-def]
-    assert sandbox.bot is not None
-    return sandbox.bot.sessionmaker()
