@@ -52,8 +52,8 @@ def done_message(result: DoneResult) -> str:
     what = f"{result.slot.label} of {short_date(result.day)}"
     if result.day_off is not None:
         return (
-            f"Nothing backward was logged for the {what}: today is a suggested day off from backward "
-            f"work for you ({result.day_off}). See `/plan` for the forward versions."
+            f"Nothing backward was logged for the {what}: it is a suggested day off from backward "
+            f"work for you ({result.day_off}). `/plan` shows today's forward versions."
         )
     lines = [f"✅ Logged the {what}:"]
     lines += [f"• {entry.describe(result.units)}" for entry in result.entries]

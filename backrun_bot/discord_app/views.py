@@ -106,7 +106,7 @@ class PlanButton(
 # The Done button under a real warmup or cooldown: the server, the reminder's local day and its slot
 # are in the custom id ("backrun:done:<guild>:<YYYY-MM-DD>:<slot>", at most 54 of Discord's 100
 # characters), so any copy of the bot, before or after a restart, knows what the press is about.
-DONE_LABEL = "Done ✅"
+DONE_LABEL = "Done"  # `press Done` in the sandbox console
 
 
 def done_custom_id(guild_id: int, day: date, slot: Slot) -> str:

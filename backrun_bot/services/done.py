@@ -23,7 +23,14 @@ The count under the reminder
     (``reminder_deliveries.done_edit_at``, claimed by a conditional UPDATE with the count it will
     show, ``done_shown``); a copy that loses the claim tries again when the interval is over, unless
     the count shown is already its count. The interval runs on the wall clock: it paces real
-    requests to Discord, not the team's day.
+    requests to Discord, not the team's day. The count is of the athletes whose Done logged
+    something (a press on a day off records nothing). An Undo updates it too, from the reminder's
+    text as this process last saw it; after a restart, from the next press.
+
+Not on a test
+    A ``/reminders test`` message carries no Done button (only My plan): it is a check of the
+    channel, not a reminder anyone trains to, and it is not in the ledger the press is checked
+    against, so its Done could only refuse.
 """
 
 from __future__ import annotations
