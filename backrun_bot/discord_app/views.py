@@ -114,7 +114,8 @@ def done_custom_id(guild_id: int, day: date, slot: Slot) -> str:
 
 
 def shown_of(message: discord.Message | None) -> Shown | None:
-    """The reminder as the presser saw it (its text, and whom it pinged), for the count edit."""
+    """The reminder as the presser saw it (its text, and whom it pinged), for the count edit. The
+    bot's own messages come with their content without the privileged Message Content intent."""
     if message is None:
         return None
     return Shown(message.channel.id, message.id, message.content, tuple(u.id for u in message.mentions))
