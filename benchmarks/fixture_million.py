@@ -165,6 +165,7 @@ async def _state(conn: AsyncConnection) -> tuple[str | None, int]:
 
 # Everything that refers to a team or an athlete, children first (SQLite deletes in this order).
 _TEAM_TABLES = (
+    "done_presses",
     "rest_days",
     "checkins",
     "month_totals",

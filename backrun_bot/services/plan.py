@@ -7,6 +7,9 @@ version of the team's day (:func:`backrun_bot.domain.drills.forward_plan_for`).
 The plan also carries the athlete's backward ladder (:mod:`backrun_bot.domain.ladder`): their level,
 today's dose at it and what is left to move up, read after today's day off is recorded (a day off
 today keeps this week from counting).
+
+:func:`day_off_facts` is that decision, and the only place it is made: ``/plan``, the My plan button
+and the Done button (:meth:`PlanService.day_off_on`) all ask it, so they cannot disagree.
 """
 
 from __future__ import annotations
@@ -26,8 +29,34 @@ from backrun_bot.domain.load import LOAD_LOOKBACK_DAYS, HeavyDay, assess_day
 from backrun_bot.services.common import Clock, Who, team_today
 from backrun_bot.storage import ladder_queries, queries
 from backrun_bot.storage import load_queries as lq
+from backrun_bot.storage.models import Team
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DayOffFacts:
+    """Whether ``day`` is a suggested day off from backward work for an athlete, and the facts."""
+
+    day: date
+    heavy: HeavyDay | None  # the day before, if it was heavy for them
+    day_before_backward_m: float
+
+    def reason(self, units: Units = Units.METRIC) -> str | None:
+        """Why it is a day off, in plain words (no final full stop); None if it is not one."""
+        if self.heavy is None:
+            return None
+        return f"the day before was a heavy backward day for you: {self.heavy.explain(units)}"
+
+
+async def day_off_facts(s: AsyncSession, team: Team, user_id: int, day: date) -> DayOffFacts:
+    """The day-off decision for member ``user_id`` of ``team`` on ``day``: the load rule
+    (:func:`assess_day`) over the day before, with the team's heavy-day mark."""
+    before = day - timedelta(days=1)
+    days = await lq.athlete_day_logs(s, team.id, user_id, before - timedelta(days=LOAD_LOOKBACK_DAYS), before)
+    heavy = assess_day(days, before, team.heavy_meters)
+    backward = math.fsum(d.backward_meters for d in days if d.day == before)
+    return DayOffFacts(day, heavy, backward)
 
 
 @dataclass(frozen=True)
@@ -60,12 +89,8 @@ class PlanService:
         async with self._sessionmaker.begin() as s:
             team = await queries.get_or_create_team(s, who.guild_id)
             today = team_today(team, self._clock)
-            yesterday = today - timedelta(days=1)
-            days = await lq.athlete_day_logs(
-                s, team.id, who.user_id, yesterday - timedelta(days=LOAD_LOOKBACK_DAYS), yesterday
-            )
-            heavy = assess_day(days, yesterday, team.heavy_meters)
-            backward = math.fsum(d.backward_meters for d in days if d.day == yesterday)
+            facts = await day_off_facts(s, team, who.user_id, today)
+            heavy, backward = facts.heavy, facts.day_before_backward_m
             plan = forward_plan_for(team.id, today) if heavy is not None else plan_for(team.id, today)
             if heavy is not None:
                 # /plan told them to rest from backward work today: their streak holds over it.
@@ -93,3 +118,14 @@ class PlanService:
                 who.guild_id,
                 exc_info=True,
             )
+
+    async def day_off_on(self, who: Who, day: date) -> str | None:
+        """Why ``day`` is a suggested day off from backward work for the caller, or None: the same
+        decision as :meth:`plan` (:func:`day_off_facts`). Reads only (a team not made yet has no
+        entries: None)."""
+        async with self._sessionmaker() as s:
+            team = await s.get(Team, who.guild_id)
+            if team is None:
+                return None
+            facts = await day_off_facts(s, team, who.user_id, day)
+            return facts.reason(Units(team.units))

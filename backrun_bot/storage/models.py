@@ -218,6 +218,26 @@ class Checkin(Base):
     )
 
 
+class DonePress(Base):
+    """An athlete's Done under one reminder (team, local day, slot), with the entries it logged
+    (issue 11). The primary key makes it once only, whatever the copies of the bot; an athlete is in
+    one team, so (athlete, day, slot) is also one per team. Undo deletes the row and its entries."""
+
+    __tablename__ = "done_presses"
+
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True)
+    local_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    slot: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # Denormalised from the athlete: the count under a reminder is read by (team, day, slot).
+    team_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("teams.id", ondelete="CASCADE"))
+    # The run_sessions ids it logged, comma-separated ("" for none): ids are never reused (0003),
+    # so an id whose entry was deleted meanwhile can only find nothing.
+    entry_ids: Mapped[str] = mapped_column(String(200))
+    pressed_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_done_presses_team_day_slot", "team_id", "local_day", "slot"),)
+
+
 class GuildWelcome(Base):
     """A server the bot has welcomed: once per server, ever. Not tied to ``teams``, so that deleting
     a server's data after the bot left does not make it welcome the server again."""
@@ -328,6 +348,10 @@ class ReminderDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     detail: Mapped[str | None] = mapped_column(String(200))
+    # The Done count shown under the reminder (migration 0012): when an edit of it was last claimed
+    # (by any copy of the bot; at most one every services.done.EDIT_INTERVAL) and the count it shows.
+    done_edit_at: Mapped[datetime | None]
+    done_shown: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         UniqueConstraint("team_id", "local_day", "slot", name="uq_reminder_deliveries_key"),

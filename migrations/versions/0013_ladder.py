@@ -7,7 +7,7 @@ table-level constraint would make SQLite rebuild ``athletes`` (batch mode) for n
 backfill: without a mark /plan replays every week once and keeps one.
 
 Revision ID: 0013_ladder
-Revises: 0011_checkins_and_rpe
+Revises: 0012_done_presses
 Create Date: 2026-12-03
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0013_ladder"
-down_revision: str | None = "0011_checkins_and_rpe"
+down_revision: str | None = "0012_done_presses"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
