@@ -107,12 +107,12 @@ async def measure(url: str, *, n: int, warmup: int, force: bool) -> dict[str, An
                     now[0] = datetime.combine(day, clock_time(12), tzinfo=UTC)
                     start = period_start(period, day)
                     assert start is not None
-                    params = bq.board_parameters(big, start, day, None)
+                    board_statement, params = bq.board_query(big, start, day, None)
                     started = time.perf_counter()
                     await bot.board.leaderboard(big, user_id, period)
                     q = (time.perf_counter() - started) * 1000
                     started = time.perf_counter()
-                    await conn.execute(bq.board_statement(one_kind=False), params)
+                    await conn.execute(board_statement, params)
                     s = (time.perf_counter() - started) * 1000
                     reply_at = time.perf_counter()
                     reply = await caller.run("leaderboard", period=period.value)
@@ -138,15 +138,14 @@ async def measure(url: str, *, n: int, warmup: int, force: bool) -> dict[str, An
                     overview["wire"].append(ow)
             result["violations"] = len(box.emulator.violations)
         week = period_start(Period.WEEK, today[Period.WEEK])
-        assert week is not None
+        year = period_start(Period.YEAR, today[Period.YEAR])
+        assert week is not None and year is not None
+        week_board, week_values = bq.board_query(big, week, today[Period.WEEK], None)
+        year_board, year_values = bq.board_query(big, year, today[Period.YEAR], None)
         async with engine.connect() as conn:
             result["explain"] = {
-                "board, week": await explain(
-                    conn,
-                    bq.board_statement(one_kind=False).params(
-                        **bq.board_parameters(big, week, today[Period.WEEK], None)
-                    ),
-                ),
+                "board, week": await explain(conn, week_board.params(**week_values)),
+                "board, year": await explain(conn, year_board.params(**year_values)),
                 "overview": await explain(
                     conn, bq.overview_statement().params(team_id=big, week=week, today=today[Period.WEEK])
                 ),

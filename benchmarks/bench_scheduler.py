@@ -77,7 +77,7 @@ import backrun_bot.discord_app.bot  # noqa: F401  (the bot's libraries, discord.
 from backrun_bot.domain.schedule import due_occurrences
 from backrun_bot.domain.shards import ShardSet
 from backrun_bot.scheduling.scheduler import ReminderScheduler
-from backrun_bot.services.delivery import DeliveryService, Picture, SlotGroup
+from backrun_bot.services.delivery import DeliveryService, DoneTarget, Picture, SlotGroup
 from backrun_bot.services.reminder_settings import ReminderSettingsService
 from backrun_bot.storage import reminder_queries as rq
 from backrun_bot.storage.engine import create_engine, make_sessionmaker
@@ -122,6 +122,7 @@ class NullSender:
         nonce: str,
         key: str,
         picture: Picture | None = None,
+        done: DoneTarget | None = None,
     ) -> int:
         return 1
 

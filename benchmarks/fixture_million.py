@@ -164,7 +164,17 @@ async def _state(conn: AsyncConnection) -> tuple[str | None, int]:
 
 
 # Everything that refers to a team or an athlete, children first (SQLite deletes in this order).
-_TEAM_TABLES = ("rest_days", "run_sessions", "athletes", "reminder_deliveries", "teams", "guild_welcomes")
+_TEAM_TABLES = (
+    "done_presses",
+    "rest_days",
+    "checkins",
+    "month_totals",
+    "run_sessions",
+    "athletes",
+    "reminder_deliveries",
+    "teams",
+    "guild_welcomes",
+)
 
 
 async def _empty(conn: AsyncConnection) -> None:

@@ -28,7 +28,7 @@ from backrun_bot.discord_app.http_buckets import sweep_buckets_once_a_minute
 from backrun_bot.discord_app.instrumentation import instrument_commands
 from backrun_bot.discord_app.pacing import Pacer
 from backrun_bot.discord_app.sender import DiscordSender
-from backrun_bot.discord_app.views import PlanButton, UndoButton
+from backrun_bot.discord_app.views import DoneButton, PlanButton, UndoButton, UndoDoneButton
 from backrun_bot.domain.schedule import Slot
 from backrun_bot.errors import ConfigError
 from backrun_bot.observability.health import HealthServer, start_health_server
@@ -40,6 +40,7 @@ from backrun_bot.services.common import Clock, utc_now
 from backrun_bot.services.corrections import CorrectionService
 from backrun_bot.services.data import DataService
 from backrun_bot.services.delivery import DeliveryService
+from backrun_bot.services.done import DoneService
 from backrun_bot.services.plan import PlanService
 from backrun_bot.services.reminder_settings import ReminderSettingsService
 from backrun_bot.services.retention import RetentionService
@@ -81,6 +82,7 @@ class BackrunBot(commands.AutoShardedBot):
     delivery: DeliveryService
     plans: PlanService
     checkins: CheckinService
+    done: DoneService
     teams: TeamService
     board: BoardService
     corrections: CorrectionService
@@ -173,6 +175,10 @@ class BackrunBot(commands.AutoShardedBot):
         self.metrics.prime_reminders([*(slot.value for slot in Slot), WEEKLY_SLOT])
         self.plans = PlanService(self.sessionmaker, clock=self.clock)
         self.checkins = CheckinService(self.sessionmaker, clock=self.clock)
+        # The Done button decides a day off exactly as /plan does, and edits the count through the sender.
+        self.done = DoneService(
+            self.sessionmaker, clock=self.clock, day_off_on=self.plans.day_off_on, editor=self.sender
+        )
         self.teams = TeamService(self.sessionmaker, clock=self.clock)
         # The overview names who had a heavy day exactly as the warmup does: the delivery's own rules.
         self.board = BoardService(self.sessionmaker, clock=self.clock, days_off=self.delivery.days_off)
@@ -196,7 +202,8 @@ class BackrunBot(commands.AutoShardedBot):
 
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        self.add_dynamic_items(UndoButton, PlanButton)
+        # Every button keeps its state in its custom id: they work after a restart and on every copy.
+        self.add_dynamic_items(UndoButton, PlanButton, DoneButton, UndoDoneButton)
         self.tree.on_error = on_app_command_error  # type: ignore[method-assign]
         instrument_commands(self, self.metrics)
         await self.sync_commands_if_changed()
@@ -262,6 +269,8 @@ class BackrunBot(commands.AutoShardedBot):
             self.health = None
         if hasattr(self, "scheduler"):
             await self.scheduler.shutdown()
+        if hasattr(self, "done"):
+            await self.done.close()  # pending Done count edits: the presses themselves are stored
         await super().close()
         if hasattr(self, "engine"):
             await self.engine.dispose()

@@ -13,7 +13,10 @@ from __future__ import annotations
 import discord
 
 from backrun_bot.domain.amounts import format_distance
+from backrun_bot.domain.drills import short_date
+from backrun_bot.domain.ladder import dose_line, ladder_title, to_move_up
 from backrun_bot.domain.text import literal_line
+from backrun_bot.services.done import DoneResult, Undone
 from backrun_bot.services.plan import PlanToday
 from backrun_bot.services.reminder_settings import ReminderSettings
 from backrun_bot.services.training import EntryView, LogResult, StatsView
@@ -43,6 +46,33 @@ def log_message(who: str, result: LogResult, *, late: bool = False) -> str:
     if entry.note:
         lines.append(f"> {literal_line(entry.note)}")
     return "\n".join(lines)
+
+
+def done_message(result: DoneResult) -> str:
+    """The answer to a Done press: what was logged (and what was left out), or why nothing was."""
+    what = f"{result.slot.label} of {short_date(result.day)}"
+    if result.day_off is not None:
+        return (
+            f"Nothing backward was logged for the {what}: it is a suggested day off from backward "
+            f"work for you ({result.day_off}). `/plan` shows today's forward versions."
+        )
+    lines = [f"✅ Logged the {what}:"]
+    lines += [f"• {entry.describe(result.units)}" for entry in result.entries]
+    for step in result.left_out:
+        lines.append(f"Not logged: {step.name} ({step.dose}) has no distance to count.")
+    if not result.entries:
+        lines.append("Nothing with a distance to log.")
+    return "\n".join(lines)
+
+
+def undone_done_message(undone: Undone) -> str:
+    what = f"{undone.slot.label} of {short_date(undone.day)}"
+    if not undone.entries:
+        return (
+            f"↩️ Undone: your Done for the {what} (its entries were already gone). You can press Done again."
+        )
+    shown = ", ".join(f"~~{entry.describe(undone.units)}~~" for entry in undone.entries)
+    return f"↩️ Undone: your Done for the {what}: {shown}. You can press Done again."
 
 
 def undone_message(entry: EntryView) -> str:
@@ -145,3 +175,17 @@ def plan_message(today: PlanToday) -> str:
     text = "\n\n".join([today.advice(), today.plan.warmup_text(units), today.plan.cooldown_text(units)])
     assert len(text) <= MAX_CONTENT, "the /plan texts outgrew one message"
     return text
+
+
+def ladder_embeds(today: PlanToday) -> list[discord.Embed]:
+    """/plan's ladder section, an embed of its own under the plan's text (which has its own
+    2,000-character budget): the level, today's dose at it (or, on a day off, that it waits) and
+    what is left to move up. Its title stays under Discord's 256 characters and each field under
+    1,024 (tests/domain checks every level and state); nothing in it is typed by a user."""
+    state = today.ladder
+    if state is None:
+        return []
+    embed = discord.Embed(title=ladder_title(state), colour=BRAND)
+    embed.add_field(name="Today at your level", value=dose_line(state, today.units, day_off=today.day_off))
+    embed.add_field(name="To move up", value=to_move_up(state), inline=False)
+    return [embed]

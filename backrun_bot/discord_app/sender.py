@@ -4,7 +4,7 @@ the bot posted there before."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import aiohttp
 import discord
@@ -12,8 +12,9 @@ import discord
 from backrun_bot.discord_app.charts import draw_chart
 from backrun_bot.discord_app.pacing import Pacer
 from backrun_bot.discord_app.views import plan_custom_id, reminder_view
+from backrun_bot.domain.schedule import Slot
 from backrun_bot.errors import ChannelUnavailable, DeliveryError, MessageRefused
-from backrun_bot.services.delivery import Picture
+from backrun_bot.services.delivery import DoneTarget, Picture, reminder_key
 
 # How many of a channel's messages since a reminder's time find() reads (one request per 100): a
 # reminder channel is mostly the bot's own posts, so the reminder is among the first after its time.
@@ -42,23 +43,21 @@ class DiscordSender:
         nonce: str,
         key: str,
         picture: Picture | None = None,
+        done: DoneTarget | None = None,
     ) -> int:
         channel = self._client.get_partial_messageable(channel_id)
         # Drawn before the pacer's turn is taken (a turn is a request slot, not CPU time); a chart
         # that cannot be drawn is left out and the text still goes (draw_chart logs why).
         file = None if picture is None else await draw_chart(picture.chart, picture.title, when=picture.when)
         files = [] if file is None else [file]
-        # Only the athletes named for a day off may be pinged: never everyone, here or a role.
-        mentions = discord.AllowedMentions(
-            everyone=False,
-            roles=False,
-            users=[discord.Object(id=i) for i in mention_user_ids],
-            replied_user=False,
-        )
         await self._pacer.wait()
         try:
             message = await channel.send(
-                content, allowed_mentions=mentions, nonce=nonce, view=reminder_view(key), files=files
+                content,
+                allowed_mentions=_pinging(mention_user_ids),
+                nonce=nonce,
+                view=reminder_view(key, done),
+                files=files,
             )
         except (discord.NotFound, discord.Forbidden) as exc:
             raise ChannelUnavailable(f"{exc.status} {exc.text}") from exc
@@ -72,6 +71,33 @@ class DiscordSender:
             # have the message, which the retry's find() settles.
             raise DeliveryError(f"connection: {type(exc).__name__}: {exc}") from exc
         return message.id
+
+    async def edit_reminder(
+        self,
+        channel_id: int,
+        message_id: int,
+        content: str,
+        *,
+        team_id: int,
+        day: date,
+        slot: Slot,
+        mention_user_ids: Sequence[int],
+    ) -> None:
+        """Edit a reminder to ``content`` (its Done count), keeping its buttons (a PATCH replaces
+        the components it is given) and allowing only the pings it had: Discord notifies nobody of
+        an edit, and a mention it did not have stays silent (services.done.CountEditor)."""
+        message = self._client.get_partial_messageable(channel_id).get_partial_message(message_id)
+        await self._pacer.wait()
+        try:
+            await message.edit(
+                content=content,
+                allowed_mentions=_pinging(mention_user_ids),
+                view=reminder_view(reminder_key(day, slot), (team_id, day, slot)),
+            )
+        except discord.HTTPException as exc:
+            raise DeliveryError(f"editing message {message_id}: {exc.status} {exc.text}") from exc
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise DeliveryError(f"editing message {message_id}: {type(exc).__name__}: {exc}") from exc
 
     async def post(self, channel_id: int, content: str) -> int:
         """Post a plain message of the bot's own (the welcome): paced like a reminder, pinging
@@ -122,3 +148,11 @@ class DiscordSender:
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise DeliveryError(f"reading the channel: {type(exc).__name__}: {exc}") from exc
         return None
+
+
+def _pinging(user_ids: Sequence[int]) -> discord.AllowedMentions:
+    """Only these members may be pinged (the athletes named for a day off): never everyone, here or
+    a role."""
+    return discord.AllowedMentions(
+        everyone=False, roles=False, users=[discord.Object(id=i) for i in user_ids], replied_user=False
+    )

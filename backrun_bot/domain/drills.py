@@ -32,6 +32,19 @@ Everything is decided from SHA-256 digests of ``f"{team_id}:{day.isoformat()}"``
   Sunday's drill, its first two days swap, so the same drill never comes two days in a row.
 * The cooldown distances and the backpedal-stride dose come from the digest of the day itself (other
   bytes of it than the weekly shuffle uses).
+
+What the Done button logs
+-------------------------
+Every backward step carries its :class:`Backward` part: the kind it is logged as and its metres in
+all. The dose shown is written from the same numbers (``2 × 20 m`` and 40 m of ``backward-skip``
+come from one ``sets, metres`` pair), so the reminder's text and what a **Done** press logs cannot
+disagree. Kinds: skipping drills (the lap, A-skips) are ``backward-skip``; backpedalling (the strides,
+the second half of the shuffle, the zig-zag) is ``backpedal``; the running drills (high knees, butt
+kicks, bounds) and the cooldown's run are ``backward``; then ``backward-jog`` and ``backward-walk``.
+
+A step without a distance (the walking lunges, ``2 × 8 each leg``) has a part with ``metres=None``
+and logs nothing: an entry needs a distance or a duration, and inventing one (a step length, a
+time) would put a made-up number into the athlete's load. The Done reply says it was left out.
 """
 
 from __future__ import annotations
@@ -43,8 +56,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
 
-from backrun_bot.domain.amounts import YARD_METERS, Units, format_distance
-from backrun_bot.domain.schedule import DAY_ABBREVIATIONS
+from backrun_bot.domain.amounts import LAP_METERS, YARD_METERS, Units, format_distance
+from backrun_bot.domain.kinds import Kind
+from backrun_bot.domain.schedule import DAY_ABBREVIATIONS, Slot
 
 MONTH_ABBREVIATIONS: Final = (
     "Jan",
@@ -67,12 +81,23 @@ SAFETY_LINE: Final = (
 
 
 @dataclass(frozen=True)
+class Backward:
+    """The backward part of a step, as the Done button logs it: its kind and its metres in all
+    (``None``: the step has no distance, and is not logged)."""
+
+    kind: Kind
+    metres: int | None
+
+
+@dataclass(frozen=True)
 class Drill:
-    """One step of a session: what to do, how much, and the one thing to keep in mind."""
+    """One step of a session: what to do, how much, and the one thing to keep in mind; ``backward``
+    is its backward part (None for a forward step)."""
 
     name: str
     dose: str
     cue: str
+    backward: Backward | None = None
 
     def line(self, units: Units = Units.METRIC) -> str:
         """The step as one line: name, dose and cue, as in ``"Strides — 4 x 80 m. Build to…"``; in
@@ -98,44 +123,88 @@ def in_yards(text: str) -> str:
     return _METRES.sub(yards, text)
 
 
+def _sets(name: str, sets: int, metres: int, cue: str, kind: Kind) -> Drill:
+    """A backward step of ``sets`` × ``metres``: its dose and its logged part from the same numbers."""
+    return Drill(name, f"{sets} × {metres} m", cue, Backward(kind, sets * metres))
+
+
 EASY_JOG: Final = Drill("Easy jog", "2 laps", "Relaxed, conversational pace; let the shoulders loosen.")
 BACKWARD_SKIPPING: Final = Drill(
-    "Backward skipping", "1 lap", "Small, springy skips, arms swinging easily; glance over your shoulder."
+    "Backward skipping",
+    "1 lap",
+    "Small, springy skips, arms swinging easily; glance over your shoulder.",
+    Backward(Kind.BACKWARD_SKIP, int(LAP_METERS)),
 )
 STRIDES: Final = Drill("Strides", "4 × 80 m", "Build to about 85 % of top speed, then float down.")
-BACKPEDAL_STRIDE_DOSES: Final = ("4 × 30 m", "4 × 40 m", "4 × 50 m")
+BACKPEDAL_STRIDE_SETS: Final = 4
+BACKPEDAL_STRIDE_METRES: Final = (30, 40, 50)
+BACKPEDAL_STRIDE_DOSES: Final = tuple(f"{BACKPEDAL_STRIDE_SETS} × {m} m" for m in BACKPEDAL_STRIDE_METRES)
 BACKPEDAL_CUE: Final = "Hips low, quick short steps, reaching back from the ball of the foot."
+# Shuffle to backpedal: each 20 m is 5 m of sideways shuffle, then backpedal; only the backpedal is
+# backward running, so 4 × 15 m of it is logged.
+_SHUFFLE_SETS, _SHUFFLE_METRES, _SHUFFLE_SIDEWAYS = 4, 20, 5
 
 # The backward drill of the day. Exactly seven, one per day of a week.
 WARMUP_VARIATIONS: Final[tuple[Drill, ...]] = (
-    Drill("Backward A-skips", "2 × 20 m", "Drive one knee up at a time and land under your hips."),
-    Drill("Backward high knees", "2 × 20 m", "Quick, light contacts; stand tall with a slight forward lean."),
-    Drill("Backward butt kicks", "2 × 20 m", "Heels up toward the glutes with short, quick steps."),
+    _sets(
+        "Backward A-skips", 2, 20, "Drive one knee up at a time and land under your hips.", Kind.BACKWARD_SKIP
+    ),
+    _sets(
+        "Backward high knees",
+        2,
+        20,
+        "Quick, light contacts; stand tall with a slight forward lean.",
+        Kind.BACKWARD,
+    ),
+    _sets("Backward butt kicks", 2, 20, "Heels up toward the glutes with short, quick steps.", Kind.BACKWARD),
     Drill(
         "Backward walking lunges",
         "2 × 8 each leg",
         "Reach back with a long step; chest up, front knee over the ankle.",
+        Backward(Kind.BACKWARD_WALK, None),  # no distance: not logged (see the module's docstring)
     ),
-    Drill("Low backward bounds", "2 × 15 m", "Small, controlled push-offs; land softly before the next."),
+    _sets(
+        "Low backward bounds",
+        2,
+        15,
+        "Small, controlled push-offs; land softly before the next.",
+        Kind.BACKWARD,
+    ),
     Drill(
         "Shuffle to backpedal",
-        "4 × 20 m",
-        "Shuffle sideways for 5 m, open the hips and backpedal the rest.",
+        f"{_SHUFFLE_SETS} × {_SHUFFLE_METRES} m",
+        f"Shuffle sideways for {_SHUFFLE_SIDEWAYS} m, open the hips and backpedal the rest.",
+        Backward(Kind.BACKPEDAL, _SHUFFLE_SETS * (_SHUFFLE_METRES - _SHUFFLE_SIDEWAYS)),
     ),
-    Drill(
+    _sets(
         "Backpedal zig-zag",
-        "3 × 15 m",
+        3,
+        15,
         "Backpedal, plant and angle back the other way every 5 m; stay low.",
+        Kind.BACKPEDAL,
     ),
 )
 
 
 def _cooldown(run: int, jog: int, walk: int) -> tuple[Drill, Drill, Drill]:
     return (
-        Drill("Backward run", format_distance(run), "Steady and relaxed, about half effort."),
-        Drill("Backward jog", format_distance(jog), "Shorter steps; let your breathing settle."),
         Drill(
-            "Slow backward walk", format_distance(walk), "Tall and slow, rolling from the toes to the heel."
+            "Backward run",
+            format_distance(run),
+            "Steady and relaxed, about half effort.",
+            Backward(Kind.BACKWARD, run),
+        ),
+        Drill(
+            "Backward jog",
+            format_distance(jog),
+            "Shorter steps; let your breathing settle.",
+            Backward(Kind.BACKWARD_JOG, jog),
+        ),
+        Drill(
+            "Slow backward walk",
+            format_distance(walk),
+            "Tall and slow, rolling from the toes to the heel.",
+            Backward(Kind.BACKWARD_WALK, walk),
         ),
     )
 
@@ -194,6 +263,12 @@ class DailyPlan:
         :data:`FORWARD_VARIATIONS` in the forward version)."""
         variations = FORWARD_VARIATIONS if self.forward else WARMUP_VARIATIONS
         return next(drill for drill in self.warmup if drill in variations)
+
+    def backward_steps(self, slot: Slot) -> tuple[Drill, ...]:
+        """The steps of the ``slot`` reminder with a backward part, in their order: what its Done
+        button logs (those with a distance) or names as left out (those without)."""
+        steps = self.cooldown if slot is Slot.COOLDOWN else self.warmup
+        return tuple(drill for drill in steps if drill.backward is not None)
 
     def warmup_text(self, units: Units = Units.METRIC) -> str:
         """Discord markdown: a bold title, the numbered steps and (with backward work) the safety
@@ -287,7 +362,13 @@ def plan_for(team_id: int, day: date) -> DailyPlan:
         BACKWARD_SKIPPING,
         WARMUP_VARIATIONS[choice.variation],
         STRIDES,
-        Drill("Backpedal strides", BACKPEDAL_STRIDE_DOSES[choice.stride_dose], BACKPEDAL_CUE),
+        _sets(
+            "Backpedal strides",
+            BACKPEDAL_STRIDE_SETS,
+            BACKPEDAL_STRIDE_METRES[choice.stride_dose],
+            BACKPEDAL_CUE,
+            Kind.BACKPEDAL,
+        ),
     )
     return DailyPlan(team_id=team_id, day=day, warmup=warmup, cooldown=COOLDOWN_VARIATIONS[choice.cooldown])
 

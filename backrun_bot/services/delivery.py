@@ -45,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backrun_bot.domain.amounts import Units
 from backrun_bot.domain.dates import Period
 from backrun_bot.domain.day_off import DayOff, day_off_reason, day_off_section
+from backrun_bot.domain.done import DONE_LINE_ROOM
 from backrun_bot.domain.drills import plan_for
 from backrun_bot.domain.load import LOAD_LOOKBACK_DAYS, DayLog, assess_day, may_be_heavy
 from backrun_bot.domain.schedule import Slot, format_days, occurrence_utc
@@ -108,6 +109,10 @@ class SlotGroup:
     slot: Slot
 
 
+# What a real warmup's or cooldown's Done button logs: the team, the local day and the slot.
+DoneTarget = tuple[int, date, Slot]
+
+
 class Sender(Protocol):
     """Posts a message to a channel; implemented by the Discord adapter."""
 
@@ -120,10 +125,13 @@ class Sender(Protocol):
         nonce: str,
         key: str,
         picture: Picture | None = None,
+        done: DoneTarget | None = None,
     ) -> int:
         """Send and return the message id. ``key`` names the reminder (:func:`reminder_key`) and goes
         into the message where :meth:`find` can see it; ``picture``, if any, is drawn and attached
-        (left out, and logged, if it cannot be drawn: the text still goes). Raises
+        (left out, and logged, if it cannot be drawn: the text still goes); ``done``, on a real
+        warmup or cooldown, is what its Done button logs (services.done; none on the weekly summary
+        or a test). Raises
         ChannelUnavailable, MessageRefused or DeliveryError."""
         ...
 
@@ -378,7 +386,9 @@ class DeliveryService:
             return Composed(warmup, ())
         if not pings:
             offs = [dataclasses.replace(off, mention=False) for off in offs]
-        section, pinged = day_off_section(offs, budget=MAX_MESSAGE - len(warmup) - 2, units=units)
+        # The Done count line is added below it later (services.done): its room is kept free.
+        budget = MAX_MESSAGE - DONE_LINE_ROOM - len(warmup) - 2
+        section, pinged = day_off_section(offs, budget=budget, units=units)
         return Composed(f"{warmup}\n\n{section}", pinged, days_off=len(offs))
 
     @staticmethod
@@ -744,6 +754,7 @@ class DeliveryService:
                     nonce=_nonce(team_id, day, slot),
                     key=key,
                     picture=composed.picture,
+                    done=(team_id, day, Slot(slot)) if slot != rq.WEEKLY_SLOT else None,
                 )
         except (ChannelUnavailable, MessageRefused) as exc:
             # Sending again would fail the same way: record it. A lost channel also pauses the team;

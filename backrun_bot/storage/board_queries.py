@@ -9,7 +9,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Date, Select, String, bindparam, func, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    Date,
+    Select,
+    String,
+    bindparam,
+    func,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -17,43 +28,55 @@ from backrun_bot.domain.board import Total
 from backrun_bot.storage.models import Athlete, MonthTotal, RunSession
 from backrun_bot.storage.month_totals import MM_PER_M
 
+FORWARD = "forward"  # the one forward kind (domain.kinds.Kind.FORWARD's value)
+
 
 @functools.cache
 def board_statement(*, one_kind: bool) -> Select[Any]:
-    """Each athlete's distance (effective metres) over ``[:start, :end]`` in the team ``:team_id``,
-    of every backward kind or (``one_kind``) of the kind ``:kind`` only; athletes without any are
-    not in it. The names come from the athletes table, so a member who left the server is on the
-    board under the last name the bot saw.
+    """Each athlete's distance (effective metres) over ``[:start, :end]`` in the team ``:team_id``:
+    of every backward kind (``:backward`` true) or forward (false), or (``one_kind``) of the backward
+    kind ``:kind`` only; athletes without any are not in it. The names come from the athletes table,
+    so a member who left the server is on the board under the last name the bot saw.
 
-    The period is cut in three (:func:`board_parameters`): the whole calendar months in it, ``[:months,
-    :after_months)``, are summed from ``month_totals`` (a dozen rows per athlete and kind for a year;
-    migration 0014), and the days before and after them, ``[:start, :months)`` and ``[:after_months,
-    :end]``, from the team's ``(team_id, day, athlete_id, is_backward, kind, effective_meters)`` index
-    alone (migration 0010), two ranges of it. A week or a month so far has no whole month: all of it
-    is one index range, as before.
+    The entries are summed from the team's ``(team_id, day, athlete_id, is_backward, kind,
+    effective_meters)`` index alone (migration 0010). For every backward kind together and for
+    forward, the whole calendar months of the period, ``[:months, :after_months)``
+    (:func:`board_parameters`), come from ``month_totals`` instead (one row per athlete and month,
+    migration 0014), and only the days before and after them, ``[:start, :months)`` and
+    ``[:after_months, :end]``, from the index: a year so far is at most eleven rows per athlete and a
+    month of entries. A week, or the month so far, has no whole month: all of it is one index range.
+    One backward kind is not in the month totals (they sum the backward kinds together): its whole
+    period is one index range.
     """
     entries = RunSession.__table__
-    totals = MonthTotal.__table__
     team = bindparam("team_id", type_=BigInteger)
-    months, after_months = bindparam("months", type_=Date), bindparam("after_months", type_=Date)
-
-    def which(table: Any) -> ColumnElement[bool]:
-        kind: ColumnElement[str] = table.c.kind
-        backward: ColumnElement[bool] = table.c.is_backward
-        return kind == bindparam("kind", type_=String) if one_kind else backward.is_(True)
+    start, end = bindparam("start", type_=Date), bindparam("end", type_=Date)
 
     def days(first: ColumnElement[bool], last: ColumnElement[bool]) -> Select[Any]:
+        which = (
+            entries.c.kind == bindparam("kind", type_=String)
+            if one_kind
+            else entries.c.is_backward == bindparam("backward", type_=Boolean)
+        )
         return select(entries.c.athlete_id, entries.c.effective_meters.label("meters")).where(
-            entries.c.team_id == team, first, last, which(entries)
+            entries.c.team_id == team, first, last, which
         )
 
-    parts = union_all(
-        days(entries.c.day >= bindparam("start", type_=Date), entries.c.day < months),
-        select(totals.c.athlete_id, (totals.c.millimetres / float(MM_PER_M)).label("meters")).where(
-            totals.c.team_id == team, totals.c.month >= months, totals.c.month < after_months, which(totals)
-        ),
-        days(entries.c.day >= after_months, entries.c.day <= bindparam("end", type_=Date)),
-    ).subquery("parts")
+    if one_kind:
+        parts = days(entries.c.day >= start, entries.c.day <= end).subquery("parts")
+    else:
+        totals = MonthTotal.__table__
+        months, after_months = bindparam("months", type_=Date), bindparam("after_months", type_=Date)
+        parts = union_all(
+            days(entries.c.day >= start, entries.c.day < months),
+            select(totals.c.athlete_id, (totals.c.millimetres / float(MM_PER_M)).label("meters")).where(
+                totals.c.team_id == team,
+                totals.c.month >= months,
+                totals.c.month < after_months,
+                totals.c.is_backward == bindparam("backward", type_=Boolean),
+            ),
+            days(entries.c.day >= after_months, entries.c.day <= end),
+        ).subquery("parts")
     sums = (
         select(parts.c.athlete_id, func.sum(parts.c.meters).label("meters"))
         .group_by(parts.c.athlete_id)
@@ -62,6 +85,20 @@ def board_statement(*, one_kind: bool) -> Select[Any]:
     return select(Athlete.id, Athlete.user_id, Athlete.display_name, sums.c.meters).join(
         sums, sums.c.athlete_id == Athlete.id
     )
+
+
+def board_query(
+    team_id: int, start: date, end: date, kind: str | None
+) -> tuple[Select[Any], dict[str, object]]:
+    """:func:`board_statement` and its parameters for a board of ``kind`` (None: every backward kind)."""
+    one_kind = kind is not None and kind != FORWARD
+    values: dict[str, object] = {"team_id": team_id, "start": start, "end": end}
+    if one_kind:
+        values["kind"] = kind
+    else:
+        values["backward"] = kind is None
+        values["months"], values["after_months"] = whole_months(start, end)
+    return board_statement(one_kind=one_kind), values
 
 
 def whole_months(start: date, end: date) -> tuple[date, date]:
@@ -76,26 +113,12 @@ def _next_month(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
-def board_parameters(team_id: int, start: date, end: date, kind: str | None) -> dict[str, object]:
-    months, after_months = whole_months(start, end)
-    values: dict[str, object] = {
-        "team_id": team_id,
-        "start": start,
-        "end": end,
-        "months": months,
-        "after_months": after_months,
-    }
-    if kind is not None:
-        values["kind"] = kind
-    return values
-
-
 async def board_totals(
     s: AsyncSession, team_id: int, start: date, end: date, kind: str | None
 ) -> list[Total]:
     """:func:`board_statement`'s rows: ``kind`` None for every backward kind together."""
-    statement = board_statement(one_kind=kind is not None)
-    rows = await (await s.connection()).execute(statement, board_parameters(team_id, start, end, kind))
+    statement, values = board_query(team_id, start, end, kind)
+    rows = await (await s.connection()).execute(statement, values)
     return [Total(athlete_id, user_id, name, float(meters)) for athlete_id, user_id, name, meters in rows]
 
 

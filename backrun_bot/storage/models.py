@@ -23,6 +23,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Text,
@@ -168,8 +169,18 @@ class Athlete(Base):
     streak_best: Mapped[int | None] = mapped_column(Integer)
     streak_open: Mapped[int | None] = mapped_column(Integer)
     streak_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The ladder mark (domain/ladder.py LadderMark, migration 0013): the level and the streak of
+    # weeks that counted after the week ending Sunday ``ladder_through``, a week no /log can reach
+    # any more (None: no mark, /plan replays every week). Written only while ``streak_epoch`` is the
+    # one it was read at, and forgotten by a change to a past entry on or before it.
+    ladder_through: Mapped[date | None] = mapped_column(Date)
+    ladder_level: Mapped[int | None] = mapped_column(SmallInteger)
+    ladder_streak: Mapped[int | None] = mapped_column(SmallInteger)
 
-    __table_args__ = (UniqueConstraint("team_id", "user_id", name="uq_athletes_team_user"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "user_id", name="uq_athletes_team_user"),
+        CheckConstraint("ladder_level BETWEEN 1 AND 5", name="ladder_level_range"),
+    )
 
 
 class RestDay(Base):
@@ -205,6 +216,26 @@ class Checkin(Base):
         CheckConstraint("sleep IS NULL OR sleep BETWEEN 1 AND 5", name="sleep_range"),
         Index("ix_checkins_team_day", "team_id", "day"),
     )
+
+
+class DonePress(Base):
+    """An athlete's Done under one reminder (team, local day, slot), with the entries it logged
+    (issue 11). The primary key makes it once only, whatever the copies of the bot; an athlete is in
+    one team, so (athlete, day, slot) is also one per team. Undo deletes the row and its entries."""
+
+    __tablename__ = "done_presses"
+
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True)
+    local_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    slot: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # Denormalised from the athlete: the count under a reminder is read by (team, day, slot).
+    team_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("teams.id", ondelete="CASCADE"))
+    # The run_sessions ids it logged, comma-separated ("" for none): ids are never reused (0003),
+    # so an id whose entry was deleted meanwhile can only find nothing.
+    entry_ids: Mapped[str] = mapped_column(String(200))
+    pressed_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_done_presses_team_day_slot", "team_id", "local_day", "slot"),)
 
 
 class GuildWelcome(Base):
@@ -273,21 +304,32 @@ class RunSession(Base):
 
 
 class MonthTotal(Base):
-    """An athlete's distance in one calendar month (of the entries' own days) of one kind, in whole
-    millimetres, and how many entries make it up. Kept by triggers on ``run_sessions``
-    (:mod:`backrun_bot.storage.month_totals`, migration 0014): never written by the application."""
+    """An athlete's backward (every backward kind) or forward distance in one calendar month (of the
+    entries' own days), in whole millimetres, and how many entries make it up. Kept by triggers on
+    ``run_sessions`` (:mod:`backrun_bot.storage.month_totals`, migration 0014): never written by the
+    application."""
 
     __tablename__ = "month_totals"
 
-    team_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
-    )
-    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first day of the month
-    athlete_id: Mapped[int] = mapped_column(ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    team_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("teams.id", ondelete="CASCADE"))
+    month: Mapped[date] = mapped_column(Date)  # the first day of the month
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athletes.id", ondelete="CASCADE"))
     is_backward: Mapped[bool] = mapped_column(Boolean)
     millimetres: Mapped[int] = mapped_column(BigInteger)
     entries: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        # The key carries the total (index-only on PostgreSQL); SQLite stores rows in key order.
+        PrimaryKeyConstraint(
+            "team_id",
+            "month",
+            "athlete_id",
+            "is_backward",
+            name="pk_month_totals",
+            postgresql_include=["millimetres"],
+        ),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class ReminderDelivery(Base):
@@ -306,6 +348,10 @@ class ReminderDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     detail: Mapped[str | None] = mapped_column(String(200))
+    # The Done count shown under the reminder (migration 0012): when an edit of it was last claimed
+    # (by any copy of the bot; at most one every services.done.EDIT_INTERVAL) and the count it shows.
+    done_edit_at: Mapped[datetime | None]
+    done_shown: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         UniqueConstraint("team_id", "local_day", "slot", name="uq_reminder_deliveries_key"),

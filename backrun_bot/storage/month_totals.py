@@ -1,6 +1,8 @@
-"""Each athlete's distance per calendar month and kind, kept by the database itself (migration
-0014_month_totals), so that a year's leaderboard sums at most a dozen rows per athlete instead of
-every entry of the year.
+"""Each athlete's backward and forward distance per calendar month, kept by the database itself
+(migration 0014_month_totals), so that a year's leaderboard sums at most a dozen rows per athlete
+instead of every entry of the year. Backward kinds are summed together: the default board (every
+backward kind) and the forward board read these; a board of one backward kind sums its entries
+(``storage/board_queries.py``).
 
 Kept by triggers on ``run_sessions``, not by the code that writes entries: every write, whatever
 its path (``/log``'s one-statement insert, ``/undo``, ``/entry edit`` and ``delete``, ``/forget-me``,
@@ -24,15 +26,13 @@ _SQLITE_MONTH = "date({row}.day, 'start of month')"
 _SQLITE_KEY = (
     "team_id = {row}.team_id AND month = "
     + _SQLITE_MONTH
-    + " AND athlete_id = {row}.athlete_id AND kind = {row}.kind"
+    + " AND athlete_id = {row}.athlete_id AND is_backward = {row}.is_backward"
 )
 _SQLITE_ADD = (
-    "INSERT INTO month_totals (team_id, month, athlete_id, kind, is_backward, millimetres, entries) "
-    "VALUES (NEW.team_id, "
-    + _SQLITE_MONTH.format(row="NEW")
-    + ", NEW.athlete_id, NEW.kind, NEW.is_backward, "
+    "INSERT INTO month_totals (team_id, month, athlete_id, is_backward, millimetres, entries) "
+    "VALUES (NEW.team_id, " + _SQLITE_MONTH.format(row="NEW") + ", NEW.athlete_id, NEW.is_backward, "
     "CAST(round(NEW.effective_meters * 1000) AS INTEGER), 1) "
-    "ON CONFLICT (team_id, month, athlete_id, kind) DO UPDATE SET "
+    "ON CONFLICT (team_id, month, athlete_id, is_backward) DO UPDATE SET "
     "millimetres = millimetres + excluded.millimetres, entries = entries + 1;"
 )
 _SQLITE_TAKE = (
@@ -41,9 +41,9 @@ _SQLITE_TAKE = (
     " WHERE " + _SQLITE_KEY.format(row="OLD") + ";"
     " DELETE FROM month_totals WHERE " + _SQLITE_KEY.format(row="OLD") + " AND entries <= 0;"
 )
-# The columns an entry's month total depends on: an UPDATE of anything else (a note, an RPE) leaves
-# the totals alone.
-_COUNTED = "team_id, athlete_id, day, kind, is_backward, effective_meters"
+# The columns an entry's month total depends on: an UPDATE of anything else (a note, an RPE, one
+# backward kind for another) leaves the totals alone.
+_COUNTED = "team_id, athlete_id, day, is_backward, effective_meters"
 
 SQLITE_TRIGGERS: Final = (
     f"CREATE TRIGGER trg_run_sessions_month_insert AFTER INSERT ON run_sessions BEGIN {_SQLITE_ADD} END",
@@ -57,7 +57,7 @@ SQLITE_DROP: Final = tuple(
 
 _PG_KEY = (
     "team_id = {row}.team_id AND month = date_trunc('month', {row}.day)::date "
-    "AND athlete_id = {row}.athlete_id AND kind = {row}.kind"
+    "AND athlete_id = {row}.athlete_id AND is_backward = {row}.is_backward"
 )
 POSTGRES_TRIGGERS: Final = (
     f"""
@@ -70,10 +70,10 @@ BEGIN
         DELETE FROM month_totals WHERE {_PG_KEY.format(row="OLD")} AND entries <= 0;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO month_totals (team_id, month, athlete_id, kind, is_backward, millimetres, entries)
-        VALUES (NEW.team_id, date_trunc('month', NEW.day)::date, NEW.athlete_id, NEW.kind, NEW.is_backward,
+        INSERT INTO month_totals (team_id, month, athlete_id, is_backward, millimetres, entries)
+        VALUES (NEW.team_id, date_trunc('month', NEW.day)::date, NEW.athlete_id, NEW.is_backward,
                 round(NEW.effective_meters * 1000)::bigint, 1)
-        ON CONFLICT (team_id, month, athlete_id, kind) DO UPDATE
+        ON CONFLICT (team_id, month, athlete_id, is_backward) DO UPDATE
            SET millimetres = month_totals.millimetres + EXCLUDED.millimetres,
                entries = month_totals.entries + 1;
     END IF;
@@ -109,7 +109,7 @@ def backfill(dialect: str) -> str:
         else "round(effective_meters * 1000)::bigint"
     )
     return (
-        "INSERT INTO month_totals (team_id, month, athlete_id, kind, is_backward, millimetres, entries) "
-        f"SELECT team_id, {month}, athlete_id, kind, is_backward, sum({mm}), count(*) FROM run_sessions "
-        f"GROUP BY team_id, {month}, athlete_id, kind, is_backward"
+        "INSERT INTO month_totals (team_id, month, athlete_id, is_backward, millimetres, entries) "
+        f"SELECT team_id, {month}, athlete_id, is_backward, sum({mm}), count(*) FROM run_sessions "
+        f"GROUP BY team_id, {month}, athlete_id, is_backward"
     )

@@ -746,15 +746,17 @@ async def record_rest_day_of(
 
 
 async def past_changed(s: AsyncSession, athlete_id: int, day: date) -> None:
-    """An entry of the athlete on ``day`` was removed or changed: a streak mark on or after that day
-    no longer holds (forgotten: the next /stats reads every day again), and the epoch moves on so
-    that a mark computed before this change is not written after it (:func:`save_streak_mark`)."""
+    """An entry of the athlete on ``day`` was removed or changed: a streak mark or a ladder mark on
+    or after that day no longer holds (forgotten: the next /stats or /plan reads every day again),
+    and the epoch moves on so that a mark computed before this change is not written after it
+    (:func:`save_streak_mark`, ``ladder_queries.save_ladder_mark``)."""
     await s.execute(
         update(Athlete)
         .where(Athlete.id == athlete_id)
         .values(
             streak_epoch=Athlete.streak_epoch + 1,
             streak_through=case((Athlete.streak_through >= day, None), else_=Athlete.streak_through),
+            ladder_through=case((Athlete.ladder_through >= day, None), else_=Athlete.ladder_through),
         )
     )
 

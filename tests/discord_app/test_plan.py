@@ -34,7 +34,7 @@ async def test_a_day_off_shows_the_forward_day_and_when_backward_work_resumes(al
     assert len(reply.content) <= 2000
     assert text.startswith("**Take today off from backward work**: 2 km of backward running")
     assert "Backward work resumes tomorrow, Mon 9 Mar." in text
-    drills = drills_part(text)
+    drills = drills_part(reply.content)  # the message itself; the ladder is an embed of its own
     assert "**Warmup — Sun 8 Mar** (all forward)" in drills and "**Cooldown — Sun 8 Mar**" in drills
     assert "backward" not in drills.lower() and "backpedal" not in drills.lower()
     assert "2. Skipping — 1 lap." in drills and "Accelerations — 4 × " in drills

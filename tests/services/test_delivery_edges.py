@@ -29,6 +29,7 @@ from backrun_bot.services.delivery import (
     SKIPPED_NAMED,
     Delivered,
     DeliveryService,
+    DoneTarget,
     Outcome,
     Picture,
     SlotGroup,
@@ -73,12 +74,13 @@ class LookingSender(RecordingSender):
         nonce: str,
         key: str,
         picture: Picture | None = None,
+        done: DoneTarget | None = None,
     ) -> int:
         hook, self.before_next_send = self.before_next_send, None
         if hook is not None:
             await hook()
         return await super().send(
-            channel_id, content, mention_user_ids=mention_user_ids, nonce=nonce, key=key
+            channel_id, content, mention_user_ids=mention_user_ids, nonce=nonce, key=key, done=done
         )
 
     async def find(self, channel_id: int, key: str, *, since: datetime) -> int | None:
@@ -220,11 +222,12 @@ class GatedSender(RecordingSender):
         nonce: str,
         key: str,
         picture: Picture | None = None,
+        done: DoneTarget | None = None,
     ) -> int:
         if channel_id in self.held:
             await self.release.wait()
         return await super().send(
-            channel_id, content, mention_user_ids=mention_user_ids, nonce=nonce, key=key
+            channel_id, content, mention_user_ids=mention_user_ids, nonce=nonce, key=key, done=done
         )
 
 

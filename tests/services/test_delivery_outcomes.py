@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backrun_bot.domain.schedule import Slot
 from backrun_bot.errors import ChannelUnavailable, DeliveryError, MessageRefused
-from backrun_bot.services.delivery import DeliveryService, Outcome, Picture, SlotGroup
+from backrun_bot.services.delivery import DeliveryService, DoneTarget, Outcome, Picture, SlotGroup
 from backrun_bot.services.reminder_settings import ReminderSettingsService
 
 MONDAY = date(2026, 3, 9)
@@ -52,6 +52,7 @@ class FailingSender:
         nonce: str,
         key: str,
         picture: Picture | None = None,
+        done: DoneTarget | None = None,
     ) -> int:
         if channel_id in self.fails:
             raise self.fails[channel_id]

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backrun_bot.domain.schedule import Slot
 from backrun_bot.domain.shards import ShardSet, shard_of
 from backrun_bot.scheduling.scheduler import ReminderScheduler
-from backrun_bot.services.delivery import DeliveryService, Picture, SlotGroup
+from backrun_bot.services.delivery import DeliveryService, DoneTarget, Picture, SlotGroup
 from backrun_bot.services.reminder_settings import ReminderSettingsService
 from backrun_bot.storage import reminder_queries as rq
 
@@ -66,6 +66,7 @@ class Recorder:
         nonce: str,
         key: str,
         picture: Picture | None = None,
+        done: DoneTarget | None = None,
     ) -> int:
         await asyncio.sleep(0)
         self.sent.append((channel_id, nonce))

@@ -19,7 +19,14 @@ from backrun_bot.domain.kinds import Kind
 from backrun_bot.domain.schedule import Slot
 from backrun_bot.domain.volume import Step
 from backrun_bot.errors import ChannelUnavailable, DeliveryError
-from backrun_bot.services.delivery import CLAIM_LEASE, Delivered, DeliveryService, Picture, reminder_key
+from backrun_bot.services.delivery import (
+    CLAIM_LEASE,
+    Delivered,
+    DeliveryService,
+    DoneTarget,
+    Picture,
+    reminder_key,
+)
 from backrun_bot.services.reminder_settings import ReminderSettingsService
 from backrun_bot.services.training import TrainingService
 from backrun_bot.storage import queries
@@ -85,13 +92,20 @@ class KeyedSender(RecordingSender):
         nonce: str,
         key: str,
         picture: Picture | None = None,
+        done: DoneTarget | None = None,
     ) -> int:
         self.tried.append((channel_id, key))
         queued = self.key_failures.get((channel_id, key))
         if queued:
             raise queued.pop(0)
         return await super().send(
-            channel_id, content, mention_user_ids=mention_user_ids, nonce=nonce, key=key, picture=picture
+            channel_id,
+            content,
+            mention_user_ids=mention_user_ids,
+            nonce=nonce,
+            key=key,
+            picture=picture,
+            done=done,
         )
 
 

@@ -150,9 +150,8 @@ async def test_the_board_reads_the_teams_covering_index_alone(engine: AsyncEngin
     await many_teams(engine)
     async with engine.connect() as conn:
         for kind in (None, "backpedal"):
-            statement = bq.board_statement(one_kind=kind is not None).params(
-                **bq.board_parameters(BIG_TEAM, TODAY - timedelta(days=6), TODAY, kind)
-            )
+            statement, values = bq.board_query(BIG_TEAM, TODAY - timedelta(days=6), TODAY, kind)
+            statement = statement.params(**values)
             shown = await plan(conn, statement)
             if conn.dialect.name == "sqlite":
                 assert "USING COVERING INDEX ix_run_sessions_team_day" in shown, shown

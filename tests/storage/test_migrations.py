@@ -25,11 +25,13 @@ TABLES = {
     "rest_days",
     "checkins",
     "month_totals",
+    "done_presses",
     "alembic_version",
 }
 NEW_IN_ISSUE_9 = {"reminder_occurrences", "reminder_settings_changes"}
 NEW_IN_ISSUE_10 = {"guild_welcomes", "rest_days"}
-NEW_IN_ISSUE_11 = {"checkins", "month_totals"}
+NEW_IN_ISSUE_11 = {"checkins", "month_totals", "done_presses"}
+LADDER = {"ladder_through", "ladder_level", "ladder_streak"}  # 0013, on athletes
 
 
 async def tables(url: str) -> set[str]:
@@ -55,7 +57,18 @@ async def test_upgrade_downgrade_upgrade(empty_db_url: str) -> None:
     assert await tables(empty_db_url) == TABLES
     assert await current_revision(empty_db_url) == HEAD
     assert "rpe" in await columns(empty_db_url, "run_sessions")
+    assert await columns(empty_db_url, "athletes") >= LADDER
 
+    assert {"done_edit_at", "done_shown"} <= await columns(empty_db_url, "reminder_deliveries")
+
+    await downgrade_to(empty_db_url, "0013_ladder")
+    assert await tables(empty_db_url) == TABLES - {"month_totals"}
+    await downgrade_to(empty_db_url, "0012_done_presses")
+    assert await tables(empty_db_url) == TABLES - {"month_totals"}
+    assert not LADDER & await columns(empty_db_url, "athletes")
+    await downgrade_to(empty_db_url, "0011_checkins_and_rpe")
+    assert await tables(empty_db_url) == TABLES - {"month_totals", "done_presses"}
+    assert "done_edit_at" not in await columns(empty_db_url, "reminder_deliveries")
     await downgrade_to(empty_db_url, "0010_board")
     assert await tables(empty_db_url) == TABLES - NEW_IN_ISSUE_11
     assert "rpe" not in await columns(empty_db_url, "run_sessions")

@@ -1,8 +1,9 @@
 """The month totals (migration 0014) follow every write to ``run_sessions``, on SQLite and
-PostgreSQL: after each step of a seeded mix of inserts, edits (of the day, kind, amount, or only the
-note) and deletes, by statements of every shape the bot uses, the table equals a recount of the
-entries; a month whose last entry goes is gone; and the leaderboard summed through whole months
-equals the plain sum over the entries for periods that start and end anywhere."""
+PostgreSQL: after each step of a seeded mix of inserts, edits (of the day, the kind — backward to
+forward and between backward kinds —, the amount, or only the note) and deletes, by statements of
+every shape the bot uses, the table equals a recount of the entries; a month whose last entry goes
+is gone; and the leaderboard summed through whole months equals the plain sum over the entries for
+periods that start and end anywhere."""
 
 from __future__ import annotations
 
@@ -90,9 +91,9 @@ async def test_a_month_whose_last_entry_goes_is_gone(sessionmaker: async_session
         await s.execute(
             insert(RunSession), [entry(1, 2, date(2026, 1, 5), 0.1), entry(1, 2, date(2026, 1, 6), 0.2)]
         )
-        assert await kept(s) == {(2, date(2026, 1, 1), 1, "backward", True, 300, 2)}
+        assert await kept(s) == {(2, date(2026, 1, 1), 1, True, 300, 2)}
         await s.execute(delete(RunSession).where(RunSession.day == date(2026, 1, 5)))
-        assert await kept(s) == {(2, date(2026, 1, 1), 1, "backward", True, 200, 1)}
+        assert await kept(s) == {(2, date(2026, 1, 1), 1, True, 200, 1)}
         await s.execute(delete(RunSession))
         assert await kept(s) == set()
 
@@ -111,7 +112,7 @@ async def test_the_board_through_whole_months_equals_the_plain_sum(
         periods.append((start, start + timedelta(days=rng.randint(0, 120))))
     async with sessionmaker() as s:
         for start, end in periods:
-            for kind in (None, "backpedal", "forward"):
+            for kind in (None, "backpedal", "backward-walk", "forward"):
                 which = RunSession.is_backward.is_(True) if kind is None else RunSession.kind == kind
                 rows = await s.execute(
                     select(RunSession.athlete_id, func.sum(RunSession.effective_meters))

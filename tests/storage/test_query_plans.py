@@ -17,8 +17,8 @@ from sqlalchemy import CompoundSelect, Select, TextualSelect, insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backrun_bot.domain.stats import settled_day
-from backrun_bot.storage import queries
-from backrun_bot.storage.models import Athlete, RestDay, RunSession, Team
+from backrun_bot.storage import ladder_queries, queries
+from backrun_bot.storage.models import Athlete, Checkin, RestDay, RunSession, Team
 
 AnySelect = Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]] | TextualSelect
 
@@ -68,6 +68,19 @@ async def fill(conn: AsyncConnection) -> None:
         for d in range(3, DAYS, 7)
     ]
     await conn.execute(insert(RestDay), rests)
+    # Check-ins (the ladder reads them): every other day for everyone of the big team.
+    checkins = [
+        {
+            "athlete_id": a,
+            "day": FIRST + timedelta(days=d),
+            "team_id": BIG_TEAM,
+            "soreness": 3,
+            "recorded_at": now,
+        }
+        for a in range(1, ATHLETES + 1)
+        for d in range(0, DAYS, 2)
+    ]
+    await conn.execute(insert(Checkin), checkins)
     await conn.execute(text("ANALYZE"))
 
 
@@ -85,6 +98,9 @@ def per_athlete_reads() -> dict[str, AnySelect]:
         "log, one statement": queries.known_entry_query(BIG_TEAM, ME, TODAY, (TODAY - timedelta(6), TODAY)),
         "stats, one read": queries.period_stats_query(BIG_TEAM, ME, start, TODAY, settled_day(TODAY)),
         "stats all, one read": queries.period_stats_query(BIG_TEAM, ME, None, TODAY, settled_day(TODAY)),
+        "ladder, one read": ladder_queries.ladder_statement().params(
+            guild_id=BIG_TEAM, user_id=ME, end=TODAY
+        ),
     }
 
 
@@ -110,3 +126,4 @@ async def test_a_per_athlete_read_uses_the_athletes_own_index(engine: AsyncEngin
     assert "SCAN athletes" not in shown and "Seq Scan on athletes" not in shown, shown
     assert "Seq Scan on run_sessions" not in shown and "SCAN run_sessions" not in shown, shown
     assert "Seq Scan on rest_days" not in shown and "SCAN rest_days" not in shown, shown
+    assert "Seq Scan on checkins" not in shown and "SCAN checkins" not in shown, shown

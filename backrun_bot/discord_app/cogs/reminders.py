@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from backrun_bot.discord_app.bot import BackrunBot
-from backrun_bot.discord_app.embeds import plan_message, preview_embeds
+from backrun_bot.discord_app.embeds import ladder_embeds, plan_message, preview_embeds
 from backrun_bot.discord_app.transformers import DaysArg, LocalTimeArg, TimezoneArg
 from backrun_bot.discord_app.views import who_of
 from backrun_bot.domain.load import DEFAULT_HEAVY_METERS, MAX_HEAVY_METERS, MIN_HEAVY_METERS
@@ -175,7 +175,9 @@ class PlanCog(commands.Cog):
     @app_commands.command(name="plan", description="Today's warmup and cooldown, and whether to rest")
     async def plan(self, interaction: discord.Interaction[BackrunBot]) -> None:
         today = await self.bot.plans.plan(who_of(interaction))
-        await interaction.response.send_message(plan_message(today), ephemeral=True)
+        await interaction.response.send_message(
+            plan_message(today), embeds=ladder_embeds(today), ephemeral=True
+        )
 
     @app_commands.command(name="notify", description="Whether the morning reminder may mention you")
     @app_commands.describe(mentions="on: you are pinged for a suggested day off; off: named without a ping")
