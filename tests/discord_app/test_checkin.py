@@ -53,7 +53,8 @@ async def rest_days(running: Sandbox) -> list[tuple[str, str]]:
 
 
 def drills_part(reply: Reply) -> str:
-    return reply.text().split("\n\n", 1)[1]
+    """The plan's drills: its text after the advice (the ladder's embed below it left out)."""
+    return reply.content.split("\n\n", 1)[1]
 
 
 # --- what the command declares ----------------------------------------------------------------------
