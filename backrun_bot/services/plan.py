@@ -3,6 +3,10 @@
 The rule that decides is :func:`backrun_bot.domain.load.assess_day`, applied to yesterday with the
 team's heavy-day mark, exactly as for the morning reminder. On a day off the plan is the forward
 version of the team's day (:func:`backrun_bot.domain.drills.forward_plan_for`).
+
+Under the advice come the lines of :class:`backrun_bot.domain.load.LoadPicture` for the days up to
+yesterday: a caution when the session-RPE acute:chronic ratio is above 1.5 (advice only: it never
+makes a day off), and advice to vary the backward drills or the load after a monotonous week.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backrun_bot.domain.amounts import Units
 from backrun_bot.domain.day_off import plan_advice
 from backrun_bot.domain.drills import DailyPlan, forward_plan_for, plan_for
-from backrun_bot.domain.load import LOAD_LOOKBACK_DAYS, HeavyDay, assess_day
+from backrun_bot.domain.load import LOAD_LOOKBACK_DAYS, HeavyDay, LoadPicture, assess_day, load_picture
 from backrun_bot.services.common import Clock, Who, team_today
 from backrun_bot.storage import load_queries as lq
 from backrun_bot.storage import queries
@@ -32,13 +36,17 @@ class PlanToday:
     yesterday_backward_m: float
     heavy_mark: float
     units: Units = Units.METRIC  # the team's: how the plan and the advice show distances
+    load: LoadPicture | None = None  # the session-RPE load up to yesterday (ratio, monotony)
 
     @property
     def day_off(self) -> bool:
         return self.heavy is not None
 
     def advice(self) -> str:
-        return plan_advice(self.today, self.heavy, self.yesterday_backward_m, self.heavy_mark, self.units)
+        """The day-off advice, then the load's caution and variety lines, if any."""
+        advice = plan_advice(self.today, self.heavy, self.yesterday_backward_m, self.heavy_mark, self.units)
+        extra = self.load.lines() if self.load is not None else []
+        return "\n".join([advice, *extra])
 
 
 class PlanService:
@@ -61,4 +69,12 @@ class PlanService:
             if heavy is not None:
                 # /plan told them to rest from backward work today: their streak holds over it.
                 await queries.record_rest_day_of(s, team.id, who.user_id, today, "plan", self._clock())
-            return PlanToday(today, plan, heavy, backward, team.heavy_meters, Units(team.units))
+            return PlanToday(
+                today,
+                plan,
+                heavy,
+                backward,
+                team.heavy_meters,
+                Units(team.units),
+                load_picture(days, yesterday),
+            )
