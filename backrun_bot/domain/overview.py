@@ -38,7 +38,7 @@ PAGE_ROWS: Final = 20
 NAME_CHARS: Final = 32
 MAX_LINE: Final = 160
 LIST_CHARS: Final = 1024  # an embed field's value
-RULE_WORDS: Final = {Rule.VOLUME: "volume", Rule.SPIKE: "spike", Rule.RATIO: "load ratio"}
+RULE_WORDS: Final = {Rule.VOLUME: "volume", Rule.SPIKE: "spike"}
 
 
 @dataclass(frozen=True, slots=True)

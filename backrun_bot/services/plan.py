@@ -10,13 +10,17 @@ today keeps this week from counting).
 
 :func:`day_off_facts` is that decision, and the only place it is made: ``/plan``, the My plan button
 and the Done button (:meth:`PlanService.day_off_on`) all ask it, so they cannot disagree.
+
+Under the advice come the lines of :class:`backrun_bot.domain.load.LoadPicture` for the days up to
+yesterday: a caution when the session-RPE acute:chronic ratio is above 1.5 (advice only: it never
+makes a day off), and advice to vary the backward drills or the load after a monotonous week.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,7 +29,14 @@ from backrun_bot.domain.amounts import Units
 from backrun_bot.domain.day_off import plan_advice
 from backrun_bot.domain.drills import DailyPlan, forward_plan_for, plan_for
 from backrun_bot.domain.ladder import Ladder, LadderMark, ladder
-from backrun_bot.domain.load import LOAD_LOOKBACK_DAYS, HeavyDay, assess_day
+from backrun_bot.domain.load import (
+    LOAD_LOOKBACK_DAYS,
+    DayLog,
+    HeavyDay,
+    LoadPicture,
+    assess_day,
+    load_picture,
+)
 from backrun_bot.services.common import Clock, Who, team_today
 from backrun_bot.storage import ladder_queries, queries
 from backrun_bot.storage import load_queries as lq
@@ -41,6 +52,8 @@ class DayOffFacts:
     day: date
     heavy: HeavyDay | None  # the day before, if it was heavy for them
     day_before_backward_m: float
+    # What the rule read (the days up to the day before), for /plan's load lines.
+    logs: tuple[DayLog, ...] = field(default=(), compare=False)
 
     def reason(self, units: Units = Units.METRIC) -> str | None:
         """Why it is a day off, in plain words (no final full stop); None if it is not one."""
@@ -56,7 +69,7 @@ async def day_off_facts(s: AsyncSession, team: Team, user_id: int, day: date) ->
     days = await lq.athlete_day_logs(s, team.id, user_id, before - timedelta(days=LOAD_LOOKBACK_DAYS), before)
     heavy = assess_day(days, before, team.heavy_meters)
     backward = math.fsum(d.backward_meters for d in days if d.day == before)
-    return DayOffFacts(day, heavy, backward)
+    return DayOffFacts(day, heavy, backward, tuple(days))
 
 
 @dataclass(frozen=True)
@@ -70,13 +83,17 @@ class PlanToday:
     heavy_mark: float
     units: Units = Units.METRIC  # the team's: how the plan and the advice show distances
     ladder: Ladder | None = None  # the athlete's backward ladder today
+    load: LoadPicture | None = None  # the session-RPE load up to yesterday (ratio, monotony)
 
     @property
     def day_off(self) -> bool:
         return self.heavy is not None
 
     def advice(self) -> str:
-        return plan_advice(self.today, self.heavy, self.yesterday_backward_m, self.heavy_mark, self.units)
+        """The day-off advice, then the load's caution and variety lines, if any."""
+        advice = plan_advice(self.today, self.heavy, self.yesterday_backward_m, self.heavy_mark, self.units)
+        extra = self.load.lines() if self.load is not None else []
+        return "\n".join([advice, *extra])
 
 
 class PlanService:
@@ -98,7 +115,16 @@ class PlanService:
             state, epoch = await self._ladder(s, who, today)
         if state.new_mark is not None:
             await self._keep_ladder_mark(who, state.new_mark, epoch)
-        return PlanToday(today, plan, heavy, backward, team.heavy_meters, Units(team.units), state)
+        return PlanToday(
+            today,
+            plan,
+            heavy,
+            backward,
+            team.heavy_meters,
+            Units(team.units),
+            ladder=state,
+            load=load_picture(facts.logs, today - timedelta(days=1)),
+        )
 
     async def _ladder(self, s: AsyncSession, who: Who, today: date) -> tuple[Ladder, int]:
         """The caller's ladder today (one read: the mark and the weeks after it), and the epoch read."""
