@@ -8,9 +8,9 @@ athlete in SQL, then the exact rules on the few they let through) in two cases:
 
 - ``steady``: every day 300-1199 m backward, changing gently; nobody has a heavy day.
 - ``heavy``: the same, after ``--heavy-share`` of the athletes (10 % by default) were given a heavy
-  yesterday, a third each by one rule alone: volume (4 × 400 m, the 1,600 m mark exactly), spike
-  (one 1,599 m session, over 30 % longer than any earlier one), ratio (a week of 1,500 m backward
-  and 8 km forward a day).
+  yesterday, half each by one rule alone: volume (4 × 400 m, the 1,600 m mark exactly), spike
+  (one 1,599 m session, over 30 % longer than any earlier one). (The load ratio no longer decides a
+  day off, issue 11.)
 
 Each case asserts that the message names exactly the athletes expected, for the rule expected, and
 reports how many athletes the SQL screen let through to the exact check and how many statements one
@@ -53,7 +53,6 @@ from backrun_bot.storage.models import Athlete, RunSession, Team
 BIG_TEAM = 1 << 40
 TODAY = date(2026, 12, 1)  # the warmup's day
 YESTERDAY = TODAY - timedelta(days=1)  # the day it looks back on
-RATIO_WEEK = 7
 
 
 async def fill(url: str, athletes: int, years: int) -> int:
@@ -98,11 +97,11 @@ async def fill(url: str, athletes: int, years: int) -> int:
 
 def heavy_athletes(athletes: int, share: float) -> dict[int, Rule]:
     """The athletes given a heavy yesterday, each with the one rule it fires: spread over the team,
-    a third per rule."""
+    half per rule."""
     count = round(athletes * share)
     step = athletes / count if count else 1
-    rules = (Rule.VOLUME, Rule.SPIKE, Rule.RATIO)
-    return {int(n * step) + 1: rules[n % 3] for n in range(count)}
+    rules = (Rule.VOLUME, Rule.SPIKE)
+    return {int(n * step) + 1: rules[n % 2] for n in range(count)}
 
 
 async def make_heavy(url: str, heavy: dict[int, Rule]) -> int:
@@ -113,15 +112,6 @@ async def make_heavy(url: str, heavy: dict[int, Rule]) -> int:
         async with engine.begin() as conn:
             entries = []
             for a, rule in heavy.items():
-                if rule is Rule.RATIO:
-                    week = [YESTERDAY - timedelta(days=n) for n in range(RATIO_WEEK)]
-                    await conn.execute(
-                        delete(RunSession).where(RunSession.athlete_id == a, RunSession.day.in_(week))
-                    )
-                    for day in week:
-                        entries.append(_entry(a, "backward", True, 1500.0, day, now))
-                        entries.append(_entry(a, "forward", False, 8000.0, day, now))
-                    continue
                 await conn.execute(
                     delete(RunSession).where(RunSession.athlete_id == a, RunSession.day == YESTERDAY)
                 )

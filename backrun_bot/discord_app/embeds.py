@@ -41,6 +41,8 @@ def log_message(who: str, result: LogResult, *, late: bool = False) -> str:
     if not entry.distance_given:
         counted = format_distance(entry.effective_meters, result.units)
         lines.append(f"(counted as about {counted} at a typical pace)")
+    if entry.rpe is not None:
+        lines.append(f"How hard it felt: RPE {entry.rpe}/10")
     if late:  # the answer was deferred (a slow database): a member who has retried meanwhile should know
         lines.append(LATE_LINE)
     if entry.note:
@@ -88,6 +90,8 @@ def history_embed(name: str, entries: list[EntryView], *, own: bool) -> discord.
     lines = []
     for e in entries:
         line = f"`#{e.id}` {e.day.isoformat()} · **{e.amount}** {e.kind.label}"
+        if e.rpe is not None:
+            line += f" · RPE {e.rpe}"
         if e.note:
             line += f" — {literal_line(e.note, HISTORY_NOTE_CHARS)}"
         lines.append(line)

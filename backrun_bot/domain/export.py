@@ -3,7 +3,8 @@
 Columns, one row per entry, oldest day first: ``id``, ``date`` (the training day, ISO), ``kind``,
 ``amount`` (as typed: ``440yd``, ``5 min``), ``meters`` (the distance given, in meters; empty for a
 duration), ``seconds`` (the duration given; empty for a distance), ``counted_meters`` (what the entry
-counts for in totals: the distance, or the duration at the kind's typical pace) and ``note``. A
+counts for in totals: the distance, or the duration at the kind's typical pace), ``rpe`` (how hard it
+felt, 1-10 on the CR-10 scale; empty when not rated) and ``note``. A
 coach's file of the whole team has ``member`` (the display name the bot last saw, so a member who
 left still appears under it) and ``member_id`` (their Discord user id, which tells apart two members
 of one name) after ``date``.
@@ -51,7 +52,7 @@ MAX_PARTS: Final = 10
 # limit only if these many rows compressed were more than half of it: 500 rows are about 40 KB of
 # CSV, 8 KB compressed (at most some 500 KB with 200-character notes that do not compress).
 CHECK_EVERY: Final = 500
-OWN_COLUMNS: Final = ("id", "date", "kind", "amount", "meters", "seconds", "counted_meters", "note")
+OWN_COLUMNS: Final = ("id", "date", "kind", "amount", "meters", "seconds", "counted_meters", "rpe", "note")
 TEAM_COLUMNS: Final = (
     "id",
     "date",
@@ -62,6 +63,7 @@ TEAM_COLUMNS: Final = (
     "meters",
     "seconds",
     "counted_meters",
+    "rpe",
     "note",
 )
 # What makes a spreadsheet read a cell as a formula (with tab and carriage return, which a cell may
@@ -99,6 +101,7 @@ class ExportRow:
     note: str | None
     member: str | None = None
     member_id: int | None = None
+    rpe: int | None = None
 
     def cells(self, *, team: bool) -> list[str]:
         who = [safe_cell(self.member), str(self.member_id or "")] if team else []
@@ -111,6 +114,7 @@ class ExportRow:
             number(self.meters),
             number(self.seconds),
             number(self.counted_meters),
+            "" if self.rpe is None else str(self.rpe),
             safe_cell(self.note),
         ]
 

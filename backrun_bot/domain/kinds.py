@@ -2,8 +2,9 @@
 
 Six are backward; ``forward`` is logged too, only so the backward share of all running can be shown.
 
-An entry given as a duration only (``9 min``) is counted as a distance through an assumed pace. The
-paces are deliberately conservative team-level guesses, not measurements:
+An entry given as a duration only (``9 min``) is counted as a distance through an assumed pace, and
+the session-RPE load (:mod:`backrun_bot.domain.load`) counts a distance-only entry's minutes at the
+same pace. The paces are deliberately conservative team-level guesses, not measurements:
 
 =================  ========  ==========================================================================
 kind               s/km      why
@@ -46,7 +47,8 @@ class Kind(StrEnum):
 
     @property
     def pace_s_per_km(self) -> float:
-        """The assumed pace (seconds per km) used only to count duration-only entries; see the table."""
+        """The assumed pace (seconds per km): a duration-only entry's distance, a distance-only
+        entry's minutes for its load; see the table."""
         return _PACES[self]
 
 

@@ -1,6 +1,10 @@
-"""Training load: when was an athlete's backward day heavy enough to suggest a day off from it?
+"""Training load: when was an athlete's backward day heavy enough to suggest a day off from it, and
+what else ``/plan`` should say about their recent load.
 
-A day is heavy when the athlete did backward running that day and at least one rule fires:
+Day off (:func:`assess_day`)
+----------------------------
+A day is heavy when the athlete did backward running that day and at least one rule fires; both
+read backward **metres**:
 
 1. **Volume** (:attr:`Rule.VOLUME`): the day's backward metres reach the team's heavy-day mark
    (:data:`DEFAULT_HEAVY_METERS`, 1,600 m, unless the team set another between
@@ -11,17 +15,41 @@ A day is heavy when the athlete did backward running that day and at least one r
    a first-ever session is not a spike. Exactly 30 % longer is not a spike. Large single-session jumps
    in distance, rather than weekly totals, were linked to running injuries in a 2025 study of 5,205
    runners.
-3. **Ratio** (:attr:`Rule.RATIO`): the acute:chronic workload ratio (:func:`acwr`) is above
-   :data:`RATIO_LIMIT` (1.5).
 
-Load and the ratio
-------------------
-A day's load is ``BACKWARD_COST * backward metres + forward metres``: running backward costs about a
-third more energy than running forward at the same speed (Wright & Weyand 2001), so backward metres
-weigh 4/3.
+The acute:chronic ratio is **not** a rule any more: a ratio above :data:`RATIO_LIMIT` alone does not
+suggest a day off, because its value for predicting injury is disputed (Impellizzeri et al. 2020,
+"Acute:chronic workload ratio: conceptual issues and fundamental pitfalls"). ``/plan`` shows it as a
+caution with the figure (:class:`LoadPicture`).
 
-The ratio uses exponentially weighted moving averages (Williams et al. 2017) with
-``λ_a = 2 / (7 + 1)`` (acute, about a week) and ``λ_c = 2 / (28 + 1)`` (chronic, about four weeks)::
+Session-RPE load
+----------------
+A session's load is its rating of perceived exertion on the CR-10 scale times its minutes
+(Foster et al. 2001, "A new approach to monitoring exercise training"), in arbitrary units:
+
+* **Minutes** come from the entry's duration when one was given, else from its distance at the
+  kind's typical pace (:attr:`backrun_bot.domain.kinds.Kind.pace_s_per_km`).
+* **RPE** is the athlete's own rating (``/log rpe:`` or ``/entry edit rpe:``, :data:`RPE_MIN` to
+  :data:`RPE_MAX`). A rating given later still counts: sRPE "has been shown to be temporally robust
+  across periods ranging from 1 minute to 14 days following an exercise session" (Foster et al.
+  2021, "25 Years of Session Rating of Perceived Exertion", IJSPP 16(5)).
+* An entry **without a rating** gets :data:`DEFAULT_RPE` for its kind: the effort of the same
+  movement done forward (:data:`FORWARD_EQUIVALENT_RPE`, a conservative team-level guess on the
+  CR-10 anchors: 1 very easy, 2 easy, 3 moderate, 7 very hard), times :data:`BACKWARD_COST` for the
+  backward kinds.
+
+**Backward cost, counted once.** Running backward costs more energy than running forward at the same
+speed: Wright & Weyand 2001 measured metabolic rates higher backward at all eight speeds they tested,
+35 ± 6 % at 3.0 m/s (:data:`BACKWARD_COST`, 1.35). A rating the athlete gave already reflects how hard
+the backward session felt, so the cost is **not** applied to it (that would count it twice); it
+enters only through the unrated default. Scaling a CR-10 rating by an energy ratio is a
+simplification (perceived exertion is not linear in energy); it only has to make an unrated backward
+session weigh more than the same minutes forward, as the energy data say it should.
+
+The ratio, monotony and strain
+------------------------------
+The ratio uses exponentially weighted moving averages of the daily session-RPE loads (Williams et al.
+2017) with ``λ_a = 2 / (7 + 1)`` (acute, about a week) and ``λ_c = 2 / (28 + 1)`` (chronic, about four
+weeks)::
 
     EWMA(today) = λ * load(today) + (1 - λ) * EWMA(yesterday)
 
@@ -31,6 +59,16 @@ with the first load rather than with 0 means a steady routine has a ratio of exa
 looking like a build-up. The ratio is only given once 28 days are covered (the first logged day is at
 least 27 days before ``day``); before that, and when the chronic average is 0, it is ``None``.
 
+**Monotony** is the mean of the last 7 daily loads divided by their standard deviation, and
+**strain** the week's load times its monotony (Foster 1998, "Monitoring training in athletes with
+reference to overtraining syndrome"; days without entries count as 0). The deviation is the
+population one (the 7 days are the whole week, not a sample of it). A week of identical non-zero
+loads has a deviation of 0 and an infinite quotient: monotony is capped at :data:`MONOTONY_CAP` (10,
+five times the 2.0 mark), which any near-constant week also reaches, so the figure stays readable and
+such a week still counts as monotonous; a week without load has monotony 0. Monotony above
+:data:`MONOTONY_LIMIT` (2.0, the level Foster 1998 linked to illness and injury) in a week with
+backward work makes ``/plan`` advise varying the backward drills or the load.
+
 "First logged day" is the earliest day in what the caller passes in, so the caller decides how much
 history counts; the services pass the last :data:`LOAD_LOOKBACK_DAYS` (60) days.
 """
@@ -38,6 +76,7 @@ history counts; the services pass the last :data:`LOAD_LOOKBACK_DAYS` (60) days.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -45,8 +84,9 @@ from enum import StrEnum
 from typing import Final
 
 from backrun_bot.domain.amounts import Units, format_distance
+from backrun_bot.domain.kinds import Kind
 
-BACKWARD_COST: Final = 4 / 3
+BACKWARD_COST: Final = 1.35
 DEFAULT_HEAVY_METERS: Final = 1600.0
 # The marks a team may choose (whole metres; the slash command's option range comes from these).
 MIN_HEAVY_METERS: Final = 100
@@ -58,10 +98,55 @@ ACUTE_DAYS: Final = 7
 CHRONIC_DAYS: Final = 28
 ACUTE_LAMBDA: Final = 2 / (ACUTE_DAYS + 1)
 CHRONIC_LAMBDA: Final = 2 / (CHRONIC_DAYS + 1)
+MONOTONY_DAYS: Final = 7
+MONOTONY_LIMIT: Final = 2.0
+MONOTONY_CAP: Final = 10.0
+# The CR-10 scale (Foster et al. 2001): 1 very easy ... 10 maximal.
+RPE_MIN: Final = 1
+RPE_MAX: Final = 10
 # How much history the services read for one assessment: enough for the 28-day chronic window and
 # the 30-day spike lookback, with room to spare.
 LOAD_LOOKBACK_DAYS: Final = 60
 assert max(CHRONIC_DAYS, SPIKE_LOOKBACK_DAYS) < LOAD_LOOKBACK_DAYS, "the lookback must cover both windows"
+
+# The effort of each movement done forward, on the CR-10 anchors (see the module notes): a guess for
+# entries the athlete did not rate, not a measurement.
+FORWARD_EQUIVALENT_RPE: Final[dict[Kind, float]] = {
+    Kind.FORWARD: 3.0,  # an easy run: moderate
+    Kind.BACKWARD: 3.0,  # a steady run
+    Kind.BACKPEDAL: 3.0,  # quick athletic steps, like strides at an easy effort
+    Kind.BACKWARD_SKIP: 3.0,  # skipping
+    Kind.BACKWARD_JOG: 2.0,  # an easy, conversational jog
+    Kind.BACKWARD_WALK: 1.0,  # a walk: very easy
+    Kind.BACKWARD_SPRINT: 7.0,  # sprint efforts: very hard
+}
+# An unrated entry's RPE: the forward effort, times the backward cost for backward kinds (1.35 for a
+# walk, 2.7 for a jog, 4.05 for a run, a backpedal or a skip, 9.45 for sprints; 3 forward).
+DEFAULT_RPE: Final[dict[Kind, float]] = {
+    kind: rpe * (BACKWARD_COST if kind.is_backward else 1.0) for kind, rpe in FORWARD_EQUIVALENT_RPE.items()
+}
+
+
+def rpe_problem(rpe: int) -> str | None:
+    """Why ``rpe`` is not a CR-10 rating (None if it is one): for the refusal of a client that
+    ignored the option's declared range."""
+    if RPE_MIN <= rpe <= RPE_MAX:
+        return None
+    return f"How hard it was (rpe) is a whole number from {RPE_MIN} (very easy) to {RPE_MAX} (maximal)."
+
+
+def session_minutes(kind: Kind, meters: float, seconds: float | None) -> float:
+    """An entry's minutes: its duration if one was given, else its metres at the kind's pace."""
+    if seconds is not None:
+        return seconds / 60
+    return meters * kind.pace_s_per_km / 1000 / 60
+
+
+def session_load(kind: Kind, meters: float, seconds: float | None, rpe: int | None) -> float:
+    """An entry's session-RPE load (Foster et al. 2001): its RPE, or :data:`DEFAULT_RPE` for its kind
+    when not rated, times its minutes (:func:`session_minutes`). ``meters`` are the counted metres."""
+    felt = DEFAULT_RPE[kind] if rpe is None else float(rpe)
+    return felt * session_minutes(kind, meters, seconds)
 
 
 class Rule(StrEnum):
@@ -69,16 +154,17 @@ class Rule(StrEnum):
 
     VOLUME = "volume"
     SPIKE = "spike"
-    RATIO = "ratio"
 
 
 @dataclass(frozen=True)
 class DayLog:
-    """One athlete's running on one day: each backward session's effective metres, and forward metres."""
+    """One athlete's running on one day: each backward session's counted metres, forward metres, and
+    the day's session-RPE load (the sum of :func:`session_load` over its entries)."""
 
     day: date
     backward_sessions: tuple[float, ...]
     forward_meters: float = 0.0
+    load: float = 0.0
 
     def __post_init__(self) -> None:
         # Finite and not negative: NaN fails every comparison. (A big team's composition builds
@@ -86,16 +172,13 @@ class DayLog:
         for meters in (*self.backward_sessions, self.forward_meters):
             if not 0.0 <= meters < math.inf:
                 raise ValueError("metres must be finite and not negative")
+        if not 0.0 <= self.load < math.inf:
+            raise ValueError("the load must be finite and not negative")
 
     @property
     def backward_meters(self) -> float:
         """All backward metres of the day."""
         return math.fsum(self.backward_sessions)
-
-    @property
-    def load(self) -> float:
-        """The day's training load: backward metres weighted by :data:`BACKWARD_COST`, plus forward."""
-        return BACKWARD_COST * self.backward_meters + self.forward_meters
 
 
 @dataclass(frozen=True)
@@ -108,7 +191,6 @@ class HeavyDay:
     threshold: float
     longest_session: float
     previous_longest: float | None
-    ratio: float | None
 
     def explain(self, units: Units = Units.METRIC) -> str:
         """The fired rules in plain words, joined by ``"; "``, with no final full stop or markdown;
@@ -126,9 +208,6 @@ class HeavyDay:
                 f"longest in the previous {SPIKE_LOOKBACK_DAYS} days "
                 f"({format_distance(self.previous_longest, units)})"
             )
-        if Rule.RATIO in self.rules and self.ratio is not None:
-            shown = _shown_above(self.ratio, RATIO_LIMIT, 1)
-            parts.append(f"acute:chronic load ratio {shown} (above {RATIO_LIMIT:g})")
         return "; ".join(parts)
 
 
@@ -156,6 +235,7 @@ def _merged(logs: Iterable[DayLog], day: date) -> dict[date, DayLog]:
                 log.day,
                 seen.backward_sessions + log.backward_sessions,
                 seen.forward_meters + log.forward_meters,
+                seen.load + log.load,
             )
         )
     return by_day
@@ -181,7 +261,8 @@ def _acwr(by_day: dict[date, DayLog], day: date) -> float | None:
 
 
 def acwr(logs: Sequence[DayLog], day: date) -> float | None:
-    """The EWMA acute:chronic workload ratio on ``day`` (see the module notes), or None before 28 days.
+    """The EWMA acute:chronic ratio of session-RPE load on ``day`` (see the module notes), or None
+    before 28 days.
 
     ``logs`` may be in any order, contain several logs for one day (they are added up) and days after
     ``day`` (ignored).
@@ -189,12 +270,89 @@ def acwr(logs: Sequence[DayLog], day: date) -> float | None:
     return _acwr(_merged(logs, day), day)
 
 
+def monotony(daily_loads: Sequence[float]) -> float:
+    """Foster's monotony (1998) of ``daily_loads`` (one per day, rest days as 0): their mean over
+    their population standard deviation, at most :data:`MONOTONY_CAP` (also when the deviation is 0
+    and the mean is not); 0 when there was no load."""
+    mean = statistics.fmean(daily_loads)
+    if mean <= 0:
+        return 0.0
+    deviation = statistics.pstdev(daily_loads)
+    if deviation * MONOTONY_CAP <= mean:
+        return MONOTONY_CAP
+    return mean / deviation
+
+
+def strain(daily_loads: Sequence[float]) -> float:
+    """Foster's strain (1998): the loads' sum (the week's load) times their :func:`monotony`."""
+    return math.fsum(daily_loads) * monotony(daily_loads)
+
+
+@dataclass(frozen=True)
+class LoadPicture:
+    """An athlete's session-RPE load up to ``day``: the ratio, the monotony and strain of the 7 days
+    ending on ``day``, and whether those days had backward work. Advice, never a day off."""
+
+    day: date
+    ratio: float | None
+    week_load: float
+    monotony: float
+    strain: float
+    backward_in_week: bool
+
+    @property
+    def ratio_caution(self) -> bool:
+        """The ratio is above :data:`RATIO_LIMIT`: worth a caution line, not a day off."""
+        return self.ratio is not None and self.ratio > RATIO_LIMIT
+
+    @property
+    def vary_backward(self) -> bool:
+        """Monotony above :data:`MONOTONY_LIMIT` over a week with backward work."""
+        return self.backward_in_week and self.monotony > MONOTONY_LIMIT
+
+    def lines(self) -> list[str]:
+        """What ``/plan`` adds under its advice: the ratio caution and the monotony advice, each a
+        plain line with its figure (none when neither applies)."""
+        lines = []
+        if self.ratio_caution and self.ratio is not None:
+            shown = _shown_above(self.ratio, RATIO_LIMIT, 2)
+            lines.append(
+                f"Caution: your acute:chronic load ratio is {shown} (above {RATIO_LIMIT:g}): your last "
+                "week was much harder than your last month. Not a reason for a day off on its own; "
+                "build up gradually."
+            )
+        if self.vary_backward:
+            shown = "10+" if self.monotony >= MONOTONY_CAP else _shown_above(self.monotony, MONOTONY_LIMIT, 1)
+            lines.append(
+                f"Vary it: your last {MONOTONY_DAYS} days were monotonous (monotony {shown}, above "
+                f"{MONOTONY_LIMIT:g}; strain {self.strain:,.0f}). Vary the backward drills or the load: "
+                "an easier or shorter day between harder ones."
+            )
+        return lines
+
+
+def load_picture(logs: Sequence[DayLog], day: date) -> LoadPicture:
+    """The :class:`LoadPicture` of ``logs`` (given as to :func:`assess_day`) on ``day``."""
+    by_day = _merged(logs, day)
+    week = [day - timedelta(days=k) for k in range(MONOTONY_DAYS - 1, -1, -1)]
+    loads = [by_day[d].load if d in by_day else 0.0 for d in week]
+    return LoadPicture(
+        day=day,
+        ratio=_acwr(by_day, day),
+        week_load=math.fsum(loads),
+        monotony=monotony(loads),
+        strain=strain(loads),
+        backward_in_week=any(d in by_day and by_day[d].backward_meters > 0 for d in week),
+    )
+
+
 def assess_day(
     logs: Sequence[DayLog], day: date, heavy_meters: float = DEFAULT_HEAVY_METERS
 ) -> HeavyDay | None:
     """Whether ``day`` was heavy for the athlete whose ``logs`` these are, and why; None if not.
 
-    A day without backward running is never heavy, whatever the forward load.
+    A day without backward running is never heavy, whatever the forward load; the load ratio does not
+    decide (see the module notes).
     """
     if not (math.isfinite(heavy_meters) and heavy_meters > 0):
         raise ValueError("the heavy-day mark must be a positive number of metres")
@@ -224,10 +382,6 @@ def assess_day(
         if longest > limit and not math.isclose(longest, limit, rel_tol=1e-9):
             rules.append(Rule.SPIKE)
 
-    ratio = _acwr(by_day, day)
-    if ratio is not None and ratio > RATIO_LIMIT:
-        rules.append(Rule.RATIO)
-
     if not rules:
         return None
     return HeavyDay(
@@ -237,7 +391,6 @@ def assess_day(
         threshold=heavy_meters,
         longest_session=longest,
         previous_longest=previous_longest,
-        ratio=ratio,
     )
 
 
@@ -247,54 +400,18 @@ def assess_day(
 # storage layer reads a few sums per athlete in SQL (:class:`LoadScreen`, specified by
 # :func:`screen_of`); :func:`may_be_heavy` lets through every athlete whose day *could* be heavy,
 # and :func:`assess_day` then decides for those few, exactly as before. The screen only has to be
-# conservative: it may let through a day that is not heavy, never hold back one that is.
-#
-# Why the ratio can be screened from the last SCREEN_DAYS days: unrolling the recurrence from the
-# first logged day f (n = day - f days before ``day``, L_d the load of day d, 0 on days without
-# entries), with w(k) = λ(1-λ)^k (:func:`ewma_weights`),
-#
-#     EWMA(day) = Σ_{d=f..day} w(day - d) · L_d  +  (1-λ)^(n+1) · L_f
-#
-# (the seed L_f is weighted (1-λ)^n in all, split as w(n) plus the rest). Call the sums A (acute)
-# and C (chronic), and the seed terms a·L_f and c·L_f: the ratio (A + a·L_f) / (C + c·L_f) lies
-# between A/C and a/c = ((1-λ_a)/(1-λ_c))^(n+1) < 1, so a ratio above RATIO_LIMIT needs A/C above
-# it too, that is A - RATIO_LIMIT·C > 0. That is Σ_d v(day - d) · L_d > 0 with
-# v(k) = w_a(k) - RATIO_LIMIT·w_c(k), and v(k) < 0 from k = 5 on (the acute weights fall faster):
-# leaving out the days before the spike window can only raise the sum. So "the sum of v(k)·L over
-# the last SCREEN_DAYS days is above 0" is necessary for the ratio rule; the spike rule reads those
-# days anyway.
+# conservative: it may let through a day that is not heavy, never hold back one that is. Both rules
+# read backward metres of ``day`` and the 30 days before it, so that is all the screen reads (the
+# ratio, which no longer decides, needs no screening).
 #
 # Margins: SQL adds up in whatever order it likes, and the domain computes with its own rounding
-# (fsum, the recurrence), so each screen threshold is lowered by SCREEN_MARGIN (relative). Both
-# computations are within about 1e-13 (relative) of the exact value for any history of a few
-# thousand entries, and the volume rule's own tolerance (math.isclose, 1e-9) is well inside it, so
-# 1e-6 can only let a few more borderline days through to the exact check, never hold one back.
+# (fsum), so each screen threshold is lowered by SCREEN_MARGIN (relative). Both computations are
+# within about 1e-13 (relative) of the exact value for any history of a few thousand entries, and the
+# volume rule's own tolerance (math.isclose, 1e-9) is well inside it, so 1e-6 can only let a few more
+# borderline days through to the exact check, never hold one back.
 
 SCREEN_DAYS: Final = SPIKE_LOOKBACK_DAYS + 1  # ``day`` and the 30 days before it
 SCREEN_MARGIN: Final = 1e-6
-
-
-def ewma_weights(lam: float, days: int) -> tuple[float, ...]:
-    """``λ(1-λ)^k`` for k = 0 … days - 1: the weight of the load of ``day - k`` in the EWMA on ``day``
-    (the first logged day counts ``(1-λ)^(n+1)`` more, see the notes above)."""
-    return tuple(lam * (1 - lam) ** k for k in range(days))
-
-
-def _ratio_weights(days: int) -> tuple[float, ...]:
-    limit = RATIO_LIMIT * (1 - SCREEN_MARGIN)
-    acute, chronic = ewma_weights(ACUTE_LAMBDA, days), ewma_weights(CHRONIC_LAMBDA, days)
-    return tuple(a - limit * c for a, c in zip(acute, chronic, strict=True))
-
-
-def screen_weights() -> tuple[float, ...]:
-    """v(k) = w_a(k) - RATIO_LIMIT·(1 - SCREEN_MARGIN)·w_c(k) for k = 0 … SCREEN_DAYS - 1: a day's
-    ratio can be above the limit only if the sum of v(k) times the load of ``day - k`` is above 0."""
-    return _ratio_weights(SCREEN_DAYS)
-
-
-# The lookback's days before the screen's window, which the screen leaves out, must all weigh
-# below 0 (leaving them out can then only raise the sum).
-assert all(v < 0 for v in _ratio_weights(LOAD_LOOKBACK_DAYS + 1)[SCREEN_DAYS:]), "see the notes above"
 
 
 @dataclass(frozen=True)
@@ -305,8 +422,6 @@ class LoadScreen:
     backward_meters: float  # the day's backward metres (0 without backward running)
     longest_session: float | None  # the day's longest backward session (None: none)
     previous_longest: float | None  # the longest backward session of the 30 days before (None: none)
-    ratio_sum: float  # Σ v(k) · load(day - k) over k = 0 … SCREEN_DAYS - 1 (screen_weights)
-    covers_chronic: bool  # a logged day at least CHRONIC_DAYS - 1 days before ``day``
 
 
 def screen_of(logs: Sequence[DayLog], day: date) -> LoadScreen:
@@ -317,16 +432,10 @@ def screen_of(logs: Sequence[DayLog], day: date) -> LoadScreen:
     sessions = today.backward_sessions if today is not None else ()
     window_start = day - timedelta(days=SPIKE_LOOKBACK_DAYS)
     earlier = [m for log in by_day.values() if window_start <= log.day < day for m in log.backward_sessions]
-    weights = screen_weights()
-    ratio_sum = math.fsum(
-        weights[(day - log.day).days] * log.load for log in by_day.values() if log.day >= window_start
-    )
     return LoadScreen(
         backward_meters=math.fsum(sessions),
         longest_session=max(sessions) if sessions else None,
         previous_longest=max(earlier) if earlier else None,
-        ratio_sum=ratio_sum,
-        covers_chronic=bool(by_day) and (day - min(by_day)).days >= CHRONIC_DAYS - 1,
     )
 
 
@@ -338,9 +447,7 @@ def may_be_heavy(screen: LoadScreen, heavy_meters: float = DEFAULT_HEAVY_METERS)
     keep = 1 - SCREEN_MARGIN
     if screen.backward_meters >= heavy_meters * keep:
         return True
-    if (
+    return (
         screen.previous_longest is not None
         and screen.longest_session > screen.previous_longest * SPIKE_FACTOR * keep
-    ):
-        return True
-    return screen.covers_chronic and screen.ratio_sum > 0
+    )

@@ -48,7 +48,7 @@ PAGE_ROWS: Final = 20
 NAME_CHARS: Final = 32
 MAX_LINE: Final = 200
 LIST_CHARS: Final = 550  # an embed field's value may hold 1,024; three lists share the 6,000
-RULE_WORDS: Final = {Rule.VOLUME: "volume", Rule.SPIKE: "spike", Rule.RATIO: "load ratio"}
+RULE_WORDS: Final = {Rule.VOLUME: "volume", Rule.SPIKE: "spike"}
 AREA_SHORT: Final = {
     Area.HAMSTRING: " hamstring",
     Area.KNEE: " knee",

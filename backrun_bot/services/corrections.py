@@ -32,7 +32,7 @@ from backrun_bot.domain.kinds import Kind
 from backrun_bot.domain.text import clean_note
 from backrun_bot.errors import InvalidInput, NotAllowed, NotFound
 from backrun_bot.services.common import Clock, Who, utc_now
-from backrun_bot.services.training import HISTORY_MAX, NOTE_MAX_LENGTH, EntryView
+from backrun_bot.services.training import HISTORY_MAX, NOTE_MAX_LENGTH, EntryView, check_rpe
 from backrun_bot.storage import queries
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 MAX_ENTRY_ID = 2**31 - 1
 # The note value that removes an entry's note (Discord sends no empty option).
 CLEAR_NOTE = "-"
-NO_CHANGE_GIVEN = "Say what to change: amount, kind, date or note (note:- removes the note)."
+NO_CHANGE_GIVEN = "Say what to change: amount, kind, date, note (note:- removes the note) or rpe."
 
 CoachCheck = Callable[[], Awaitable[bool]]
 
@@ -92,14 +92,18 @@ class CorrectionService:
         kind: Kind | None = None,
         day_text: str | None = None,
         note: str | None = None,
+        rpe: int | None = None,
     ) -> Edited:
         """Change the given fields of the caller's entry ``entry_id``; the entry before and after.
 
         Refused, with nothing changed: no field given, an unknown (or another server's) id, another
-        member's entry, a note or a date ``/log`` would refuse. The amount is parsed on the way in.
+        member's entry, a note, a date or a rating ``/log`` would refuse. The amount is parsed on the
+        way in. A rating may come days after the session: sRPE is "temporally robust across periods
+        ranging from 1 minute to 14 days following an exercise session" (Foster et al. 2021).
         """
-        if amount is None and kind is None and day_text is None and note is None:
+        if amount is None and kind is None and day_text is None and note is None and rpe is None:
             raise InvalidInput(NO_CHANGE_GIVEN)
+        check_rpe(rpe)
         clear_note = note is not None and note.strip() == CLEAR_NOTE
         new_note = None if clear_note else clean_note(note)
         if new_note is not None and len(new_note) > NOTE_MAX_LENGTH:
@@ -118,6 +122,7 @@ class CorrectionService:
             if note is None:
                 new_note = row.note
             effective = amount.effective_meters(new_kind)
+            new_rpe = row.rpe if rpe is None else rpe
             if not await queries.update_entry(
                 s,
                 entry_id,
@@ -131,6 +136,7 @@ class CorrectionService:
                 day=day,
                 athlete_id=row.athlete_id,
                 was_on=row.day,
+                rpe=new_rpe,
             ):
                 raise NotFound(f"Entry #{entry_id} was deleted meanwhile; nothing was changed.")
         after = EntryView(
@@ -142,6 +148,7 @@ class CorrectionService:
             note=new_note,
             day=day,
             distance_given=amount.meters is not None,
+            rpe=new_rpe,
         )
         log.info("guild %s user %s edited entry %s", who.guild_id, who.user_id, entry_id)
         return Edited(before, after)

@@ -86,7 +86,7 @@ class DataService:
 
         def write(batch: Sequence[dq.EntryRow]) -> None:
             rows = []
-            for entry_id, athlete_id, day, kind, amount, meters, seconds, counted, note in batch:
+            for entry_id, athlete_id, day, kind, amount, meters, seconds, counted, note, rpe in batch:
                 member = names.get(athlete_id)
                 seen.add(athlete_id)
                 rows.append(
@@ -99,6 +99,7 @@ class DataService:
                         seconds,
                         counted,
                         note,
+                        rpe=rpe,
                         member=None if member is None else member.display_name,
                         member_id=None if member is None else member.user_id,
                     )

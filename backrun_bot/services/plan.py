@@ -10,6 +10,10 @@ The plan also carries the athlete's backward ladder (:mod:`backrun_bot.domain.la
 today's dose at it and what is left to move up, read after today's day off is recorded (a day off
 today keeps this week from counting).
 
+Under the advice come the lines of :class:`backrun_bot.domain.load.LoadPicture` for the days up to
+yesterday: a caution when the session-RPE acute:chronic ratio is above 1.5 (advice only: it never
+makes a day off), and advice to vary the backward drills or the load after a monotonous week.
+
 :func:`day_off_facts` reads the facts of that decision for one athlete, and the only place they are
 read: ``/plan``, the My plan button and the Done button (:meth:`PlanService.day_off_on`) all ask it,
 and the warmup reads the same facts for a whole batch of teams and decides with the same function,
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,7 +33,14 @@ from backrun_bot.domain.amounts import Units
 from backrun_bot.domain.day_off import DayOffReason, day_off_reason, plan_advice
 from backrun_bot.domain.drills import DailyPlan, forward_plan_for, plan_for
 from backrun_bot.domain.ladder import Ladder, LadderMark, ladder
-from backrun_bot.domain.load import LOAD_LOOKBACK_DAYS, HeavyDay, assess_day
+from backrun_bot.domain.load import (
+    LOAD_LOOKBACK_DAYS,
+    DayLog,
+    HeavyDay,
+    LoadPicture,
+    assess_day,
+    load_picture,
+)
 from backrun_bot.services.common import Clock, Who, team_today
 from backrun_bot.storage import checkin_queries as cq
 from backrun_bot.storage import ladder_queries, queries
@@ -48,6 +59,8 @@ class DayOffFacts:
     heavy: HeavyDay | None  # the day before, if it was heavy for them
     day_before_backward_m: float
     checkin: cq.CheckinRow | None = None  # the day's
+    # What the rule read (the days up to the day before), for /plan's load lines.
+    logs: tuple[DayLog, ...] = field(default=(), compare=False)
 
     @property
     def why(self) -> DayOffReason | None:
@@ -76,7 +89,7 @@ async def day_off_facts(s: AsyncSession, team: Team, user_id: int, day: date) ->
     days = await lq.athlete_day_logs(s, team.id, user_id, before - timedelta(days=LOAD_LOOKBACK_DAYS), before)
     heavy = assess_day(days, before, team.heavy_meters)
     backward = math.fsum(d.backward_meters for d in days if d.day == before)
-    return DayOffFacts(day, heavy, backward, await cq.checkin_of(s, team.id, user_id, day))
+    return DayOffFacts(day, heavy, backward, await cq.checkin_of(s, team.id, user_id, day), tuple(days))
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,7 @@ class PlanToday:
     units: Units = Units.METRIC  # the team's: how the plan and the advice show distances
     ladder: Ladder | None = None  # the athlete's backward ladder today
     checkin: cq.CheckinRow | None = None  # today's
+    load: LoadPicture | None = None  # the session-RPE load up to yesterday (ratio, monotony)
 
     @property
     def reason(self) -> DayOffReason | None:
@@ -101,8 +115,9 @@ class PlanToday:
         return self.reason is not None
 
     def advice(self) -> str:
+        """The day-off advice, then the load's caution and variety lines, if any."""
         c = self.checkin
-        return plan_advice(
+        advice = plan_advice(
             self.today,
             self.heavy,
             self.yesterday_backward_m,
@@ -110,6 +125,8 @@ class PlanToday:
             self.units,
             checkin=None if c is None else (c.soreness, c.area),
         )
+        extra = self.load.lines() if self.load is not None else []
+        return "\n".join([advice, *extra])
 
 
 class PlanService:
@@ -143,6 +160,7 @@ class PlanService:
             Units(team.units),
             ladder=state,
             checkin=facts.checkin,
+            load=load_picture(facts.logs, today - timedelta(days=1)),
         )
 
     async def _ladder(self, s: AsyncSession, who: Who, today: date) -> tuple[Ladder, int]:

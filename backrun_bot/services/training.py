@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from backrun_bot.domain.amounts import Amount, Units
 from backrun_bot.domain.dates import Period, local_date, parse_day, period_start, week_start
 from backrun_bot.domain.kinds import Kind
+from backrun_bot.domain.load import rpe_problem
 from backrun_bot.domain.stats import StreakMark, backward_share, moved_mark, streaks
 from backrun_bot.domain.text import clean_note
 from backrun_bot.errors import BackrunError, InvalidInput, NotAllowed, NotFound
@@ -65,6 +66,7 @@ class EntryView:
     note: str | None
     day: date
     distance_given: bool
+    rpe: int | None = None  # how hard it felt, CR-10 (None: not rated)
 
     @classmethod
     def of(cls, row: RunSession, user_id: int, units: Units = Units.METRIC) -> EntryView:
@@ -78,11 +80,13 @@ class EntryView:
             note=row.note,
             day=row.day,
             distance_given=row.meters is not None,
+            rpe=row.rpe,
         )
 
     def describe(self) -> str:
-        """``#12 · 400 m backward run · 2026-11-23``."""
-        return f"#{self.id} · {self.amount} {self.kind.label} · {self.day.isoformat()}"
+        """``#12 · 400 m backward run · 2026-11-23``, and `` · RPE 6`` when rated."""
+        line = f"#{self.id} · {self.amount} {self.kind.label} · {self.day.isoformat()}"
+        return line if self.rpe is None else f"{line} · RPE {self.rpe}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +109,23 @@ class _Logged:
     day_before_m: float
     week_before_m: float
     units: str  # the team's display units
+
+
+@dataclass(frozen=True, slots=True)
+class _NewEntry:
+    """What /log stores, checked: the kind, the parsed amount, the cleaned note and the rating."""
+
+    kind: Kind
+    amount: Amount
+    note: str | None
+    rpe: int | None
+
+
+def check_rpe(rpe: int | None) -> None:
+    """Refuse a rating outside CR-10's 1-10 (a client may ignore the option's declared range)."""
+    problem = None if rpe is None else rpe_problem(rpe)
+    if problem is not None:
+        raise InvalidInput(problem)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,19 +202,29 @@ class TrainingService:
         return team_today(await queries.get_or_create_team(s, guild_id), self._clock)
 
     async def log(
-        self, who: Who, kind: Kind, amount: Amount, *, note: str | None = None, day_text: str | None = None
+        self,
+        who: Who,
+        kind: Kind,
+        amount: Amount,
+        *,
+        note: str | None = None,
+        day_text: str | None = None,
+        rpe: int | None = None,
     ) -> LogResult:
-        """Store one entry; return it with the athlete's backward totals for its day and week."""
+        """Store one entry (with how hard it felt, ``rpe`` 1-10, if given); return it with the
+        athlete's backward totals for its day and week."""
         # Control characters refused (PostgreSQL cannot store U+0000), line breaks folded to spaces.
         note = clean_note(note)
         if note is not None and len(note) > NOTE_MAX_LENGTH:
             raise InvalidInput(f"The note is {len(note)} characters; keep it to {NOTE_MAX_LENGTH}.")
+        check_rpe(rpe)
+        new = _NewEntry(kind, amount, note, rpe)
         logged = None
         timezone = self._timezones.get(who.guild_id)
         if timezone is not None:
-            logged = await self._log_known(who, kind, amount, note, day_text, timezone)
+            logged = await self._log_known(who, new, day_text, timezone)
         if logged is None:
-            logged = await self._log_any(who, kind, amount, note, day_text)
+            logged = await self._log_any(who, new, day_text)
         effective = amount.effective_meters(kind)
         own = effective if kind.is_backward else 0.0
         units = Units(logged.units)
@@ -206,6 +237,7 @@ class TrainingService:
             note=note,
             day=logged.day,
             distance_given=amount.meters is not None,
+            rpe=rpe,
         )
         log.info("guild %s user %s logged entry %s", who.guild_id, who.user_id, entry.id)
         # Totals are for the entry's own day and week, so a late entry for yesterday shows
@@ -225,7 +257,7 @@ class TrainingService:
             del self._timezones[next(iter(self._timezones))]  # the one read longest ago
 
     async def _log_known(
-        self, who: Who, kind: Kind, amount: Amount, note: str | None, day_text: str | None, timezone: str
+        self, who: Who, entry: _NewEntry, day_text: str | None, timezone: str
     ) -> _Logged | None:
         """/log for a member this team already knows, as one statement (on PostgreSQL one round
         trip besides the checkout's ping), the day decided in ``timezone``, the team's as last read
@@ -237,6 +269,7 @@ class TrainingService:
         except InvalidInput:
             return None  # perhaps only in this timezone: the team's own decides
         week = (week_start(day), week_start(day) + timedelta(days=6))
+        kind, amount = entry.kind, entry.amount
         async with single_statement(self._engine) as conn:
             stored = await queries.add_known_entry(
                 conn,
@@ -250,18 +283,17 @@ class TrainingService:
                 seconds=amount.seconds,
                 effective_meters=amount.effective_meters(kind),
                 amount_text=amount.text,
-                note=note,
+                note=entry.note,
                 day=day,
                 week=week,
                 logged_at=self._clock(),
+                rpe=entry.rpe,
             )
         if stored is None:
             return None
         return _Logged(stored.id, today, day, stored.backward_day_m, stored.backward_week_m, stored.units)
 
-    async def _log_any(
-        self, who: Who, kind: Kind, amount: Amount, note: str | None, day_text: str | None
-    ) -> _Logged:
+    async def _log_any(self, who: Who, entry: _NewEntry, day_text: str | None) -> _Logged:
         """/log for any member: the team and the athlete made if they are new, the name kept fresh,
         in one transaction. Remembers the team's timezone for :meth:`_log_known`."""
         async with self._sessionmaker.begin() as s:
@@ -291,6 +323,7 @@ class TrainingService:
                 found = await queries.logger(s, who.guild_id, who.user_id, week)
                 assert found is not None
             units = found.units
+            kind, amount = entry.kind, entry.amount
             entry_id = await queries.add_entry(
                 s,
                 athlete_id=athlete_id,
@@ -301,9 +334,10 @@ class TrainingService:
                 seconds=amount.seconds,
                 effective_meters=amount.effective_meters(kind),
                 amount_text=amount.text,
-                note=note,
+                note=entry.note,
                 day=day,
                 logged_at=self._clock(),
+                rpe=entry.rpe,
             )
         self._remember_timezone(who.guild_id, timezone)
         return _Logged(

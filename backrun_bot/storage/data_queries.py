@@ -18,7 +18,7 @@ from backrun_bot.storage.models import Athlete, RunSession
 
 EXPORT_BATCH = 5000
 
-EntryRow = Row[int, int, date, str, str, float | None, float | None, float, str | None]
+EntryRow = Row[int, int, date, str, str, float | None, float | None, float, str | None, int | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,7 @@ async def stream_entries(
     s: AsyncSession, guild_id: int, *, athlete: int | None = None, batch: int = EXPORT_BATCH
 ) -> AsyncIterator[Sequence[EntryRow]]:
     """The team's entries (or one athlete's), oldest day first and by id within a day, ``batch`` at
-    a time: (id, athlete id, day, kind, amount as typed, meters, seconds, counted meters, note).
+    a time: (id, athlete id, day, kind, amount as typed, meters, seconds, counted meters, note, rpe).
 
     A team's are read along its (team_id, day) index, an athlete's along their (athlete_id, day)
     index: no sort of the whole table, only of each day's few rows by id.
@@ -67,6 +67,7 @@ async def stream_entries(
         RunSession.seconds,
         RunSession.effective_meters,
         RunSession.note,
+        RunSession.rpe,
     )
     if athlete is None:
         query = query.where(RunSession.team_id == guild_id)

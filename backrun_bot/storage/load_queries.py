@@ -11,30 +11,18 @@ from datetime import date, timedelta
 
 from sqlalchemy import (
     BindParameter,
-    ColumnElement,
     Date,
-    Float,
     Select,
-    and_,
     bindparam,
     case,
-    exists,
     func,
-    literal,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from backrun_bot.domain.load import (
-    BACKWARD_COST,
-    CHRONIC_DAYS,
-    LOAD_LOOKBACK_DAYS,
-    SCREEN_DAYS,
-    DayLog,
-    LoadScreen,
-    screen_weights,
-)
+from backrun_bot.domain.kinds import Kind
+from backrun_bot.domain.load import SCREEN_DAYS, DayLog, LoadScreen, session_load
 from backrun_bot.storage.models import Athlete, RunSession
 
 
@@ -57,68 +45,40 @@ class Screened:
     screen: LoadScreen
 
 
-def _weight(weights: Sequence[float], first: int, last: int) -> ColumnElement[float]:
-    """v(day - RunSession.day) for a row within ``first`` … ``last`` days before ``day``: a nested
-    CASE that halves the range at each level (five comparisons for the 31 days)."""
-    if first == last:
-        return literal(weights[first], Float)
-    middle = (first + last) // 2
-    return case(
-        (RunSession.day >= _days_before(middle), _weight(weights, first, middle)),
-        else_=_weight(weights, middle + 1, last),
-    )
-
-
 def _days_before(days: int) -> BindParameter[date]:
     return bindparam(f"day_minus_{days}" if days else "day", type_=Date)
 
 
 @functools.cache
-def screen_statement() -> Select[
-    int, int, int, str, bool, float | None, float | None, float | None, float, bool
-]:
+def screen_statement() -> Select[int, int, int, str, bool, float | None, float | None, float | None]:
     """The :class:`LoadScreen` of every athlete of the teams ``:teams`` who ran backward on ``:day``
     (nobody else can have a heavy day), one row each: the athlete (id, team, user, name, mentions)
-    and the screen's five columns; the parameters come from :func:`screen_parameters`.
+    and the screen's three columns; the parameters come from :func:`screen_parameters`.
 
-    Reads ``day`` and the 30 days before it through the athletes' own ``(athlete_id, day)`` index,
-    grouped as they come (no sort), plus one index-only look per athlete for a day old enough to
-    give a ratio. Built once: a statement this size costs more to build and key for the compiled
-    cache than SQLite takes to run it for a small team, and its text is the same every day (one
-    prepared statement on PostgreSQL).
+    Reads ``day`` and the 30 days before it through the athletes' own ``(athlete_id, day)`` index
+    (index only: it carries ``is_backward`` and ``effective_meters``), grouped as they come (no sort).
+    Only backward entries: both rules read backward metres alone. Built once: its text is the same
+    every day (one prepared statement on PostgreSQL).
     """
     day = _days_before(0)
     today = aliased(RunSession)
-    older = aliased(RunSession)
     teams: BindParameter[int] = bindparam("teams", expanding=True)
     ran_backward = select(today.athlete_id).where(
         today.team_id.in_(teams), today.day == day, today.is_backward
     )
-    backward_today = and_(RunSession.is_backward, RunSession.day == day)
-    load = RunSession.effective_meters * case(
-        (RunSession.is_backward, literal(BACKWARD_COST, Float)), else_=1.0
-    )
+    on_day = RunSession.day == day
     sums = (
         select(
             RunSession.athlete_id,
-            func.sum(case((backward_today, RunSession.effective_meters))).label("backward"),
-            func.max(case((backward_today, RunSession.effective_meters))).label("longest"),
-            func.max(
-                case((and_(RunSession.is_backward, RunSession.day < day), RunSession.effective_meters))
-            ).label("previous"),
-            func.sum(_weight(screen_weights(), 0, SCREEN_DAYS - 1) * load).label("ratio_sum"),
-            exists()
-            .where(
-                older.athlete_id == RunSession.athlete_id,
-                older.day >= _days_before(LOAD_LOOKBACK_DAYS),
-                older.day <= _days_before(CHRONIC_DAYS - 1),
-            )
-            .label("covers_chronic"),
+            func.sum(case((on_day, RunSession.effective_meters))).label("backward"),
+            func.max(case((on_day, RunSession.effective_meters))).label("longest"),
+            func.max(case((RunSession.day < day, RunSession.effective_meters))).label("previous"),
         )
         .where(
             RunSession.athlete_id.in_(ran_backward),
             RunSession.day >= _days_before(SCREEN_DAYS - 1),
             RunSession.day <= day,
+            RunSession.is_backward,
         )
         .group_by(RunSession.athlete_id)
         .subquery()
@@ -132,8 +92,6 @@ def screen_statement() -> Select[
         sums.c.backward,
         sums.c.longest,
         sums.c.previous,
-        sums.c.ratio_sum,
-        sums.c.covers_chronic,
     ).join(sums, sums.c.athlete_id == Athlete.id)
     # The teams again, so that no plan reads the athletes of every team to find them.
     return query.where(Athlete.team_id.in_(teams))
@@ -141,8 +99,9 @@ def screen_statement() -> Select[
 
 def screen_parameters(team_ids: Sequence[int], day: date) -> dict[str, object]:
     """The parameters of :func:`screen_statement` for the athletes of ``team_ids`` on ``day``."""
-    offsets = {*range(SCREEN_DAYS), CHRONIC_DAYS - 1, LOAD_LOOKBACK_DAYS}
-    return {"teams": list(team_ids)} | {_days_before(k).key: day - timedelta(days=k) for k in sorted(offsets)}
+    return {"teams": list(team_ids)} | {
+        _days_before(k).key: day - timedelta(days=k) for k in (0, SCREEN_DAYS - 1)
+    }
 
 
 async def screens(s: AsyncSession, team_ids: Sequence[int], day: date) -> list[Screened]:
@@ -152,14 +111,8 @@ async def screens(s: AsyncSession, team_ids: Sequence[int], day: date) -> list[S
     conn = await s.connection()
     rows = (await conn.execute(screen_statement(), screen_parameters(team_ids, day))).all()
     result = []
-    for athlete_id, team_id, user_id, name, mentions, backward, longest, previous, ratio, covers in rows:
-        screen = LoadScreen(
-            backward_meters=backward or 0.0,
-            longest_session=longest,
-            previous_longest=previous,
-            ratio_sum=ratio,
-            covers_chronic=bool(covers),
-        )
+    for athlete_id, team_id, user_id, name, mentions, backward, longest, previous in rows:
+        screen = LoadScreen(backward or 0.0, longest_session=longest, previous_longest=previous)
         result.append(Screened(AthleteRef(athlete_id, team_id, user_id, name, bool(mentions)), screen))
     return result
 
@@ -168,8 +121,8 @@ async def day_logs(
     s: AsyncSession, athlete_ids: Sequence[int], start: date, end: date
 ) -> dict[int, list[DayLog]]:
     """The days in [start, end] of the athletes of ``athlete_ids`` who logged any, by athlete id: each
-    day's backward sessions (effective metres) and forward metres. One query, through the athletes'
-    own index."""
+    day's backward sessions (counted metres), forward metres and session-RPE load. One query, through
+    the athletes' own index."""
     if not athlete_ids:
         return {}
     parameters = {"athletes": sorted(set(athlete_ids)), "start": start, "end": end}
@@ -178,10 +131,10 @@ async def day_logs(
 
 
 @functools.cache
-def _day_logs_statement() -> Select[int, date, bool, float]:
+def _day_logs_statement() -> Select[int, date, str, float, float | None, int | None]:
     # Built once, like the screen's: the fan-out and every composition run it.
     return (
-        select(RunSession.athlete_id, RunSession.day, RunSession.is_backward, RunSession.effective_meters)
+        select(*_ENTRY_COLUMNS)
         .where(
             RunSession.athlete_id.in_(bindparam("athletes", expanding=True)),
             RunSession.day >= bindparam("start", type_=Date),
@@ -199,7 +152,7 @@ async def athlete_day_logs(
         select(Athlete.id).where(Athlete.team_id == team_id, Athlete.user_id == user_id).scalar_subquery()
     )
     query = (
-        select(RunSession.athlete_id, RunSession.day, RunSession.is_backward, RunSession.effective_meters)
+        select(*_ENTRY_COLUMNS)
         .where(RunSession.athlete_id == athlete, RunSession.day >= start, RunSession.day <= end)
         .order_by(RunSession.day, RunSession.id)
     )
@@ -207,21 +160,37 @@ async def athlete_day_logs(
     return next(iter(logs.values()), [])
 
 
-def _by_athlete(rows: Iterable[tuple[int, date, bool, float]]) -> dict[int, list[DayLog]]:
-    """Sessions ordered by athlete and day as one DayLog per athlete and day."""
+# What the load model reads of an entry (domain/load.py session_load): its kind, counted metres, the
+# duration given and the rating.
+_ENTRY_COLUMNS = (
+    RunSession.athlete_id,
+    RunSession.day,
+    RunSession.kind,
+    RunSession.effective_meters,
+    RunSession.seconds,
+    RunSession.rpe,
+)
+
+
+def _by_athlete(
+    rows: Iterable[tuple[int, date, str, float, float | None, int | None]],
+) -> dict[int, list[DayLog]]:
+    """Entries ordered by athlete and day as one DayLog per athlete and day."""
     logs: dict[int, list[DayLog]] = {}
     current: tuple[int, date] | None = None
     backward: list[float] = []
-    forward = 0.0
-    for athlete_id, day, is_backward, meters in rows:
+    forward = load = 0.0
+    for athlete_id, day, kind_value, meters, seconds, rpe in rows:
         if (athlete_id, day) != current:
             if current is not None:
-                logs.setdefault(current[0], []).append(DayLog(current[1], tuple(backward), forward))
-            current, backward, forward = (athlete_id, day), [], 0.0
-        if is_backward:
+                logs.setdefault(current[0], []).append(DayLog(current[1], tuple(backward), forward, load))
+            current, backward, forward, load = (athlete_id, day), [], 0.0, 0.0
+        kind = Kind(kind_value)
+        if kind.is_backward:
             backward.append(meters)
         else:
             forward += meters
+        load += session_load(kind, meters, seconds, rpe)
     if current is not None:
-        logs.setdefault(current[0], []).append(DayLog(current[1], tuple(backward), forward))
+        logs.setdefault(current[0], []).append(DayLog(current[1], tuple(backward), forward, load))
     return logs

@@ -89,6 +89,7 @@ async def add_run_session(
     note: str | None,
     day: date,
     logged_at: datetime,
+    rpe: int | None = None,
 ) -> RunSession:
     row = RunSession(
         athlete_id=athlete.id,
@@ -102,6 +103,7 @@ async def add_run_session(
         note=note,
         day=day,
         logged_at=logged_at,
+        rpe=rpe,
     )
     s.add(row)
     await s.flush()
@@ -228,6 +230,7 @@ async def add_entry(
     note: str | None,
     day: date,
     logged_at: datetime,
+    rpe: int | None = None,
 ) -> int:
     """Store one entry (a plain INSERT, no ORM object); its id."""
     values = {
@@ -242,6 +245,7 @@ async def add_entry(
         "note": note,
         "day": day,
         "logged_at": logged_at,
+        "rpe": rpe,
     }
     return int((await s.execute(_ADD_ENTRY, values)).scalar_one())
 
@@ -254,14 +258,14 @@ async def add_entry(
 # the INSERT's own row in RETURNING nor, on SQLite, table names there. The same text runs on both
 # databases; the entry itself is left out of the sums by its id (PostgreSQL's subqueries would not
 # see it anyway, SQLite's do).
-_ENTRY_VALUES = ("kind", "is_backward", "meters", "seconds", "effective_meters", "amount_text", "note")
+_ENTRY_VALUES = ("kind", "is_backward", "meters", "seconds", "effective_meters", "amount_text", "note", "rpe")
 _ADD_KNOWN_ENTRY = (
     text(
         """
         INSERT INTO run_sessions (athlete_id, team_id, kind, is_backward, meters, seconds,
-                                  effective_meters, amount_text, note, day, logged_at)
+                                  effective_meters, amount_text, note, rpe, day, logged_at)
         SELECT athletes.id, athletes.team_id, :kind, :is_backward, :meters, :seconds,
-               :effective_meters, :amount_text, :note, :day, :logged_at
+               :effective_meters, :amount_text, :note, :rpe, :day, :logged_at
         FROM athletes JOIN teams ON teams.id = athletes.team_id
         WHERE athletes.team_id = :guild_id AND athletes.user_id = :user_id
           AND athletes.display_name = :display_name AND teams.timezone = :timezone
@@ -316,6 +320,7 @@ def known_entry_query(guild_id: int, user_id: int, day: date, week: tuple[date, 
         effective_meters=400.0,
         amount_text="400m",
         note=None,
+        rpe=None,
         day=day,
         week_first=week[0],
         week_last=week[1],
@@ -340,6 +345,7 @@ async def add_known_entry(
     day: date,
     week: tuple[date, date],
     logged_at: datetime,
+    rpe: int | None = None,
 ) -> KnownEntry | None:
     """Store one entry of the member's athlete in one statement, if the team has an athlete for
     the member named ``display_name`` and the team's timezone is ``timezone``; None (nothing stored)
@@ -356,6 +362,7 @@ async def add_known_entry(
         "effective_meters": effective_meters,
         "amount_text": amount_text[:64],
         "note": note,
+        "rpe": rpe,
         "day": day,
         "week_first": week[0],
         "week_last": week[1],
@@ -444,6 +451,7 @@ async def update_entry(
     day: date,
     athlete_id: int,
     was_on: date,
+    rpe: int | None,
 ) -> bool:
     """Rewrite entry ``entry_id`` of ``athlete_id``, which was on day ``was_on`` (a correction);
     False if it was deleted meanwhile. The athlete's streak mark learns of the change
@@ -460,6 +468,7 @@ async def update_entry(
             amount_text=amount_text[:64],
             note=note,
             day=day,
+            rpe=rpe,
         )
         .returning(RunSession.id)
     )

@@ -311,7 +311,7 @@ async def test_a_team_that_never_checks_in_sees_no_checkin_columns(coach: Actor,
 
 def test_a_page_of_the_longest_lines_and_three_full_lists_stays_within_an_embeds_limits() -> None:
     """Pure: the embed of a page whose every line and list is as long as they can be."""
-    every_rule = HeavyDay(SUNDAY, (Rule.VOLUME, Rule.SPIKE, Rule.RATIO), 1.0, 1.0, 1.0, 1.0, 9.9)
+    every_rule = HeavyDay(SUNDAY, (Rule.VOLUME, Rule.SPIKE), 1.0, 1.0, 1.0, 1.0)
     old = LatestCheckin(SUNDAY - timedelta(days=99_999), 10, Area.LOWER_BACK)
     quiet = SUNDAY - timedelta(days=99_999)
     # Half of them heavy yesterday, half quiet for ages (a quiet athlete cannot have been heavy), and

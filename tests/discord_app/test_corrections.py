@@ -22,7 +22,7 @@ def entry_id(reply: Reply) -> int:
     return int(found[1])
 
 
-async def logged(member: Actor, amount: str = "400m", kind: str = "backward", **options: str) -> int:
+async def logged(member: Actor, amount: str = "400m", kind: str = "backward", **options: str | int) -> int:
     return entry_id(await member.run("log", kind=kind, amount=amount, **options))
 
 

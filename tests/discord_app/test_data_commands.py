@@ -51,7 +51,7 @@ async def test_a_member_exports_their_own_entries_as_csv(
     alice: Actor, bob: Actor, alice_elsewhere: Actor
 ) -> None:
     first = await logged(alice, "440yd", note='=HYPERLINK("https://evil.example","x")')
-    second = await logged(alice, "9 min", kind="backward-jog", date="yesterday")
+    second = await logged(alice, "9 min", kind="backward-jog", date="yesterday", rpe=4)
     third = await logged(alice, "400m in 1:30", kind="forward", note="- felt good, 2nd lap")
     await logged(bob, "1 km")
     await logged(alice_elsewhere, "2 km")
@@ -70,6 +70,7 @@ async def test_a_member_exports_their_own_entries_as_csv(
             "meters": "",
             "seconds": "540",
             "counted_meters": "1000",
+            "rpe": "4",
             "note": "",
         },
         {
@@ -80,6 +81,7 @@ async def test_a_member_exports_their_own_entries_as_csv(
             "meters": "402.336",
             "seconds": "",
             "counted_meters": "402.336",
+            "rpe": "",
             "note": '\'=HYPERLINK("https://evil.example","x")',
         },
         {
@@ -90,6 +92,7 @@ async def test_a_member_exports_their_own_entries_as_csv(
             "meters": "400",
             "seconds": "90",
             "counted_meters": "400",
+            "rpe": "",
             "note": "'- felt good, 2nd lap",
         },
     ]

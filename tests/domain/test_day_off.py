@@ -10,11 +10,11 @@ import pytest
 
 from backrun_bot.domain.day_off import DayOff, DayOffReason, day_off_reason, day_off_section, plan_advice
 from backrun_bot.domain.drills import forward_plan_for, plan_for
-from backrun_bot.domain.load import HeavyDay, Rule
+from backrun_bot.domain.load import HeavyDay, LoadPicture, Rule
 from backrun_bot.domain.wellness import Area, Soreness
 from backrun_bot.services.delivery import MAX_MESSAGE
 
-HEAVY = HeavyDay(date(2026, 3, 8), (Rule.VOLUME,), 2000, 1600, 2000, None, None)
+HEAVY = HeavyDay(date(2026, 3, 8), (Rule.VOLUME,), 2000, 1600, 2000, None)
 HEAD = "**Day off from backward work today** — yesterday was heavy for:"
 TAIL = "Do the forward parts of the warmup; the backward work waits for tomorrow."
 NAMES_TAIL = f"Each of you can see why with `/plan`. {TAIL}"
@@ -161,17 +161,8 @@ DAY_OFF_END = (
     [
         (HEAVY, "2 km of backward running (your team's heavy-day mark is 1.6 km)"),
         (
-            HeavyDay(date(2026, 3, 8), (Rule.SPIKE,), 1200, 1600, 1200, 800, None),
+            HeavyDay(date(2026, 3, 8), (Rule.SPIKE,), 1200, 1600, 1200, 800),
             "a 1.2 km session, 50% longer than your longest in the previous 30 days (800 m)",
-        ),
-        (
-            HeavyDay(date(2026, 3, 8), (Rule.RATIO,), 900, 1600, 900, None, 1.62),
-            "acute:chronic load ratio 1.6 (above 1.5)",
-        ),
-        (
-            HeavyDay(date(2026, 3, 8), (Rule.VOLUME, Rule.RATIO), 2000, 1600, 2000, None, 1.62),
-            "2 km of backward running (your team's heavy-day mark is 1.6 km); acute:chronic load ratio "
-            "1.6 (above 1.5)",
         ),
     ],
 )
@@ -193,12 +184,11 @@ def test_the_normal_day_advice_reads_word_for_word(backward_m: float, ran: str) 
 def test_the_longest_advice_and_either_plan_fit_one_message() -> None:
     every_rule = HeavyDay(
         date(2026, 3, 8),
-        (Rule.VOLUME, Rule.SPIKE, Rule.RATIO),
+        (Rule.VOLUME, Rule.SPIKE),
         backward_meters=19_999.99,
         threshold=20_000,
         longest_session=19_999.99,
         previous_longest=1.0,
-        ratio=123.456,
     )
     for day in (MONDAY + timedelta(days=n) for n in range(0, 366, 5)):
         advice = plan_advice(day, every_rule, 19_999.99, 20_000)
@@ -264,14 +254,17 @@ def test_the_plan_advice_for_soreness_and_for_a_checkin_that_is_no_reason() -> N
 def test_the_longest_advice_with_soreness_still_fits_one_message() -> None:
     every_rule = HeavyDay(
         MONDAY - timedelta(days=1),
-        (Rule.VOLUME, Rule.SPIKE, Rule.RATIO),
+        (Rule.VOLUME, Rule.SPIKE),
         backward_meters=19_999.99,
         threshold=20_000,
         longest_session=19_999.99,
         previous_longest=1.0,
-        ratio=123.456,
     )
+    # With both of the load's lines under it (a caution and the variety advice, at their longest).
+    load = LoadPicture(MONDAY, 123.456, 9e9, 99.0, 1.234e12, True)
+    assert len(load.lines()) == 2
     for day in (MONDAY + timedelta(days=n) for n in range(0, 366, 5)):
         advice = plan_advice(day, every_rule, 19_999.99, 20_000, checkin=(10, "lower-back"))
+        advice = "\n".join([advice, *load.lines()])
         for plan in (plan_for(42, day), forward_plan_for(42, day)):
             assert len("\n\n".join([advice, plan.warmup_text(), plan.cooldown_text()])) <= 2000

@@ -4,6 +4,7 @@ gzip after it, the same bytes for the same rows."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gzip
 import io
 from datetime import date
@@ -67,19 +68,20 @@ def test_numbers_are_written_plainly() -> None:
 
 def test_own_and_team_files_have_their_columns_and_guarded_cells() -> None:
     own = ExportWriter(team=False)
-    own.write([row(1, note="=1+1"), row(2, note=None)])
+    rated = dataclasses.replace(row(2, note=None), rpe=7)
+    own.write([row(1, note="=1+1"), rated])
     file = own.finish()
     assert not file.gzipped and file.rows == 2 and file.fits
     assert parse(file.data) == [
         list(OWN_COLUMNS),
-        ["1", "2026-03-08", "backward", "400m", "400", "", "400", "'=1+1"],
-        ["2", "2026-03-08", "backward", "400m", "400", "", "400", ""],
+        ["1", "2026-03-08", "backward", "400m", "400", "", "400", "", "'=1+1"],
+        ["2", "2026-03-08", "backward", "400m", "400", "", "400", "7", ""],
     ]
     team = ExportWriter(team=True)
     team.write([row(3, member="@everyone")])
     assert parse(team.finish().data) == [
         list(TEAM_COLUMNS),
-        ["3", "2026-03-08", "'@everyone", "7", "backward", "400m", "400", "", "400", "easy"],
+        ["3", "2026-03-08", "'@everyone", "7", "backward", "400m", "400", "", "400", "", "easy"],
     ]
 
 

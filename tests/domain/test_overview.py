@@ -25,7 +25,7 @@ from backrun_bot.domain.wellness import Area
 
 TODAY = date(2026, 3, 8)
 MONDAY = date(2026, 3, 2)
-HEAVY = HeavyDay(TODAY - timedelta(days=1), (Rule.SPIKE, Rule.RATIO), 900.0, 1600.0, 900.0, 500.0, 1.7)
+HEAVY = HeavyDay(TODAY - timedelta(days=1), (Rule.SPIKE,), 900.0, 1600.0, 900.0, 500.0)
 
 
 def athlete(
@@ -48,7 +48,7 @@ def test_a_line_says_the_week_the_last_backward_day_and_the_flags() -> None:
     assert athlete_line(athlete(backward=0), TODAY).endswith("last backward today")
     assert athlete_line(athlete(backward=5, entry=2), TODAY).endswith("last backward 5 days ago")
     heavy = athlete_line(athlete(heavy=HEAVY), TODAY)
-    assert heavy.endswith(" · ⚠️ heavy yesterday: spike, load ratio")
+    assert heavy.endswith(" · ⚠️ heavy yesterday: spike")
     never = athlete_line(athlete(week=0.0, backward=None, entry=None), TODAY)
     assert never == "**Alice** · 0 m this week · no backward yet · 💤 nothing logged yet"
     assert athlete_line(athlete(), TODAY, Units.IMPERIAL) == (
@@ -120,7 +120,7 @@ def test_the_summary_and_the_lists_are_of_the_whole_team_on_every_page() -> None
     page = overview_page(squad, TODAY, MONDAY, page=0, timezone="Europe/Oslo")
     assert page.title == "Team overview — week of Mon 2 Mar"
     assert page.summary == "**32 athletes** · backward this week: **3.9 km**"
-    assert (page.heavy.count, page.heavy.text) == (1, "zed (spike, load ratio)")
+    assert (page.heavy.count, page.heavy.text) == (1, "zed (spike)")
     assert (page.quiet.count, page.quiet.text) == (1, "yan")
     assert page.footer.endswith("in Europe/Oslo")
     assert overview_page(squad, TODAY, MONDAY, page=1).heavy == page.heavy
@@ -172,7 +172,7 @@ def test_the_checkin_list_is_of_the_whole_team_or_says_nobody_uses_them() -> Non
 
 
 def test_the_longest_line_with_a_checkin_fits_its_limit() -> None:
-    every_rule = HeavyDay(TODAY, (Rule.VOLUME, Rule.SPIKE, Rule.RATIO), 1.0, 1.0, 1.0, 1.0, 9.9)
+    every_rule = HeavyDay(TODAY, (Rule.VOLUME, Rule.SPIKE), 1.0, 1.0, 1.0, 1.0)
     worst = athlete(
         name="\\" * 100,
         week=123_456_789.0,

@@ -205,7 +205,7 @@ def test_a_long_note_is_shortened_to_the_limit() -> None:
 
 # -- the day-off names in the warmup --------------------------------------------------------------
 
-HEAVY = HeavyDay(date(2026, 3, 7), (Rule.VOLUME,), 6000, 5000, 6000, None, None)
+HEAVY = HeavyDay(date(2026, 3, 7), (Rule.VOLUME,), 6000, 5000, 6000, None)
 
 
 def test_day_off_names_are_shown_literally_and_only_mentions_are_markup() -> None:

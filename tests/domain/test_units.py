@@ -136,7 +136,6 @@ HEAVY = HeavyDay(
     threshold=1600.0,
     longest_session=1200.0,
     previous_longest=400.0,
-    ratio=None,
 )
 
 

@@ -859,10 +859,11 @@ async def test_another_teams_heavy_day_is_not_named(world: World) -> None:
         assert f"<@{stranger}>" not in message.content
 
 
-async def test_forward_running_counts_towards_the_load_every_session_of_it(world: World) -> None:
-    """1 km backward, under the 1.6 km mark, after six weeks of forward running: on 600 m a day (two
-    runs of 300 m) the acute:chronic ratio is about 1.35, no day off; on 300 m a day it is about 1.62,
-    above the 1.5 limit, a day off."""
+async def test_a_high_load_ratio_alone_names_nobody_in_the_warmup(world: World) -> None:
+    """1 km backward, under the 1.6 km mark, after six weeks of forward running. On 300 m a day the
+    session-RPE load ratio is about 1.74, above 1.5 (unrated: 3 × 1.65 min = 4.95 a day, then
+    4.95 + 4.05 × 7 min = 33.3), but the ratio is a caution in /plan, not a day off (issue 11): the
+    warmup names nobody."""
     await world.team(TEAM_A)
     sunday = MONDAY - timedelta(days=1)
     weeks = [sunday - timedelta(days=n) for n in range(41)]
@@ -875,8 +876,8 @@ async def test_forward_running_counts_towards_the_load_every_session_of_it(world
     await world.delivery.deliver(WARMUP, MONDAY, SEVEN)
 
     [message] = world.sender.sent
-    assert message.mention_user_ids == (BOB,)
-    assert f"<@{BOB}>: acute:chronic load ratio 1.6 (above 1.5)" in message.content
+    assert message.mention_user_ids == ()
+    assert "Day off from backward work" not in message.content and "ratio" not in message.content
 
 
 async def test_the_athletes_are_listed_by_name_whatever_the_case(world: World) -> None:

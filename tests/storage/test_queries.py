@@ -249,6 +249,7 @@ async def test_the_streak_read_starts_after_the_mark(sessionmaker: Sessions) -> 
                 day=day,
                 athlete_id=1,
                 was_on=day,
+                rpe=None,
             )
 
         assert not await correct(ids[0] + 10, date(2024, 3, 1))  # removed above: nothing to correct

@@ -13,6 +13,7 @@ from backrun_bot.discord_app.bot import BackrunBot
 from backrun_bot.discord_app.coaching import is_coach
 from backrun_bot.discord_app.transformers import AmountArg, KindArg
 from backrun_bot.discord_app.views import who_of
+from backrun_bot.domain.load import RPE_MAX, RPE_MIN
 from backrun_bot.domain.text import literal_line
 from backrun_bot.services.corrections import MAX_ENTRY_ID, Deleted, Edited
 from backrun_bot.services.training import NOTE_MAX_LENGTH, EntryView
@@ -60,13 +61,16 @@ class EntryCog(commands.GroupCog, group_name="entry", group_description="Fix or 
         self.bot = bot
         super().__init__()
 
-    @app_commands.command(name="edit", description="Change an entry of yours: its amount, kind, date or note")
+    @app_commands.command(
+        name="edit", description="Change an entry of yours: its amount, kind, date, note or how hard it was"
+    )
     @app_commands.describe(
         id="The entry's number, as /history shows it (#12)",
         amount="Distance or time: 400m, 1.2 km, 440yd, 0.25mi, 2 laps, 90s, 5 min, 1:30, 1h05",
         kind="What you ran",
         date="today, yesterday, or YYYY-MM-DD",
         note="The new note (up to 200 characters); - removes it",
+        rpe="How hard it felt: 1 very easy … 10 maximal (a rating days later still counts)",
     )
     async def edit(
         self,
@@ -76,9 +80,10 @@ class EntryCog(commands.GroupCog, group_name="entry", group_description="Fix or 
         kind: KindArg | None = None,
         date: app_commands.Range[str, None, 20] | None = None,
         note: app_commands.Range[str, None, NOTE_MAX_LENGTH] | None = None,
+        rpe: app_commands.Range[int, RPE_MIN, RPE_MAX] | None = None,  # the service refuses others
     ) -> None:
         edited = await self.bot.corrections.edit(
-            who_of(interaction), id, amount=amount, kind=kind, day_text=date, note=note
+            who_of(interaction), id, amount=amount, kind=kind, day_text=date, note=note, rpe=rpe
         )
         await interaction.response.send_message(edited_text(edited), ephemeral=True)
 

@@ -15,6 +15,7 @@ from backrun_bot.discord_app.embeds import history_embed, log_message, stats_emb
 from backrun_bot.discord_app.transformers import AmountArg, KindArg, PeriodArg
 from backrun_bot.discord_app.views import undo_view, who_of
 from backrun_bot.domain.dates import Period
+from backrun_bot.domain.load import RPE_MAX, RPE_MIN
 from backrun_bot.services.training import HISTORY_MAX, NOTE_MAX_LENGTH
 
 # Under an /undo answered after the deadline guard deferred it (a slow database): an athlete who ran
@@ -41,6 +42,7 @@ class TrainingCog(commands.Cog):
         amount="Distance or time: 400m, 1.2 km, 440yd, 0.25mi, 2 laps, 90s, 5 min, 1:30, 1h05",
         note="Anything to remember about it (up to 200 characters)",
         date="today (default), yesterday, or YYYY-MM-DD",
+        rpe="How hard it felt: 1 very easy … 10 maximal (you can add it later with /entry edit)",
     )
     async def log(
         self,
@@ -49,9 +51,12 @@ class TrainingCog(commands.Cog):
         amount: AmountArg,
         note: app_commands.Range[str, None, NOTE_MAX_LENGTH] | None = None,
         date: app_commands.Range[str, None, 20] | None = None,
+        # Declared 1-10 so that Discord's client enforces it; the service refuses any other value a
+        # client sends anyway (discord.py does not check an integer option's range).
+        rpe: app_commands.Range[int, RPE_MIN, RPE_MAX] | None = None,
     ) -> None:
         who = who_of(interaction)
-        result = await self.bot.training.log(who, kind, amount, note=note, day_text=date)
+        result = await self.bot.training.log(who, kind, amount, note=note, day_text=date, rpe=rpe)
         await interaction.response.send_message(
             log_message(who.display_name, result, late=answered_late(interaction)),
             view=undo_view(result.entry.id, who.user_id),
