@@ -48,6 +48,7 @@ from backrun_bot.services.teams import TeamService
 from backrun_bot.services.training import TrainingService
 from backrun_bot.services.volume import VolumeService
 from backrun_bot.services.welcome import WelcomeService
+from backrun_bot.services.wellness import CheckinService
 from backrun_bot.storage import queries
 from backrun_bot.storage.engine import (
     APPLICATION_NAME,
@@ -80,6 +81,7 @@ class BackrunBot(commands.AutoShardedBot):
     reminder_settings: ReminderSettingsService
     delivery: DeliveryService
     plans: PlanService
+    checkins: CheckinService
     done: DoneService
     teams: TeamService
     board: BoardService
@@ -172,6 +174,7 @@ class BackrunBot(commands.AutoShardedBot):
         # The weekly summary (Monday, after the warmup) is counted under its own slot.
         self.metrics.prime_reminders([*(slot.value for slot in Slot), WEEKLY_SLOT])
         self.plans = PlanService(self.sessionmaker, clock=self.clock)
+        self.checkins = CheckinService(self.sessionmaker, clock=self.clock)
         # The Done button decides a day off exactly as /plan does, and edits the count through the sender.
         self.done = DoneService(
             self.sessionmaker, clock=self.clock, day_off_on=self.plans.day_off_on, editor=self.sender

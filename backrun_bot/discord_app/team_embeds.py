@@ -2,8 +2,9 @@
 
 The text is the rules' (:mod:`backrun_bot.domain.board`, :mod:`backrun_bot.domain.overview`), with
 every name shown literally; this only puts it in embeds, within Discord's limits (a description of
-4,096 characters, a field value of 1,024, 6,000 in all; the overview's page size is chosen so that
-a page of 20 athletes with the longest names stays inside them, as its test checks).
+4,096 characters, a field value of 1,024, 6,000 in all; the overview's page size and its three
+lists' budget are chosen so that a page of 20 athletes with the longest names stays inside them,
+as its test checks).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import discord
 from backrun_bot.discord_app.embeds import BRAND
 from backrun_bot.domain.board import board_lines, kind_words
 from backrun_bot.domain.drills import short_date
-from backrun_bot.domain.overview import QUIET_DAYS, OverviewPage
+from backrun_bot.domain.overview import CHECKIN_DAYS, QUIET_DAYS, OverviewPage
 from backrun_bot.services.board import LeaderboardView
 
 PERIOD_WORDS = {"week": "This week", "month": "This month", "year": "This year"}
@@ -47,6 +48,11 @@ def overview_embed(page: OverviewPage) -> discord.Embed:
         embed.add_field(
             name=f"💤 Nothing logged for {QUIET_DAYS} days ({page.quiet.count})",
             value=page.quiet.text,
+            inline=False,
+        )
+        embed.add_field(
+            name=f"🩺 No check-in for {CHECKIN_DAYS} days ({page.unchecked.count})",
+            value=page.unchecked.text,
             inline=False,
         )
     embed.set_footer(text=page.footer)

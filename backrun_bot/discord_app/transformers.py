@@ -16,6 +16,7 @@ from backrun_bot.domain.board import board_kind, board_kind_choices
 from backrun_bot.domain.dates import Period, find_timezones, require_timezone
 from backrun_bot.domain.kinds import KIND_CHOICES, Kind
 from backrun_bot.domain.schedule import parse_days, parse_local_time
+from backrun_bot.domain.wellness import Area
 from backrun_bot.errors import InvalidInput
 
 # Transformer.choices is typed for any choice value; these lists hold strings.
@@ -96,6 +97,20 @@ class UnitsTransformer(app_commands.Transformer):
             raise InvalidInput("The system is metric or imperial.") from None
 
 
+class AreaTransformer(app_commands.Transformer):
+    """``/checkin area``: where it is sore, a fixed choice list, turned into :class:`Area`."""
+
+    @property
+    def choices(self) -> list[Choice]:
+        return [Choice(name=a.value, value=a.value) for a in Area]
+
+    async def transform(self, interaction: discord.Interaction, value: str, /) -> Area:
+        try:
+            return Area(value)
+        except ValueError:
+            raise InvalidInput(f"Pick the area from the list: {', '.join(a.value for a in Area)}.") from None
+
+
 class LocalTimeTransformer(app_commands.Transformer):
     """``07:00``, ``18:30`` → :class:`datetime.time` (24-hour; ``7pm`` is refused with the format)."""
 
@@ -138,6 +153,7 @@ PeriodArg = app_commands.Transform[Period, PeriodTransformer]
 BoardPeriodArg = app_commands.Transform[Period, BoardPeriodTransformer]
 BoardKindArg = app_commands.Transform[Kind | None, BoardKindTransformer]
 UnitsArg = app_commands.Transform[Units, UnitsTransformer]
+AreaArg = app_commands.Transform[Area, AreaTransformer]
 LocalTimeArg = app_commands.Transform[time, LocalTimeTransformer]
 DaysArg = app_commands.Transform[frozenset[int], DaysTransformer]
 TimezoneArg = app_commands.Transform[str, TimezoneTransformer]

@@ -44,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backrun_bot.domain.amounts import Units
 from backrun_bot.domain.dates import Period
-from backrun_bot.domain.day_off import DayOff, day_off_section
+from backrun_bot.domain.day_off import DayOff, day_off_reason, day_off_section
 from backrun_bot.domain.done import DONE_LINE_ROOM
 from backrun_bot.domain.drills import plan_for
 from backrun_bot.domain.load import LOAD_LOOKBACK_DAYS, DayLog, assess_day, may_be_heavy
@@ -64,6 +64,7 @@ from backrun_bot.errors import (
 from backrun_bot.services.common import Clock, team_today
 from backrun_bot.services.reminder_settings import ReminderSettings
 from backrun_bot.services.volume import VolumeChart
+from backrun_bot.storage import checkin_queries as cq
 from backrun_bot.storage import load_queries as lq
 from backrun_bot.storage import occurrence_queries as oq
 from backrun_bot.storage import queries
@@ -289,10 +290,21 @@ class DeliveryService:
 
     # --- content --------------------------------------------------------------------------------
 
-    async def days_off(self, s: AsyncSession, team: Team, heavy_day: date) -> list[DayOff]:
-        """Athletes of ``team`` whose ``heavy_day`` was heavy, with the rules that fired."""
-        candidates = await self._candidates(s, [team], heavy_day)
-        return self._days_off_in(team, candidates.get(team.id, []), heavy_day)
+    async def days_off(self, s: AsyncSession, team: Team, day: date) -> list[DayOff]:
+        """Athletes of ``team`` on a suggested day off from backward work on ``day``, and why: the
+        day before was heavy (with the rules that fired) or their check-in of ``day`` is sore."""
+        candidates = await self._candidates(s, [team], day - timedelta(days=1))
+        sore = await self._sore(s, [team], day)
+        return self._days_off_in(team, candidates.get(team.id, []), sore.get(team.id, []), day)
+
+    @staticmethod
+    async def _sore(s: AsyncSession, teams: Sequence[Team], day: date) -> dict[int, list[cq.SoreCheckin]]:
+        """The check-ins of ``day`` in ``teams`` that may suggest a day off, by team: one query
+        however many teams (:func:`cq.sore_checkins`)."""
+        result: dict[int, list[cq.SoreCheckin]] = {}
+        for checkin in await cq.sore_checkins(s, [team.id for team in teams], day):
+            result.setdefault(checkin.athlete.team_id, []).append(checkin)
+        return result
 
     @staticmethod
     async def _candidates(
@@ -318,14 +330,35 @@ class DeliveryService:
 
     @staticmethod
     def _days_off_in(
-        team: Team, athletes: Sequence[tuple[lq.AthleteRef, list[DayLog]]], heavy_day: date
+        team: Team,
+        athletes: Sequence[tuple[lq.AthleteRef, list[DayLog]]],
+        sore: Sequence[cq.SoreCheckin],
+        day: date,
     ) -> list[DayOff]:
+        """Who of the candidates is on a suggested day off on ``day``: :func:`day_off_reason` on the
+        day before's assessment and the day's check-in, as for one athlete's ``/plan``."""
+        heavy_day = day - timedelta(days=1)
+        refs = {athlete.id: athlete for athlete, _ in athletes} | {c.athlete.id: c.athlete for c in sore}
+        heavy = {athlete.id: assess_day(days, heavy_day, team.heavy_meters) for athlete, days in athletes}
+        checkins = {c.athlete.id: c for c in sore}
         result = []
-        for athlete, days in athletes:
-            heavy = assess_day(days, heavy_day, team.heavy_meters)
-            if heavy is not None:
+        for athlete_id, athlete in refs.items():
+            checkin = checkins.get(athlete_id)
+            reason = day_off_reason(
+                heavy.get(athlete_id),
+                None if checkin is None else checkin.soreness,
+                None if checkin is None else checkin.area,
+            )
+            if reason is not None:
                 result.append(
-                    DayOff(athlete.user_id, athlete.display_name, athlete.mentions_enabled, heavy, athlete.id)
+                    DayOff(
+                        athlete.user_id,
+                        athlete.display_name,
+                        athlete.mentions_enabled,
+                        reason.heavy,
+                        athlete.id,
+                        reason.sore,
+                    )
                 )
         return sorted(result, key=lambda d: d.display_name.lower())
 
@@ -336,7 +369,7 @@ class DeliveryService:
 
         ``pings=False`` names every athlete given a day off by display name and pings nobody.
         """
-        offs = await self.days_off(s, team, day - timedelta(days=1)) if slot is Slot.WARMUP else []
+        offs = await self.days_off(s, team, day) if slot is Slot.WARMUP else []
         return self._compose(team, day, slot, offs, header=header, pings=pings)
 
     @staticmethod
@@ -546,8 +579,11 @@ class DeliveryService:
                 after = [t for t in team_ids if claims.get(t, rq.Claim.HELD) is not rq.Claim.HELD]
             teams = await rq.teams(s, after)
             logs: dict[int, list[tuple[lq.AthleteRef, list[DayLog]]]] = {}
+            sore: dict[int, list[cq.SoreCheckin]] = {}
             if slot is Slot.WARMUP and won:
                 logs = await self._candidates(s, [teams[t] for t in won], day - timedelta(days=1))
+                # The check-ins made before the warmup is composed (a later one changes nothing sent).
+                sore = await self._sore(s, [teams[t] for t in won], day)
             if weekly_day:
                 wanted = [t for t in after if teams[t].weekly_summary and teams[t].reminder_channel_id]
                 # Only a team with something to sum up gets a summary (and a ledger row): one read
@@ -578,7 +614,7 @@ class DeliveryService:
             composed = None
             rested: tuple[int, ...] = ()
             if is_won:
-                offs = self._days_off_in(team, logs.get(team_id, []), day - timedelta(days=1))
+                offs = self._days_off_in(team, logs.get(team_id, []), sore.get(team_id, []), day)
                 composed = self._compose(team, day, slot, offs)
                 rested = tuple(off.athlete_id for off in offs if off.athlete_id is not None)
             weekly = None
@@ -618,6 +654,7 @@ class DeliveryService:
         }
         # The athletes a sent warmup told to rest: today is a rest day for them (their streak holds).
         sent_to = {r.team_id for r in results if r.outcome == "sent" and r.part == slot.value}
+        # (One named for soreness has had that rest day since the check-in: this adds nothing for them.)
         resting = [a for post in posts if post.team_id in sent_to for a in post.rested]
         parts: dict[str, list[rq.Finished]] = {}
         for r in results:

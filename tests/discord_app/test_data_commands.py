@@ -195,6 +195,9 @@ async def test_forget_me_asks_first_and_then_leaves_nothing_of_the_athlete_in_an
         s.add(
             RestDay(athlete_id=athlete, day=date(2026, 3, 7), source="warmup", recorded_at=datetime.now(UTC))
         )
+    await alice.run("checkin", soreness=7, area="knee", sleep=2, note="sore")  # and a rest day for it
+    await alice_elsewhere.run("checkin", soreness=1)
+    assert len((await rows_of(running, athlete_id=athlete))["checkins"]) == 1
     assert not nothing_left(await rows_of(running, athlete_id=athlete))
     elsewhere, bobs = await athlete_of(running, alice_elsewhere), await athlete_of(running, bob)
     others = (await rows_of(running, athlete_id=elsewhere), await rows_of(running, athlete_id=bobs))

@@ -203,6 +203,24 @@ async def test_on_a_suggested_day_off_done_logs_nothing_and_says_why(
     assert logged.text().startswith("✅ Logged")
 
 
+async def test_after_a_sore_checkin_done_logs_nothing_and_says_why(
+    coach: Actor,
+    alice: Actor,
+    channel: Channel,
+    emulator: DiscordEmulator,
+    clock: time_machine.Traveller,
+    running: Sandbox,
+) -> None:
+    """The check-in's day off (issue 11), after the warmup went out as well as before it."""
+    clock.move_to(JUST_BEFORE_SEVEN - timedelta(minutes=1))
+    warmup = await reminder(coach, channel, emulator, clock, Slot.WARMUP)
+    await alice.run("checkin", soreness=7, area="hamstring")
+    rest = await alice.press(warmup, DONE_LABEL)
+    assert rest.ephemeral and "Nothing backward was logged" in rest.text()
+    assert "soreness 7/10 in the hamstring at your check-in" in rest.text()
+    assert await entries(running, alice.user_id) == []
+
+
 async def test_a_button_naming_another_server_logs_nothing(
     coach: Actor,
     alice: Actor,

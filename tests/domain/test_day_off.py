@@ -8,9 +8,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from backrun_bot.domain.day_off import DayOff, day_off_section, plan_advice
+from backrun_bot.domain.day_off import DayOff, DayOffReason, day_off_reason, day_off_section, plan_advice
 from backrun_bot.domain.drills import forward_plan_for, plan_for
-from backrun_bot.domain.load import HeavyDay, Rule
+from backrun_bot.domain.load import HeavyDay, LoadPicture, Rule
+from backrun_bot.domain.wellness import Area, Soreness
 from backrun_bot.services.delivery import MAX_MESSAGE
 
 HEAVY = HeavyDay(date(2026, 3, 8), (Rule.VOLUME,), 2000, 1600, 2000, None)
@@ -191,5 +192,79 @@ def test_the_longest_advice_and_either_plan_fit_one_message() -> None:
     )
     for day in (MONDAY + timedelta(days=n) for n in range(0, 366, 5)):
         advice = plan_advice(day, every_rule, 19_999.99, 20_000)
+        for plan in (plan_for(42, day), forward_plan_for(42, day)):
+            assert len("\n\n".join([advice, plan.warmup_text(), plan.cooldown_text()])) <= 2000
+
+
+# --- soreness as a reason (issue 11) ---------------------------------------------------------------
+
+SORE = Soreness(7, Area.KNEE)
+
+
+@pytest.mark.parametrize(
+    ("heavy", "soreness", "area", "expected"),
+    [
+        (None, None, None, None),
+        (None, 7, "knee", DayOffReason(None, SORE)),
+        (None, 9, "calf", None),
+        (None, 5, "knee", None),
+        (HEAVY, None, None, DayOffReason(HEAVY, None)),
+        (HEAVY, 2, "none", DayOffReason(HEAVY, None)),
+        (HEAVY, 7, "knee", DayOffReason(HEAVY, SORE)),
+    ],
+)
+def test_day_off_reason_takes_either_reason_or_both(
+    heavy: HeavyDay | None, soreness: int | None, area: str | None, expected: DayOffReason | None
+) -> None:
+    assert day_off_reason(heavy, soreness, area) == expected
+
+
+def test_both_reasons_are_explained() -> None:
+    both = DayOffReason(HEAVY, SORE).explain()
+    assert both.startswith("2 km of backward running (your team's heavy-day mark is 1.6 km); soreness 7/10")
+
+
+def test_a_sore_athlete_in_the_warmup_has_the_soreness_as_the_reason() -> None:
+    offs = [DayOff(11, "Ana", True, HEAVY), DayOff(22, "Ben", False, None, sore=SORE)]
+    text, pings = day_off_section(offs, budget=1000)
+    assert text.splitlines()[0] == "**Day off from backward work today** — suggested for:"
+    assert "• Ben: soreness 7/10 in the knee at your check-in" in text
+    assert "• <@11>: 2 km of backward running" in text
+    assert pings == (11,)
+    # Heavy days only: the heading says yesterday was heavy, as before.
+    assert day_off_section(offs[:1], budget=1000)[0].startswith(HEAD)
+
+
+def test_the_plan_advice_for_soreness_and_for_a_checkin_that_is_no_reason() -> None:
+    sore = plan_advice(MONDAY, None, 0, 1600, checkin=(7, "knee"))
+    assert sore.startswith(
+        "**Take today off from backward work**: soreness 7/10 in the knee at your check-in"
+    )
+    assert sore.endswith("Backward work resumes tomorrow, Tue 10 Mar, unless tomorrow's check-in is as sore.")
+    calf = plan_advice(MONDAY, None, 400, 1600, checkin=(9, "calf"))
+    assert calf.startswith("No day off needed: yesterday you ran 400 m backward")
+    assert calf.endswith(
+        "Today's check-in (soreness 9/10 in the calf) does not call for one: only 6 or more in the "
+        "hamstring, knee or lower back does."
+    )
+    # A check-in of no soreness at all needs no word.
+    assert plan_advice(MONDAY, None, 0, 1600, checkin=(0, "none")) == plan_advice(MONDAY, None, 0, 1600)
+
+
+def test_the_longest_advice_with_soreness_still_fits_one_message() -> None:
+    every_rule = HeavyDay(
+        MONDAY - timedelta(days=1),
+        (Rule.VOLUME, Rule.SPIKE),
+        backward_meters=19_999.99,
+        threshold=20_000,
+        longest_session=19_999.99,
+        previous_longest=1.0,
+    )
+    # With both of the load's lines under it (a caution and the variety advice, at their longest).
+    load = LoadPicture(MONDAY, 123.456, 9e9, 99.0, 1.234e12, True)
+    assert len(load.lines()) == 2
+    for day in (MONDAY + timedelta(days=n) for n in range(0, 366, 5)):
+        advice = plan_advice(day, every_rule, 19_999.99, 20_000, checkin=(10, "lower-back"))
+        advice = "\n".join([advice, *load.lines()])
         for plan in (plan_for(42, day), forward_plan_for(42, day)):
             assert len("\n\n".join([advice, plan.warmup_text(), plan.cooldown_text()])) <= 2000

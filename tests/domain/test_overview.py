@@ -8,16 +8,20 @@ from datetime import date, timedelta
 from backrun_bot.domain.amounts import Units
 from backrun_bot.domain.load import HeavyDay, Rule
 from backrun_bot.domain.overview import (
+    CHECKIN_DAYS,
     LIST_CHARS,
     MAX_LINE,
     PAGE_ROWS,
     QUIET_DAYS,
     AthleteWeek,
+    LatestCheckin,
     athlete_line,
+    checkin_part,
     listed,
     overview_page,
     page_count,
 )
+from backrun_bot.domain.wellness import Area
 
 TODAY = date(2026, 3, 8)
 MONDAY = date(2026, 3, 2)
@@ -31,11 +35,12 @@ def athlete(
     entry: int | None = 0,
     heavy: HeavyDay | None = None,
     user_id: int = 1,
+    checkin: LatestCheckin | None = None,
 ) -> AthleteWeek:
     def ago(days: int | None) -> date | None:
         return None if days is None else TODAY - timedelta(days=days)
 
-    return AthleteWeek(user_id, name, week, ago(backward), ago(entry), heavy)
+    return AthleteWeek(user_id, name, week, ago(backward), ago(entry), heavy, checkin)
 
 
 def test_a_line_says_the_week_the_last_backward_day_and_the_flags() -> None:
@@ -127,3 +132,57 @@ def test_an_empty_team() -> None:
     assert page.summary.startswith("Nobody on the team has logged anything yet")
     assert page.pages == 1
     assert overview_page([athlete()], TODAY, MONDAY).summary.startswith("**1 athlete** ·")
+
+
+# --- check-ins (issue 11) --------------------------------------------------------------------------
+
+
+def checked(days: int, soreness: int = 2, area: Area = Area.NONE) -> LatestCheckin:
+    return LatestCheckin(TODAY - timedelta(days=days), soreness, area)
+
+
+def test_the_checkin_part_shows_the_latest_and_marks_a_sore_day_off_today() -> None:
+    assert checkin_part(None, TODAY) == "no check-in yet"
+    assert checkin_part(checked(0, 7, Area.HAMSTRING), TODAY) == "🩹 check-in today: 7/10 hamstring"
+    assert checkin_part(checked(0, 9, Area.CALF), TODAY) == "check-in today: 9/10 calf"
+    assert checkin_part(checked(1, 7, Area.KNEE), TODAY) == "check-in yesterday: 7/10 knee"  # not today's
+    assert checkin_part(checked(4, 0), TODAY) == "check-in 4 days ago: 0/10"
+
+
+def test_three_days_without_a_checkin_is_the_line_and_never_counts() -> None:
+    assert not athlete(checkin=checked(CHECKIN_DAYS - 1)).checkin_missing(TODAY)
+    assert athlete(checkin=checked(CHECKIN_DAYS)).checkin_missing(TODAY)
+    assert athlete(checkin=None).checkin_missing(TODAY)
+
+
+def test_the_checkin_list_is_of_the_whole_team_or_says_nobody_uses_them() -> None:
+    squad = [
+        athlete(name="ann", user_id=1, checkin=checked(0)),
+        athlete(name="ben", user_id=2, checkin=checked(3)),
+        athlete(name="cat", user_id=3),
+        athlete(name="dan", user_id=4, checkin=checked(2, 6, Area.KNEE)),
+    ]
+    page = overview_page(squad, TODAY, MONDAY)
+    assert (page.unchecked.count, page.unchecked.text) == (2, "ben, cat")
+    assert page.lines[2].endswith(" · no check-in yet")
+    assert page.lines[3].endswith(" · check-in 2 days ago: 6/10 knee")
+    nobody = overview_page([athlete(name="ann"), athlete(name="ben", user_id=2)], TODAY, MONDAY)
+    assert nobody.unchecked.text == "nobody on the team uses `/checkin` yet"
+    assert nobody.lines[0] == "**ann** · 1.2 km this week · last backward yesterday"
+
+
+def test_the_longest_line_with_a_checkin_fits_its_limit() -> None:
+    every_rule = HeavyDay(TODAY, (Rule.VOLUME, Rule.SPIKE), 1.0, 1.0, 1.0, 1.0)
+    worst = athlete(
+        name="\\" * 100,
+        week=123_456_789.0,
+        backward=99_999,
+        entry=1,
+        heavy=every_rule,
+        checkin=checked(99_999, 10, Area.LOWER_BACK),
+    )
+    assert len(athlete_line(worst, TODAY, Units.IMPERIAL, checkins=True)) <= MAX_LINE
+    quiet = athlete(
+        name="\\" * 100, week=0.0, backward=99_999, entry=99_999, checkin=checked(99_999, 10, Area.LOWER_BACK)
+    )
+    assert len(athlete_line(quiet, TODAY, checkins=True)) <= MAX_LINE

@@ -76,8 +76,9 @@ async def test_a_board_and_an_overview_take_a_few_statements_whatever_the_team(
     with statements_of(sessionmaker) as statements:
         overview = await real.overview(GUILD)
     assert len(overview.athletes) == 40
-    # The team, the athletes' reads, the day-off screen (which lets nobody through to read their days).
-    assert len(statements) == 3, statements
+    # The team, the athletes' reads, the day-off screen (which lets nobody through to read their
+    # days), the sore check-ins of today and the latest check-ins.
+    assert len(statements) == 5, statements
 
 
 def delivery(sessionmaker: Sessions) -> DeliveryService:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backrun_bot.storage import data_queries as dq
 from backrun_bot.storage import guild_queries as gq
 from backrun_bot.storage import queries
-from backrun_bot.storage.models import GuildWelcome, ReminderDelivery, RestDay
+from backrun_bot.storage.models import Checkin, GuildWelcome, ReminderDelivery, RestDay
 from tests.rows import nothing_left, references, rows_of, snapshot
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -28,8 +28,8 @@ class World:
 
 
 async def build(sm: Sessions, entries: int = 3) -> World:
-    """Alice in both teams, Bob in the first: entries, a rest day each, a reminder of each team and
-    the first team's welcome."""
+    """Alice in both teams, Bob in the first: entries, a rest day and a check-in each, a reminder of
+    each team and the first team's welcome."""
     athletes: dict[tuple[int, int], int] = {}
     async with sm.begin() as s:
         for team, user, name in ((TEAM, ALICE, "Alice"), (TEAM, BOB, "Bob"), (OTHER, ALICE, "Alice")):
@@ -51,6 +51,18 @@ async def build(sm: Sessions, entries: int = 3) -> World:
                     logged_at=NOW,
                 )
             s.add(RestDay(athlete_id=athlete.id, day=date(2026, 3, 1), source="plan", recorded_at=NOW))
+            s.add(
+                Checkin(
+                    athlete_id=athlete.id,
+                    team_id=team,
+                    day=date(2026, 3, 8),
+                    soreness=7,
+                    area="knee",
+                    sleep=3,
+                    note="sore",
+                    recorded_at=NOW,
+                )
+            )
         for team in (TEAM, OTHER):
             s.add(
                 ReminderDelivery(
@@ -66,7 +78,7 @@ def test_every_table_that_holds_an_athletes_rows_points_at_it() -> None:
     from backrun_bot.storage.models import Base  # noqa: PLC0415
 
     holding = {t.name for t in Base.metadata.sorted_tables if references(t, "athletes.id")}
-    assert holding >= {"run_sessions", "rest_days"}
+    assert holding >= {"run_sessions", "rest_days", "checkins"}
 
 
 async def test_deleting_an_athlete_leaves_nothing_of_them_and_touches_nobody_else(

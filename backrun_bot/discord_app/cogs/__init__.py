@@ -9,4 +9,5 @@ EXTENSIONS = (
     "backrun_bot.discord_app.cogs.corrections",
     "backrun_bot.discord_app.cogs.data",
     "backrun_bot.discord_app.cogs.guilds",
+    "backrun_bot.discord_app.cogs.wellness",
 )
