@@ -6,6 +6,9 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 ARGS ?=
+# The suite runs in parallel (pytest-xdist): it mostly waits (the emulator, bots starting and stopping,
+# clocks, PostgreSQL), so more workers than the 2 cores pay. `make test TEST_WORKERS=0` runs it serially.
+TEST_WORKERS ?= 6
 
 .PHONY: sandbox test check lock
 
@@ -13,7 +16,7 @@ sandbox: $(STAMP)
 	$(VENV)/bin/backrun-bot sandbox $(ARGS)
 
 test: $(STAMP)
-	$(VENV)/bin/pytest $(ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile $(ARGS)
 
 # What CI runs besides the tests.
 check: $(STAMP)
