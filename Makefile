@@ -6,9 +6,10 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 ARGS ?=
-# The suite runs in parallel (pytest-xdist): it mostly waits (the emulator, bots starting and stopping,
-# clocks, PostgreSQL), so more workers than the 2 cores pay. `make test TEST_WORKERS=0` runs it serially.
-TEST_WORKERS ?= 6
+# The suite runs in parallel (pytest-xdist): much of it waits (the emulator, bots starting and stopping,
+# clocks, PostgreSQL), so two workers per core pay; more starve the tests that hold the bot to Discord's
+# 3 s. `worksteal`, not `loadfile`: a few files hold minutes of tests each. TEST_WORKERS=0: serially.
+TEST_WORKERS ?= 4
 
 .PHONY: sandbox test check lock
 
@@ -16,7 +17,7 @@ sandbox: $(STAMP)
 	$(VENV)/bin/backrun-bot sandbox $(ARGS)
 
 test: $(STAMP)
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile $(ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal $(ARGS)
 
 # What CI runs besides the tests.
 check: $(STAMP)
