@@ -76,40 +76,6 @@ async def get_or_create_athlete(s: AsyncSession, guild_id: int, user_id: int, di
     return athlete
 
 
-async def add_run_session(
-    s: AsyncSession,
-    *,
-    athlete: Athlete,
-    kind: str,
-    is_backward: bool,
-    meters: float | None,
-    seconds: float | None,
-    effective_meters: float,
-    amount_text: str,
-    note: str | None,
-    day: date,
-    logged_at: datetime,
-    rpe: int | None = None,
-) -> RunSession:
-    row = RunSession(
-        athlete_id=athlete.id,
-        team_id=athlete.team_id,
-        kind=kind,
-        is_backward=is_backward,
-        meters=meters,
-        seconds=seconds,
-        effective_meters=effective_meters,
-        amount_text=amount_text[:64],
-        note=note,
-        day=day,
-        logged_at=logged_at,
-        rpe=rpe,
-    )
-    s.add(row)
-    await s.flush()
-    return row
-
-
 # /log, the command a whole squad sends at the end of practice, is one statement for a member
 # already known (_ADD_KNOWN_ENTRY, below); a process's first /log in a team, which has yet to read
 # the team's timezone, runs the read below and the INSERT. All are built once, with bound

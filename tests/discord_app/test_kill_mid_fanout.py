@@ -125,7 +125,11 @@ async def test_a_kill_halfway_through_500_teams_and_a_restart_send_each_reminder
                     env=bot_env(emulator, url), cwd=tmp_path, stdout=out, stderr=out,
                 )  # fmt: skip
             assert await asyncio.wait_for(first.wait(), timeout=90) == -signal.SIGKILL, logs[0].read_text()
-            assert len(posted) == KILL_AT, "killed at the 250th reminder"
+            # Killed right after the 250th was stored. Requests the bot had already sent can still land
+            # after it (the emulator was already reading them), as they would at Discord; how many
+            # depends on how busy the machine is (one, with other test runs beside it), so the count
+            # is pinned from the 250th to short of the end, not to exactly 250.
+            assert KILL_AT <= len(posted) < TEAMS, f"killed at the 250th reminder, not {len(posted)}"
             unsettled = await ledger(url)
             assert unsettled.get("sent", 0) < KILL_AT, unsettled  # the last one(s) were never marked
 

@@ -214,11 +214,13 @@ async def test_two_processes_split_the_servers_and_post_each_reminder_once(
 
 
 async def sync_lock_waiters(conn: AsyncConnection) -> int:
-    """Sessions waiting for the command-sync advisory lock."""
+    """Sessions waiting for the command-sync advisory lock in this database (advisory locks are per
+    database: another xdist worker's bots, on a database of their own, wait for a lock of their own)."""
     count = await conn.scalar(
         text(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
             " AND classid = :hi AND objid = :lo AND objsubid = 1"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         ),
         {"hi": (COMMAND_SYNC_LOCK >> 32) & 0xFFFFFFFF, "lo": COMMAND_SYNC_LOCK & 0xFFFFFFFF},
     )

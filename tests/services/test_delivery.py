@@ -196,9 +196,10 @@ class World:
         async with self.sessionmaker.begin() as s:
             athlete = await queries.get_or_create_athlete(s, team_id, user_id, name)
             for day in days:
-                await queries.add_run_session(
+                await queries.add_entry(
                     s,
-                    athlete=athlete,
+                    athlete_id=athlete.id,
+                    team_id=athlete.team_id,
                     kind=kind.value,
                     is_backward=kind.is_backward,
                     meters=meters,

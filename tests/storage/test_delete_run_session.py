@@ -17,9 +17,10 @@ Sessions = async_sessionmaker[AsyncSession]
 async def one_entry(sm: Sessions) -> int:
     async with sm.begin() as s:
         athlete = await queries.get_or_create_athlete(s, 1, 5, "Alice")
-        row = await queries.add_run_session(
+        return await queries.add_entry(
             s,
-            athlete=athlete,
+            athlete_id=athlete.id,
+            team_id=athlete.team_id,
             kind="backward",
             is_backward=True,
             meters=400,
@@ -30,7 +31,6 @@ async def one_entry(sm: Sessions) -> int:
             day=date(2026, 3, 8),
             logged_at=datetime(2026, 3, 8, 15, tzinfo=UTC),
         )
-        return row.id
 
 
 async def read(s: AsyncSession, entry_id: int) -> RunSession:

@@ -186,9 +186,10 @@ async def test_a_year_of_weeks_with_a_mark_gives_what_the_whole_history_gives(se
         athlete = await queries.get_or_create_athlete(s, 1, 5, "user5")
         for w in range(70):
             for d in (0, 2, 4):
-                await queries.add_run_session(
+                await queries.add_entry(
                     s,
-                    athlete=athlete,
+                    athlete_id=athlete.id,
+                    team_id=athlete.team_id,
                     kind="backward-walk",
                     is_backward=True,
                     meters=400,

@@ -30,9 +30,10 @@ async def log(
 ) -> int:
     async with sm.begin() as s:
         athlete = await queries.get_or_create_athlete(s, guild, user, f"user{user}")
-        row = await queries.add_run_session(
+        return await queries.add_entry(
             s,
-            athlete=athlete,
+            athlete_id=athlete.id,
+            team_id=athlete.team_id,
             kind=kind,
             is_backward=backward,
             meters=meters,
@@ -43,7 +44,6 @@ async def log(
             day=day,
             logged_at=NOW,
         )
-        return row.id
 
 
 async def rest(sm: Sessions, guild: int, user: int, day: date) -> None:
@@ -303,9 +303,10 @@ async def test_instants_round_trip_as_utc(sessionmaker: Sessions) -> None:
     plus_two = timezone(timedelta(hours=2))
     async with sessionmaker.begin() as s:
         athlete = await queries.get_or_create_athlete(s, 1, 5, "a")
-        row = await queries.add_run_session(
+        entry = await queries.add_entry(
             s,
-            athlete=athlete,
+            athlete_id=athlete.id,
+            team_id=athlete.team_id,
             kind="backward",
             is_backward=True,
             meters=400,
@@ -316,7 +317,6 @@ async def test_instants_round_trip_as_utc(sessionmaker: Sessions) -> None:
             day=date(2026, 3, 8),
             logged_at=datetime(2026, 3, 8, 17, 0, tzinfo=plus_two),
         )
-        entry = row.id
     async with sessionmaker() as s:
         stored = await s.get(RunSession, entry)
         assert stored is not None
