@@ -25,10 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from backrun_bot.domain.board import Total
+from backrun_bot.domain.kinds import Kind
 from backrun_bot.storage.models import Athlete, MonthTotal, RunSession
 from backrun_bot.storage.month_totals import MM_PER_M
-
-FORWARD = "forward"  # the one forward kind (domain.kinds.Kind.FORWARD's value)
 
 
 @functools.cache
@@ -91,7 +90,7 @@ def board_query(
     team_id: int, start: date, end: date, kind: str | None
 ) -> tuple[Select[Any], dict[str, object]]:
     """:func:`board_statement` and its parameters for a board of ``kind`` (None: every backward kind)."""
-    one_kind = kind is not None and kind != FORWARD
+    one_kind = kind is not None and kind != Kind.FORWARD.value
     values: dict[str, object] = {"team_id": team_id, "start": start, "end": end}
     if one_kind:
         values["kind"] = kind
