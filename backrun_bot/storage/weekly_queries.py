@@ -45,14 +45,20 @@ from backrun_bot.storage.dialect import day_number
 from backrun_bot.storage.models import Athlete, RestDay, RunSession
 
 
+def _directions() -> tuple[ColumnElement[float], ColumnElement[float]]:
+    """An entry's effective metres as (backward, forward): the other one 0, for summing both at once."""
+    backward = case((RunSession.is_backward.is_(True), RunSession.effective_meters), else_=0.0)
+    forward = case((RunSession.is_backward.is_(True), 0.0), else_=RunSession.effective_meters)
+    return backward, forward
+
+
 async def week_totals(
     s: AsyncSession, team_ids: Sequence[int], first: date, last: date
 ) -> dict[int, WeekTotals]:
     """Each team's totals over [first, last]; teams with nothing logged are left out."""
     if not team_ids:
         return {}
-    backward = case((RunSession.is_backward.is_(True), RunSession.effective_meters), else_=0.0)
-    forward = case((RunSession.is_backward.is_(True), 0.0), else_=RunSession.effective_meters)
+    backward, forward = _directions()
     rows = await s.execute(
         select(
             RunSession.team_id,
@@ -75,8 +81,7 @@ async def week_days(
     teams with none are left out)."""
     if not team_ids:
         return {}
-    backward = case((RunSession.is_backward.is_(True), RunSession.effective_meters), else_=0.0)
-    forward = case((RunSession.is_backward.is_(True), 0.0), else_=RunSession.effective_meters)
+    backward, forward = _directions()
     rows = await s.execute(
         select(RunSession.team_id, RunSession.day, func.sum(backward), func.sum(forward))
         .where(RunSession.team_id.in_(list(team_ids)), RunSession.day >= first, RunSession.day <= last)
