@@ -27,12 +27,19 @@ from backrun_bot.services.teams import NOT_A_COACH
 from tests.discord_app.conftest import TeamFixture
 
 
-def picture(reply: Reply) -> Image.Image:
-    """The chart the reply's embed shows, decoded: a PNG of about 800 × 400 of many colours."""
-    image = Image.open(io.BytesIO(reply.embed_image()))
+def decoded_chart(png: bytes) -> Image.Image:
+    """A chart the bot attached, decoded: a PNG of about 800 × 400 of many colours."""
+    image = Image.open(io.BytesIO(png))
     assert image.format == "PNG" and image.size == (WIDTH_PX, HEIGHT_PX)
     colours = image.convert("RGB").getcolors(maxcolors=WIDTH_PX * HEIGHT_PX)
     assert colours is not None and len(colours) > 20, "one colour (or nearly): not a chart"
+    return image
+
+
+def picture(reply: Reply) -> Image.Image:
+    """The chart the reply's embed shows, decoded (:func:`decoded_chart`), with its attachment's name,
+    type and alt text."""
+    image = decoded_chart(reply.embed_image())
     [attachment] = reply.attachments
     assert attachment["filename"] == "chart.png" and attachment["content_type"] == "image/png"
     assert "backward and forward distance" in attachment["description"]  # alt text

@@ -5,21 +5,19 @@ figures as the athletes logged them with /log; not on other days, not when switc
 from __future__ import annotations
 
 import asyncio
-import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from PIL import Image
 from sqlalchemy import select
 
-from backrun_bot.charts.volume import HEIGHT_PX, WIDTH_PX
 from backrun_bot.sandbox.driver import Actor
 from backrun_bot.sandbox.emulator import Channel, DiscordEmulator, Message
 from backrun_bot.sandbox.harness import Sandbox
 from backrun_bot.storage.engine import create_engine, make_sessionmaker
 from backrun_bot.storage.models import ReminderDelivery
 from tests.discord_app.conftest import TeamFixture
+from tests.discord_app.test_charts import decoded_chart
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -117,10 +115,7 @@ async def test_mondays_warmup_is_followed_by_last_weeks_summary_once(
     [attachment] = summary.attachments
     assert attachment["filename"] == "chart.png" and attachment["content_type"] == "image/png"
     assert "last week" in attachment["description"]
-    image = Image.open(io.BytesIO(emulator.attachment(attachment)))
-    assert image.format == "PNG" and image.size == (WIDTH_PX, HEIGHT_PX)
-    colours = image.convert("RGB").getcolors(maxcolors=WIDTH_PX * HEIGHT_PX)
-    assert colours is not None and len(colours) > 20, "one colour (or nearly): not a chart"
+    decoded_chart(emulator.attachment(attachment))
     await no_new_message(emulator, channel.id, 2)
     assert await deliveries(running) == [("warmup", "sent"), ("weekly", "sent")]
 
